@@ -1,0 +1,50 @@
+"""The ``leds`` command line.  Each domain contributes its own commands through a
+``register(app)`` function, so a feature's CLI lives beside the feature."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="leds",
+    help="Law Enforcement Data Service: ingest, match, check and audit police records.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+# Domains whose commands are part of the CLI, in the order --help shows them.
+DOMAINS = (
+    "leds.demo",
+    "leds.ingest.cli",
+    "leds.records.cli",
+    "leds.standard.cli",
+    "leds.synth.cli",
+    "leds.db.cli",
+    "leds.serve",
+)
+
+
+def _register_all() -> None:
+    for name in DOMAINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # Only tolerate a domain that does not exist yet, never a broken import inside one.
+            if exc.name != name:
+                raise
+            continue
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""The national data standard, v1: Pydantic models of the updategram and the
+POLE record types (person, object/vehicle, location, event) plus markers and
+links.  These models *are* the standard: JSON Schema is exported from them and
+``docs/standard.md`` documents them field by field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from . import codes
+from .validators import (
+    code_in,
+    human_height,
+    normalise_pnc_id,
+    normalise_postcode,
+    normalise_vrm,
+    past_date,
+    past_datetime,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+PastDate = Annotated[date, AfterValidator(past_date)]
+PastDateTime = Annotated[datetime, AfterValidator(past_datetime)]
+ForceCode = Annotated[str, AfterValidator(code_in("forces", codes.FORCES, "unknown_force"))]
+Postcode = Annotated[str, AfterValidator(normalise_postcode)]
+
+
+def _code(name: str) -> Any:
+    return AfterValidator(code_in(name, codes.CODE_LISTS[name]))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- references between records ---------------------------------------------
+class Ref(_Strict):
+    """Points at another record.  ``force`` and ``source`` default to the
+    sender's own; give them to point at another force's or system's record."""
+
+    type: Annotated[str, _code("record_types")]
+    ref: Identifier
+    force: ForceCode | None = None
+    source: Identifier | None = None
+
+
+# --- record data --------------------------------------------------------------
+class Name(_Strict):
+    given: list[Text] = Field(default_factory=list, max_length=10)
+    family: Text | None = None
+    kind: Annotated[str, _code("name_kinds")] = "primary"
+
+
+CRO_RE = re.compile(r"^(?:SF)?[0-9]{2}/[0-9]{1,6}[A-Z]$|^[0-9]{1,6}/[0-9]{2}[A-Z]$")
+
+
+def _cro(value: str) -> str:
+    v = value.strip().upper()
+    if not CRO_RE.match(v):
+        raise PydanticCustomError(
+            "invalid_cro_number",
+            "'{value}' is not a CRO number (NNNNNN/YYL or SFYY/NNNNNNL)",
+            {"value": value[:20]},
+        )
+    return v
+
+
+class PersonData(_Strict):
+    names: list[Name] = Field(min_length=1, max_length=50)
+    birth_dates: list[PastDate] = Field(default_factory=list, max_length=20)
+    sex: Annotated[str, _code("sex")] | None = None
+    pnc_id: Annotated[str, AfterValidator(normalise_pnc_id)] | None = None
+    cro_number: Annotated[str, AfterValidator(_cro)] | None = None
+    ethnicity_officer: Annotated[str, _code("ethnicity_officer")] | None = None
+    height_cm: Annotated[int, AfterValidator(human_height)] | None = None
+    marks: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=50
+    )
+    place_of_birth: Text | None = None
+    nationality: Text | None = None
+
+    @model_validator(mode="after")
+    def _a_family_name(self) -> PersonData:
+        if not any(n.family for n in self.names):
+            raise PydanticCustomError(
+                "missing_family_name", "at least one name must have a family name", {}
+            )
+        return self
+
+
+_VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{11,17}$")
+
+
+def _vin(value: str) -> str:
+    v = value.strip().upper()
+    if not _VIN_RE.match(v):
+        raise PydanticCustomError(
+            "invalid_vin", "'{value}' is not a VIN (11-17 characters, no I, O or Q)", {"value": value[:20]}
+        )
+    return v
+
+
+class VehicleData(_Strict):
+    vrm: str
+    make: Text | None = None
+    model: Text | None = None
+    colour: Text | None = None
+    vin: Annotated[str, AfterValidator(_vin)] | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "GB"
+
+    @model_validator(mode="after")
+    def _normalise_vrm(self) -> VehicleData:
+        self.vrm = normalise_vrm(self.vrm, foreign=self.country != "GB")
+        return self
+
+
+class Address(_Strict):
+    lines: list[Text] = Field(default_factory=list, max_length=6)
+    town: Text | None = None
+    postcode: Postcode | None = None
+
+
+class LocationData(_Strict):
+    address: Address | None = None
+    uprn: Annotated[int, Field(ge=1, le=999_999_999_999)] | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> LocationData:
+        if self.address is None and self.uprn is None and (self.lat is None or self.lon is None):
+            raise PydanticCustomError(
+                "missing_location", "a location needs an address, a UPRN or both lat and lon", {}
+            )
+        return self
+
+
+class EventData(BaseModel):
+    """Events carry kind-specific fields beyond these; they are kept as sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Annotated[str, _code("event_kinds")]
+    occurred_at: PastDateTime
+    description: LongText | None = None
+
+
+class MarkerData(_Strict):
+    subject: Ref
+    code: Annotated[str, _code("markers")]
+    detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    valid_from: PastDate | None = None
+    valid_to: date | None = None
+
+
+class LinkData(_Strict):
+    from_: Ref = Field(alias="from")
+    to: Ref
+    role: Annotated[str, _code("link_roles")]
+    valid_from: PastDate | None = None
+    valid_to: date | None = None
+
+
+DATA_MODELS: dict[str, type[BaseModel]] = {
+    "person": PersonData,
+    "vehicle": VehicleData,
+    "location": LocationData,
+    "event": EventData,
+    "marker": MarkerData,
+    "link": LinkData,
+}
+
+
+# --- records and the envelope --------------------------------------------------
+class _RecordBase(_Strict):
+    ref: Identifier
+    dataset: Annotated[str, _code("datasets")] | None = None
+    handling: Annotated[str, _code("handling")] | None = None
+
+
+class PersonRecord(_RecordBase):
+    type: Literal["person"]
+    data: PersonData | None = None
+
+
+class VehicleRecord(_RecordBase):
+    type: Literal["vehicle"]
+    data: VehicleData | None = None
+
+
+class LocationRecord(_RecordBase):
+    type: Literal["location"]
+    data: LocationData | None = None
+
+
+class EventRecord(_RecordBase):
+    type: Literal["event"]
+    data: EventData | None = None
+
+
+class MarkerRecord(_RecordBase):
+    type: Literal["marker"]
+    data: MarkerData | None = None
+
+
+class LinkRecord(_RecordBase):
+    type: Literal["link"]
+    data: LinkData | None = None
+
+
+AnyRecord = Annotated[
+    PersonRecord | VehicleRecord | LocationRecord | EventRecord | MarkerRecord | LinkRecord,
+    Field(discriminator="type"),
+]
+
+
+class Updategram(_Strict):
+    """One line of an updategram file: an envelope around one record."""
+
+    updategram: Literal["1"]
+    force: ForceCode
+    source: Identifier
+    sequence: Annotated[StrictInt, Field(ge=0, le=2**63 - 1)]
+    issued_at: PastDateTime
+    op: Annotated[str, _code("ops")]
+    record: AnyRecord
+
+    @model_validator(mode="after")
+    def _op_shape(self) -> Updategram:
+        r = self.record
+        if self.op == "upsert":
+            missing = [f for f in ("data", "dataset", "handling") if getattr(r, f) is None]
+            if missing:
+                raise PydanticCustomError(
+                    "missing",
+                    "an upsert needs record.{fields}",
+                    {"fields": ", record.".join(missing)},
+                )
+        elif r.data is not None or r.dataset is not None or r.handling is not None:
+            raise PydanticCustomError(
+                "delete_with_data", "a delete carries only record.type and record.ref", {}
+            )
+        return self
+
+    def refs(self) -> list[tuple[str, Ref]]:
+        """The records this one points at, with the role each plays."""
+        d = self.record.data
+        if isinstance(d, MarkerData):
+            return [("subject", d.subject)]
+        if isinstance(d, LinkData):
+            return [("from", d.from_), ("to", d.to)]
+        return []
