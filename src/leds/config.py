@@ -18,11 +18,16 @@ from pathlib import Path
 class Settings:
     home: Path
     database_url_override: str | None = None
+    max_line_bytes: int = 1 << 20
 
     @classmethod
     def from_env(cls) -> Settings:
         home = Path(os.environ.get("LEDS_HOME", "./leds-data")).expanduser().resolve()
-        return cls(home=home, database_url_override=os.environ.get("LEDS_DATABASE_URL") or None)
+        return cls(
+            home=home,
+            database_url_override=os.environ.get("LEDS_DATABASE_URL") or None,
+            max_line_bytes=int(os.environ.get("LEDS_MAX_LINE_BYTES", 1 << 20)),
+        )
 
     @property
     def database_url(self) -> str:

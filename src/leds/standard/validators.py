@@ -8,6 +8,7 @@ becomes ``INVALID_POSTCODE``), and whose message says what was wrong.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,12 +24,25 @@ EARLIEST_DATE = date(1880, 1, 1)
 
 
 def set_clock(clock: Callable[[], datetime]) -> None:
-    global _clock
+    global _clock, _cached
     _clock = clock
+    _cached = (0.0, datetime.min)
+
+
+_cached: tuple[float, datetime] = (0.0, datetime.min)
 
 
 def now() -> datetime:
-    return _clock()
+    """The clock, read at most every 100 ms: validation asks for it per field."""
+    global _cached
+    t = time.monotonic()
+    if t - _cached[0] > 0.1:
+        _cached = (t, _clock())
+    return _cached[1]
+
+
+def today() -> date:
+    return now().date()
 
 
 # --- postcodes -------------------------------------------------------------
@@ -135,7 +149,7 @@ def normalise_pnc_id(value: str) -> str:
 
 # --- dates and measures -----------------------------------------------------
 def past_date(value: date) -> date:
-    if value > now().date():
+    if value > today():
         raise PydanticCustomError(
             "future_date", "date {value} is in the future", {"value": value.isoformat()}
         )

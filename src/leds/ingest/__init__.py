@@ -1,0 +1,1 @@
+"""Ingest: updategrams validated, logged and projected."""

@@ -1,0 +1,143 @@
+"""Line validation: raw bytes to an accepted updategram or a rejection.
+
+Pure computation with no database access, so that it can run in a worker
+process alongside the writer (see ``pipeline``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+import orjson
+from pydantic import ValidationError
+
+from leds.standard import Updategram
+
+from .accepted import Accepted
+from .reader import Oversized
+from .reasons import classify
+
+
+@dataclass
+class Rejected:
+    origin: str
+    line_no: int
+    raw: bytes | None  # None when spilled to ``raw_path``
+    raw_path: str | None
+    raw_size: int
+    raw_sha256: str
+    reasons: list[str]
+    message: str
+    force: str | None = None
+    source: str | None = None
+    sequence: int | None = None
+    quarantine_id: int | None = None  # set when retrying an existing entry
+
+
+@dataclass
+class Pending:
+    item: Accepted
+    digest: str  # keyed hash of the canonical updategram
+    payload: bytes  # the canonical updategram
+    origin: str
+    line_no: int
+    raw: bytes
+    quarantine_id: int | None = None
+
+    def reject(self, code: str, message: str) -> Rejected:
+        return Rejected(self.origin, self.line_no, self.raw, None, len(self.raw),
+                        hashlib.sha256(self.raw).hexdigest(), [code], message,
+                        self.item.force, self.item.source, self.item.sequence, self.quarantine_id)
+
+
+Outcome = Pending | Rejected | None  # None: a blank line
+
+
+class Validator:
+    def __init__(self, hash_secret: bytes, max_line_bytes: int, allowed_force: str | None = None):
+        self.hash_secret = hash_secret
+        self.max_line_bytes = max_line_bytes
+        # A force system account may only submit its own force's updategrams.
+        self.allowed_force = allowed_force
+
+    def outcome(self, origin: str, line_no: int, line: bytes | Oversized) -> Outcome:
+        if isinstance(line, Oversized):
+            return Rejected(origin, line_no, None, str(line.path), line.size, line.sha256, ["LINE_TOO_LONG"],
+                            f"line {line_no} is {line.size:,} bytes; an updategram may be at most "
+                            f"{self.max_line_bytes:,} bytes (raw line kept as {line.path.name})")
+        if not line.strip():
+            return None
+        return self.validate(origin, line_no, line)
+
+    def validate(self, origin: str, line_no: int, line: bytes) -> Pending | Rejected:
+        try:
+            ug = Updategram.model_validate_json(line)
+        except ValidationError as exc:
+            codes, message = classify(exc)
+            if "MALFORMED_JSON" in codes and not _is_utf8(line):
+                codes, message = ["ENCODING"], f"line {line_no} is not valid UTF-8: {_bad_utf8(line)}"
+            return rejection(origin, line_no, line, codes, message)
+        if self.allowed_force is not None and ug.force != self.allowed_force:
+            return rejection(origin, line_no, line, ["NOT_AUTHORISED"],
+                             f"this account submits for {self.allowed_force}, not {ug.force}",
+                             (ug.force, ug.source, ug.sequence))
+        item = Accepted.from_updategram(ug)
+        canonical = item.canonical()
+        digest = hmac.new(self.hash_secret, canonical, hashlib.sha256).hexdigest()
+        return Pending(item, digest, canonical, origin, line_no, line)
+
+    def chunk(self, origin: str, lines: list[tuple[int, bytes | Oversized]]) -> list[Outcome]:
+        return [self.outcome(origin, n, line) for n, line in lines]
+
+
+def rejection(origin: str, line_no: int, line: bytes, codes: list[str], message: str,
+              envelope: tuple[str | None, str | None, int | None] | None = None) -> Rejected:
+    force, source, sequence = envelope or _envelope_hint(line)
+    return Rejected(origin, line_no, line, None, len(line), hashlib.sha256(line).hexdigest(),
+                    codes, message, force, source, sequence)
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _bad_utf8(line: bytes) -> str:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"byte 0x{line[exc.start]:02x} at offset {exc.start}"
+    return "no error"
+
+
+def _envelope_hint(line: bytes) -> tuple[str | None, str | None, int | None]:
+    """Best-effort force/source/sequence of a rejected line, for listing and filtering."""
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None, None, None
+    if not isinstance(doc, dict):
+        return None, None, None
+    force, source, seq = doc.get("force"), doc.get("source"), doc.get("sequence")
+    return (force[:8] if isinstance(force, str) else None,
+            source[:64] if isinstance(source, str) else None,
+            seq if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**63 else None)
+
+
+# --- worker process ----------------------------------------------------------------
+_worker: Validator | None = None
+
+
+def init_worker(hash_secret: bytes, max_line_bytes: int, allowed_force: str | None) -> None:
+    global _worker
+    _worker = Validator(hash_secret, max_line_bytes, allowed_force)
+
+
+def worker_chunk(origin: str, lines: list[tuple[int, bytes | Oversized]]) -> list[Outcome]:
+    assert _worker is not None, "init_worker was not called"
+    return _worker.chunk(origin, lines)

@@ -1,0 +1,1 @@
+"""Current and historic records: projections of the log."""
