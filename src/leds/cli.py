@@ -23,6 +23,7 @@ DOMAINS = (
     "leds.standard.cli",
     "leds.synth.cli",
     "leds.db.cli",
+    "leds.access.cli",
     "leds.serve",
 )
 

@@ -65,8 +65,9 @@ class Validator:
     def outcome(self, origin: str, line_no: int, line: bytes | Oversized) -> Outcome:
         if isinstance(line, Oversized):
             return Rejected(origin, line_no, None, str(line.path), line.size, line.sha256, ["LINE_TOO_LONG"],
-                            f"line {line_no} is {line.size:,} bytes; an updategram may be at most "
-                            f"{self.max_line_bytes:,} bytes (raw line kept as {line.path.name})")
+                            f"line {line_no} is {line.size:,} bytes; the limit for one updategram is "
+                            f"{self.max_line_bytes:,} bytes (LEDS_MAX_LINE_BYTES); the raw line is kept "
+                            f"as {line.path.name}")
         if not line.strip():
             return None
         return self.validate(origin, line_no, line)

@@ -17,6 +17,8 @@ from pydantic import (
     Field,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -117,17 +119,18 @@ def _vin(value: str) -> str:
 
 
 class VehicleData(_Strict):
+    # Declared before ``vrm``: a foreign plate is checked against no UK format.
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "GB"
     vrm: str
     make: Text | None = None
     model: Text | None = None
     colour: Text | None = None
     vin: Annotated[str, AfterValidator(_vin)] | None = None
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "GB"
 
-    @model_validator(mode="after")
-    def _normalise_vrm(self) -> VehicleData:
-        self.vrm = normalise_vrm(self.vrm, foreign=self.country != "GB")
-        return self
+    @field_validator("vrm")
+    @classmethod
+    def _normalise_vrm(cls, value: str, info: ValidationInfo) -> str:
+        return normalise_vrm(value, foreign=info.data.get("country", "GB") != "GB")
 
 
 class Address(_Strict):

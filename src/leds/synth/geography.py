@@ -25,12 +25,9 @@ class Area:
     weight: float
 
 
-def _nums(lo: int, hi: int) -> tuple[str, ...]:
-    return tuple(str(n) for n in range(lo, hi + 1))
-
-
 def _a(area: str, town: str, lo: int, hi: int, weight: float = 1.0) -> Area:
-    return Area(area, town, _nums(lo, hi), weight)
+    """An area whose force holds districts ``lo``..``hi`` (LS1 .. LS29)."""
+    return Area(area, town, tuple(f"{area}{n}" for n in range(lo, hi + 1)), weight)
 
 
 # Sub-districts with a letter, for the central London areas.

@@ -38,6 +38,20 @@ _REF_ORD = REF_DATE.toordinal()
 V = {name: i for i, name in enumerate(VARIATION_NAMES)}  # variation name -> counter index
 
 
+# ``Random.randrange`` and friends cost ten times ``Random.random``; the generator makes
+# tens of millions of draws, so it uses these (the bias, below 1e-9, does not matter here).
+def below(rng: Random, n: int) -> int:
+    return int(rng.random() * n)
+
+
+def between(rng: Random, lo: int, hi: int) -> int:
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
+def pick_one(rng: Random, seq: Sequence[Any]) -> Any:
+    return seq[int(rng.random() * len(seq))]
+
+
 class Picker:
     """Weighted choice from a fixed list with one random number."""
 
@@ -151,14 +165,14 @@ def typo(rng: Random, text: str) -> str:
     n = len(text)
     for _ in range(6):
         op = rng.random()
-        i = rng.randrange(n)
+        i = below(rng, n)
         ch = text[i]
         if op < 0.35:
             low = ch.lower()
             near = _NEAR.get(low)
             if not near or i == 0:
                 continue
-            out = text[:i] + near[rng.randrange(len(near))] + text[i + 1:]
+            out = text[:i] + near[below(rng, len(near))] + text[i + 1:]
         elif op < 0.6:
             if i >= n - 1 or i == 0 or text[i] == text[i + 1] or not text[i + 1].isalpha():
                 continue
@@ -181,14 +195,14 @@ def mc_mac(rng: Random, family: str) -> str | None:
     if m:
         prefix, first, rest = m.groups()
         if prefix == "O'":
-            return rng.choice([f"O{first}{rest}", f"O {first}{rest}", f"O{first.lower()}{rest}", f"O'{first.lower()}{rest}"])
+            return pick_one(rng, [f"O{first}{rest}", f"O {first}{rest}", f"O{first.lower()}{rest}", f"O'{first.lower()}{rest}"])
         other = "Mac" if prefix == "Mc" else "Mc"
-        return rng.choice([f"{other}{first}{rest}", f"{prefix}{first.lower()}{rest}",
+        return pick_one(rng, [f"{other}{first}{rest}", f"{prefix}{first.lower()}{rest}",
                            f"{other}{first.lower()}{rest}", f"{prefix} {first}{rest}"])
     m = _MAC_LOWER.match(family)
     if m:
         rest = m.group(2)
-        return rng.choice([f"Mc{rest.capitalize()}", f"Mac{rest.capitalize()}", f"Mc{rest}"])
+        return pick_one(rng, [f"Mc{rest.capitalize()}", f"Mac{rest.capitalize()}", f"Mc{rest}"])
     return None
 
 
@@ -200,7 +214,7 @@ def surname_part(rng: Random, family: str) -> str:
     m = _PREFIX_RE.match(family)
     if m:
         prefix, rest = m.groups()
-        return rng.choice([rest, f"{prefix} {rest}", f"{prefix}{rest.lower()}"])
+        return pick_one(rng, [rest, f"{prefix} {rest}", f"{prefix}{rest.lower()}"])
     sep = "-" if "-" in family else " "
     first, _, second = family.partition(sep)
     u = rng.random()
@@ -263,17 +277,17 @@ class World:
         if force not in self.areas:
             force = self.forces.pick(rng)
         area: Area = self.areas[force].pick(rng)
-        district = area.districts[rng.randrange(len(area.districts))]
+        district = area.districts[below(rng, len(area.districts))]
         letters = cat.INWARD_LETTERS
-        postcode = f"{district} {rng.randrange(10)}{letters[rng.randrange(20)]}{letters[rng.randrange(20)]}"
+        postcode = f"{district} {below(rng, 10)}{letters[below(rng, 20)]}{letters[below(rng, 20)]}"
         stems = cat.STREET_STEMS
-        street = f"{stems[rng.randrange(len(stems))]} {self.street_types.pick(rng)}"
-        number = rng.randrange(1, 240)
+        street = f"{stems[below(rng, len(stems))]} {self.street_types.pick(rng)}"
+        number = between(rng, 1, 239)
         u = rng.random()
         if u < 0.15:
-            lines = [f"Flat {rng.randrange(1, 30)}", f"{number} {street}"]
+            lines = [f"Flat {between(rng, 1, 29)}", f"{number} {street}"]
         elif u < 0.2:
-            lines = [f"{number}{'ABC'[rng.randrange(3)]} {street}"]
+            lines = [f"{number}{'ABC'[below(rng, 3)]} {street}"]
         else:
             lines = [f"{number} {street}"]
         uprn = 100_000_000_000 + (addr_id * 7919 + self.seed) % 899_999_999_999 if rng.random() < 0.35 else None
@@ -314,13 +328,13 @@ class World:
         out = []
         for _ in range(1 if rng.random() < 0.7 else 2):
             u = rng.random()
-            part = cat.BODY_PARTS[rng.randrange(len(cat.BODY_PARTS))]
+            part = cat.BODY_PARTS[below(rng, len(cat.BODY_PARTS))]
             if u < 0.6:
-                out.append(f"tattoo {part} {cat.TATTOO_MOTIFS[rng.randrange(len(cat.TATTOO_MOTIFS))]}")
+                out.append(f"tattoo {part} {cat.TATTOO_MOTIFS[below(rng, len(cat.TATTOO_MOTIFS))]}")
             elif u < 0.9:
-                out.append(f"{cat.SCARS[rng.randrange(len(cat.SCARS))]} {part}")
+                out.append(f"{cat.SCARS[below(rng, len(cat.SCARS))]} {part}")
             else:
-                out.append(f"{cat.OTHER_MARKS[rng.randrange(len(cat.OTHER_MARKS))]} {part}")
+                out.append(f"{cat.OTHER_MARKS[below(rng, len(cat.OTHER_MARKS))]} {part}")
         return out
 
     def _given(self, rng: Random, comm: Community, sex: str, avoid: str | None = None) -> list[str]:
@@ -381,7 +395,7 @@ class World:
         ids = self.ids
         first_year = max(tp.dob.year + 10, 1995)
         if age >= 12 and first_year <= 2025 and (tp.level > 0 or rng.random() < 0.2) and rng.random() < 0.8:
-            year = rng.randint(first_year, 2025)
+            year = between(rng, first_year, 2025)
             serial = (tp.idx * ids.pnc_mul + ids.pnc_add) % 10_000_000
             tp.pnc_id = format_pnc_id(year, serial)
             if tp.level >= 2 or rng.random() < 0.25:
@@ -395,8 +409,8 @@ class World:
                     continue
                 details = cat.MARKER_DETAIL[code]
                 start = max(EVENT_START, tp.dob.toordinal() + 14 * 365)
-                valid_from = date.fromordinal(rng.randint(min(start, EVENT_END), EVENT_END)).isoformat()
-                tp.markers.append((code, details[rng.randrange(len(details))], valid_from))
+                valid_from = date.fromordinal(between(rng, min(start, EVENT_END), EVENT_END)).isoformat()
+                tp.markers.append((code, details[below(rng, len(details))], valid_from))
         if age >= 17 and rng.random() < 0.3:
             tp.vehicle = self._vehicle(rng, tp)
             tp.vehicle_id = tp.idx
@@ -416,7 +430,7 @@ class World:
         v: dict[str, Any] = {"vrm": vrm + tail, "make": make, "model": model, "colour": self.colours.pick(rng)}
         if rng.random() < 0.5:
             chars = cat.VIN_CHARS
-            v["vin"] = "".join(chars[rng.randrange(len(chars))] for _ in range(17))
+            v["vin"] = "".join(chars[below(rng, len(chars))] for _ in range(17))
         return v
 
     def address_in(self, rng: Random, tp: TruePerson, force: str, next_id: list[int]) -> Address:
@@ -447,7 +461,7 @@ class World:
             people = [first]
             used = {first.given[0]}
             for i in range(1, n):
-                gap = rng.randint(400, 3000) * i
+                gap = between(rng, 400, 3000) * i
                 dob = date.fromordinal(first.dob.toordinal() + gap)
                 if dob >= REF_DATE:
                     dob = date.fromordinal(first.dob.toordinal() - gap)
@@ -466,8 +480,8 @@ class World:
                             dob=a.dob, avoid_given=a.given[0], married=False)
             return [a, b], [(a.idx, b.idx, "twin")]
         if room >= 2 and u < 0.032:  # father and son with the same name
-            son_dob = date.fromordinal(_REF_ORD - 1 - rng.randint(16 * 365, 40 * 365))
-            father_dob = date.fromordinal(son_dob.toordinal() - rng.randint(25 * 365, 35 * 365))
+            son_dob = date.fromordinal(_REF_ORD - 1 - between(rng, 16 * 365, 40 * 365))
+            father_dob = date.fromordinal(son_dob.toordinal() - between(rng, 25 * 365, 35 * 365))
             son = self.person(rng, start, force, home, sex="M", dob=son_dob, married=False)
             father = self.person(rng, start + 1, force, home, comm_key=son.community, sex="M",
                                  family=son.family, dob=father_dob, given=[son.given[0]], married=False)
@@ -475,7 +489,7 @@ class World:
                 father.given = [son.given[0], self._given(rng, self.comms[son.community], "M", son.given[1])[0]]
             return [son, father], [(son.idx, father.idx, "jr_sr")]
         if room >= 2 and u < 0.040:  # strangers: a common name and the same date of birth
-            comm_key, sex, given, family = self.common_names[rng.randrange(len(self.common_names))]
+            comm_key, sex, given, family = self.common_names[below(rng, len(self.common_names))]
             dob = self._dob(rng)
             a = self.person(rng, start, force, home, comm_key=comm_key, sex=sex, family=family, dob=dob,
                             given=[given], married=False)
@@ -520,10 +534,10 @@ class World:
             family = mc_mac(rng, family) or family
         alts = FAMILY_ALTERNATIVES.get(family)
         if alts and roll("surname_variant", rates.surname_variant):
-            family = alts[rng.randrange(len(alts))]
+            family = alts[below(rng, len(alts))]
         alts = GIVEN_ALTERNATIVES.get(given[0])
         if alts and roll("nickname", rates.nickname):
-            nick = alts[rng.randrange(len(alts))]
+            nick = alts[below(rng, len(alts))]
             if rnd() < 0.25:
                 extra.append({"given": [nick], "family": family, "kind": "nickname"})
             else:
@@ -549,7 +563,7 @@ class World:
                 if rnd() < 0.4:
                     drop.add(f)
             if not drop:
-                drop.add(droppable[rng.randrange(len(droppable))])
+                drop.add(droppable[below(rng, len(droppable))])
             if "middle" in drop:
                 given = given[:1]
         written = f"{given[0]} {family}"
@@ -575,7 +589,7 @@ class World:
                 alias = {"given": [given[0]], "family": self._family(rng, comm, tp.sex), "kind": "alias"}
             names.append(alias)
             if birth_dates and rnd() < 0.3:
-                other = date.fromordinal(dob.toordinal() + rng.choice((-3, -2, -1, 1, 2, 3)))
+                other = date.fromordinal(dob.toordinal() + pick_one(rng, (-3, -2, -1, 1, 2, 3)))
                 if other < REF_DATE:
                     birth_dates.append(other.isoformat())
         data: dict[str, Any] = {"names": names}
@@ -602,7 +616,7 @@ class World:
         if "ethnicity" not in drop:
             data["ethnicity_officer"] = tp.ic
         if "height" not in drop:
-            data["height_cm"] = tp.height if rnd() < 0.7 else max(45, min(215, tp.height + rng.randint(-4, 4)))
+            data["height_cm"] = tp.height if rnd() < 0.7 else max(45, min(215, tp.height + between(rng, -4, 4)))
         if tp.marks and "marks" not in drop:
             data["marks"] = tp.marks
         return data, applied, written

@@ -1,0 +1,1 @@
+"""Access: identities and the policy choke point through which every read passes."""

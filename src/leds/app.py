@@ -1,0 +1,91 @@
+"""The HTTP service: the REST API under ``/api/v1``."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from leds import __version__
+from leds.access import systems
+from leds.config import Settings, get_settings
+from leds.db.engine import get_engine
+from leds.ingest.pipeline import Ingestor, Summary
+from leds.ingest.reader import read_lines
+
+MAX_BODY_BYTES = 256 << 20
+
+bearer = HTTPBearer(auto_error=False, description="A force system account's token (leds systems add).")
+
+
+class IngestSummary(BaseModel):
+    lines: int
+    accepted: int
+    duplicates: int
+    quarantined: int
+    by_reason: dict[str, int]
+    blank_lines: int
+    warnings: list[str]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = get_engine(settings)
+    app = FastAPI(
+        title="leds",
+        version=__version__,
+        summary="Law Enforcement Data Service",
+        description="One national, lawful, audited view of police records. Updategrams in; checks, "
+        "search and alerts out.",
+        docs_url="/api/v1/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
+
+    def system_account(
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> systems.SystemAccount:
+        account = systems.authenticate(engine, creds.credentials) if creds else None
+        if account is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid system account token is required",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return account
+
+    @app.get("/api/v1/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @app.post("/api/v1/updategrams", tags=["ingest"], response_model=IngestSummary,
+              summary="Submit updategrams (NDJSON, one per line)")
+    async def post_updategrams(
+        request: Request, account: Annotated[systems.SystemAccount, Depends(system_account)],
+    ) -> dict[str, Any]:
+        """Validates each line; accepted ones are logged, the rest quarantined with
+        reasons.  An account may submit only for its own force: lines for another
+        force are refused (quarantined as NOT_AUTHORISED)."""
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as body:
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                                        f"a request may carry at most {MAX_BODY_BYTES:,} bytes; send several")
+                body.write(chunk)
+            if size == 0:
+                raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is empty: send NDJSON updategrams")
+            body.seek(0)
+            ingestor = Ingestor(settings, engine=engine, allowed_force=account.force)
+            origin = f"api:{account.name}"
+
+            def run() -> Summary:
+                lines = read_lines(body, settings.quarantine_dir, max_line_bytes=settings.max_line_bytes)  # type: ignore[arg-type]
+                return ingestor.ingest_lines(lines, origin)
+
+            summary = await run_in_threadpool(run)
+        return summary.as_dict()
+
+    return app

@@ -1,0 +1,716 @@
+"""Generate the synthetic population as updategram files with ground truth.
+
+Work is split into fixed blocks of ``BLOCK_SIZE`` true people.  Each block has its own
+``random.Random`` seeded from (seed, block number), so a block's content never depends on
+which process made it or on how many processes there are.  A worker renders each file's
+lines for its block with a ``%d`` where the sequence goes; the parent takes blocks in
+order and fills in sequences with one C-level ``bytes % tuple`` per file, so sequences
+run 1, 2, 3, ... per file.  ``issued_at`` is computed by the worker from a time window
+that belongs to the block, so it never decreases along a file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from hashlib import blake2b
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from random import Random
+from typing import Any
+
+import orjson
+
+from . import catalogue as cat
+from .geography import FORCE_AREAS, INTEL_SOURCE, PNC_SOURCE, custody_source, rms_source
+from .population import EVENT_END, EVENT_START, V, Address, TruePerson, World, below, between
+from .rates import IDENTIFIER_NAMES, VARIATION_NAMES, VariationRates, rates_from
+
+BLOCK_SIZE = 2000
+GENERATOR_VERSION = 1
+# issued_at runs over SPAN before BASE_END, shifted earlier by up to 30 days by the seed.
+BASE_END = datetime(2026, 1, 1, tzinfo=UTC)
+SPAN = timedelta(days=180)
+
+_dumps = orjson.dumps
+_MID = b'","op":"upsert","record":'
+_END = b"}\n"
+
+FileKey = tuple[str, str]
+
+# Chance that a copy in a system of each role records the address, vehicle, each marker.
+_P_ADDRESS = {"custody": 0.85, "rms": 0.6, "pnc": 0.5, "intel": 0.6}
+_P_VEHICLE = {"custody": 0.35, "rms": 0.2, "pnc": 0.0, "intel": 0.5}
+_P_MARKER = {"custody": 0.7, "rms": 0.5, "pnc": 1.0, "intel": 0.3}
+
+
+@dataclass
+class SynthReport:
+    out_dir: Path
+    persons: int
+    seed: int
+    records: int
+    person_records: int
+    files: list[str]
+    counts_by_type: dict[str, int]
+    realised_rates: dict[str, float]
+    configured_rates: dict[str, float]
+    hard_negatives: dict[str, int]
+    elapsed_s: float = 0.0
+    workers: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a worker needs; identical in every process."""
+
+    seed: int
+    persons: int
+    rates: VariationRates
+    reference_dir: Path | None
+    n_blocks: int
+    t0: int  # epoch seconds of the first issued_at
+    window: int  # seconds of issued_at per block
+
+
+def _plan(seed: int, persons: int, rates: VariationRates, reference_dir: Path | None) -> Plan:
+    n_blocks = max(1, -(-persons // BLOCK_SIZE))
+    shift = Random(f"leds-synth-clock:{seed}").randrange(30 * 86400)
+    end = int(BASE_END.timestamp()) - shift
+    span = int(SPAN.total_seconds())
+    return Plan(seed, persons, rates, reference_dir, n_blocks, end - span, span // n_blocks)
+
+
+# --- per-process state ---------------------------------------------------------------
+_WORLD: World | None = None
+_WORLD_KEY: tuple[Any, ...] | None = None
+_HMS: list[bytes] = []
+_DAYS: dict[int, bytes] = {}
+
+
+def _world(plan: Plan) -> World:
+    global _WORLD, _WORLD_KEY
+    key = (plan.seed, plan.rates, plan.reference_dir)
+    if _WORLD is None or _WORLD_KEY != key:
+        _WORLD = World(plan.seed, plan.rates, plan.reference_dir)
+        _WORLD_KEY = key
+    return _WORLD
+
+
+def _timestamp(s: int) -> bytes:
+    if not _HMS:
+        _HMS.extend(f"{h:02d}:{m:02d}:{x:02d}".encode() for h in range(24) for m in range(60) for x in range(60))
+    day, rem = divmod(s, 86400)
+    d = _DAYS.get(day)
+    if d is None:
+        d = _DAYS[day] = (date.fromordinal(day + 719163).isoformat() + "T").encode()
+    return d + _HMS[rem] + b"Z"
+
+
+def _file_hash(seed: int, force: str, source: str) -> tuple[int, int]:
+    h = blake2b(f"{seed}|{force}|{source}".encode(), digest_size=16).digest()
+    a = int.from_bytes(h[:8], "big") % 10**10
+    a |= 1
+    if a % 5 == 0:
+        a += 2
+    return a, int.from_bytes(h[8:], "big") % 10**10
+
+
+# --- one block ------------------------------------------------------------------------
+class _Block:
+    """Generates the records of one block of true people."""
+
+    def __init__(self, plan: Plan, block: int) -> None:
+        self.plan = plan
+        self.block = block
+        self.world = _world(plan)
+        self.rng = Random(f"leds-synth:{plan.seed}:{block}")
+        self.files: dict[FileKey, list[bytes]] = {}
+        self.counters: dict[tuple[FileKey, str], int] = {}
+        self.perms: dict[FileKey, tuple[int, int]] = {}
+        self.truth: list[str] = []
+        self.variations: list[str] = []
+        self.hard: list[str] = []
+        self.locations: dict[tuple[FileKey, int], str] = {}
+        self.vehicles: dict[tuple[FileKey, int], str] = {}
+        self.recent: dict[FileKey, list[tuple[str, str, str]]] = {}
+        self.eligible = [0] * len(VARIATION_NAMES)
+        self.applied = [0] * len(VARIATION_NAMES)
+        self.ident = [0, 0, 0, 0]
+        self.stats: Counter[str] = Counter()
+        self.type_counts: dict[tuple[str, str], int] = {}
+        self.block_tag = f"{block:05d}"
+        self.next_addr = [block * 10_000_000]
+
+    # refs ------------------------------------------------------------------------
+    def _ref(self, key: FileKey, letter: str) -> str:
+        k = (key, letter)
+        n = self.counters.get(k, 0) + 1
+        self.counters[k] = n
+        return f"{letter}{self.block_tag}{n:06d}"
+
+    def _person_ref(self, key: FileKey, idx: int, copy_no: int) -> str:
+        perm = self.perms.get(key)
+        if perm is None:
+            perm = self.perms[key] = _file_hash(self.plan.seed, *key)
+        return f"P{(perm[0] * (idx * 8 + copy_no) + perm[1]) % 10**10:010d}"
+
+    def _emit(self, out: list[bytes], rtype: str, ref: str, dataset: str, handling: str, data: dict[str, Any]) -> None:
+        line = _dumps({"type": rtype, "ref": ref, "dataset": dataset, "handling": handling, "data": data})
+        if b"%" in line:
+            line = line.replace(b"%", b"%%")
+        out.append(_MID + line + _END)
+        k = (rtype, dataset)
+        tc = self.type_counts
+        tc[k] = tc.get(k, 0) + 1
+
+    def _link(self, out: list[bytes], key: FileKey, frm: dict[str, str], to: dict[str, str], role: str,
+              dataset: str, handling: str, valid_from: str | None = None) -> None:
+        data: dict[str, Any] = {"from": frm, "to": to, "role": role}
+        if valid_from:
+            data["valid_from"] = valid_from
+        self._emit(out, "link", self._ref(key, "K"), dataset, handling, data)
+
+    # dates ----------------------------------------------------------------------------
+    def _event_window(self, tp: TruePerson) -> tuple[int, int] | None:
+        lo = max(EVENT_START, tp.dob.toordinal() + 3653)  # ten years old
+        return (lo, EVENT_END) if lo < EVENT_END else None
+
+    def _when(self, window: tuple[int, int]) -> tuple[str, str, int]:
+        rng = self.rng
+        o = between(rng, window[0], window[1])
+        d = date.fromordinal(o).isoformat()
+        sec = below(rng, 86400)
+        return f"{d}T{sec // 3600:02d}:{sec % 3600 // 60:02d}:00Z", d, date.fromordinal(o).year
+
+    # the block --------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        plan, world, rng = self.plan, self.world, self.rng
+        start = self.block * BLOCK_SIZE
+        end = min(plan.persons, start + BLOCK_SIZE)
+        idx = start
+        while idx < end:
+            people, pairs = world.unit(rng, idx, end - idx, self.next_addr)
+            for a, b, kind in pairs:
+                self.hard.append(f"T{a:08d},T{b:08d},{kind}\n")
+                self.stats["hn:" + kind] += 1
+            unit_files: dict[FileKey, list[tuple[str, TruePerson]]] = {}
+            for tp in people:
+                self._person(tp, unit_files)
+                self.stats["persons"] += 1
+                self.stats["comm:" + tp.community] += 1
+            if len(people) > 1:
+                self._family_links(unit_files)
+            idx += len(people)
+        return self._render()
+
+    def _roles(self, tp: TruePerson) -> list[tuple[str, str, str]]:
+        """The (role, force, source) of each copy of ``tp``."""
+        rng, world = self.rng, self.world
+        home = tp.home_force
+        n = world.copies.pick(rng)
+
+        def other_force() -> str:
+            for _ in range(4):
+                f = world.forces.pick(rng)
+                if f != home:
+                    return f
+            return "BTP"
+
+        u = rng.random()
+        if u < 0.72:
+            first = ("custody", home, custody_source(home))
+        elif u < 0.84:
+            first = ("intel", home, INTEL_SOURCE)
+        elif u < 0.95:
+            f = other_force()
+            first = ("custody", f, custody_source(f))
+        else:
+            first = ("custody", "BTP", "NICHE-RMS")
+        roles = [first]
+        used = {first[1:]}
+        rate = world.rates.duplicate
+        dup_i = V["duplicate"]
+        for _ in range(1, n):
+            earlier = [r for r in roles if r[0] != "pnc"]
+            if earlier:
+                self.eligible[dup_i] += 1
+                if rng.random() < rate:
+                    self.applied[dup_i] += 1
+                    roles.append(("dup",) + earlier[below(rng, len(earlier))][1:])
+                    continue
+            options: list[tuple[tuple[str, str, str], float]] = []
+            if tp.pnc_id and (home, PNC_SOURCE) not in used:
+                options.append((("pnc", home, PNC_SOURCE), 5.0))
+            cs, rs = custody_source(home), rms_source(home)
+            if (home, cs) not in used:
+                options.append((("custody", home, cs), 3.0))
+            if rs != cs and (home, rs) not in used:
+                options.append((("rms", home, rs), 1.5))
+            if (home, INTEL_SOURCE) not in used:
+                options.append((("intel", home, INTEL_SOURCE), 2.0))
+            if ("BTP", "NICHE-RMS") not in used:
+                options.append((("custody", "BTP", "NICHE-RMS"), 0.3))
+            if tp.level == 3 and ("NCA", INTEL_SOURCE) not in used:
+                options.append((("intel", "NCA", INTEL_SOURCE), 0.3))
+            f = other_force()
+            if (f, custody_source(f)) not in used:
+                options.append((("custody", f, custody_source(f)), 1.0))
+            total = sum(w for _, w in options)
+            x = rng.random() * total
+            for role, w in options:
+                x -= w
+                if x < 0:
+                    break
+            roles.append(role)
+            used.add(role[1:])
+        return roles
+
+    def _person(self, tp: TruePerson, unit_files: dict[FileKey, list[tuple[str, TruePerson]]]) -> None:
+        roles = self._roles(tp)
+        self.stats[f"copies:{len(roles)}"] += 1
+        for copy_no, (role, force, source) in enumerate(roles):
+            key = (force, source)
+            dup = role == "dup"
+            if dup:
+                role = "pnc" if source == PNC_SOURCE else ("intel" if source == INTEL_SOURCE else "custody")
+            self._copy(tp, copy_no, role, key, dup, unit_files)
+
+    def _copy(self, tp: TruePerson, copy_no: int, role: str, key: FileKey, dup: bool,
+              unit_files: dict[FileKey, list[tuple[str, TruePerson]]]) -> None:
+        rng, world = self.rng, self.world
+        out = self.files.get(key)
+        if out is None:
+            out = self.files[key] = []
+        force, source = key
+        data, applied, written = world.copy_person(rng, tp, on_pnc=role == "pnc", eligible=self.eligible,
+                                                   applied_counts=self.applied, ident=self.ident)
+        if dup:
+            applied.append("duplicate")
+        pref = self._person_ref(key, tp.idx, copy_no)
+        handling = "OFFICIAL-SENSITIVE" if rng.random() < 0.92 else "OFFICIAL"
+        self._emit(out, "person", pref, "nominal", handling, data)
+        self.stats["person_records"] += 1
+        self.truth.append(f"{force},{source},{pref},{tp.tid}\n")
+        self.variations.append(f"{force},{source},{pref},{';'.join(applied)}\n")
+        me = {"type": "person", "ref": pref}
+        unit_files.setdefault(key, []).append((pref, tp))
+
+        # where they live
+        p_addr = _P_ADDRESS[role]
+        addr: Address | None = None
+        if rng.random() < p_addr:
+            addr = world.address_in(rng, tp, force, self.next_addr)
+            lkey = (key, addr.id)
+            lref = self.locations.get(lkey)
+            if lref is None:
+                lref = self.locations[lkey] = self._ref(key, "L")
+                pc = addr.postcode if rng.random() < 0.9 else addr.postcode.replace(" ", "")
+                adata: dict[str, Any] = {"address": {"lines": addr.lines, "town": addr.town, "postcode": pc}}
+                if addr.uprn:
+                    adata["uprn"] = addr.uprn
+                self._emit(out, "location", lref, "nominal", "OFFICIAL-SENSITIVE", adata)
+            since = max(tp.dob.toordinal() + 16 * 365, EVENT_START)
+            valid_from = date.fromordinal(between(rng, since, EVENT_END)).isoformat() if since < EVENT_END else None
+            self._link(out, key, me, {"type": "location", "ref": lref}, "resides_at", "nominal",
+                       "OFFICIAL-SENSITIVE", valid_from)
+
+        # what they drive
+        if tp.vehicle is not None and rng.random() < _P_VEHICLE[role]:
+            vkey = (key, tp.vehicle_id)
+            vref = self.vehicles.get(vkey)
+            if vref is None:
+                vref = self.vehicles[vkey] = self._ref(key, "V")
+                vdata = dict(tp.vehicle)
+                if rng.random() < 0.4:
+                    vrm = vdata["vrm"]
+                    vdata["vrm"] = f"{vrm[:4]} {vrm[4:]}"
+                self._emit(out, "vehicle", vref, "vehicle", "OFFICIAL" if rng.random() < 0.4 else "OFFICIAL-SENSITIVE", vdata)
+            self._link(out, key, me, {"type": "vehicle", "ref": vref}, "keeper", "vehicle", "OFFICIAL-SENSITIVE")
+
+        # warning markers
+        p_marker = _P_MARKER[role]
+        for code, detail, valid_from in tp.markers:
+            if rng.random() < p_marker:
+                self._emit(out, "marker", self._ref(key, "M"), "nominal", "OFFICIAL-SENSITIVE",
+                           {"subject": me, "code": code, "detail": detail, "valid_from": valid_from})
+                self.stats["marker:" + code] += 1
+
+        window = self._event_window(tp)
+        if window is not None:
+            if role == "custody":
+                self._arrests(out, key, tp, me, window, with_crimes=custody_source(force) == rms_source(force) or force == "BTP")
+            elif role == "rms":
+                self._crimes(out, key, tp, me, window)
+            elif role == "pnc":
+                self._convictions(out, key, tp, me, window)
+            else:
+                self._intelligence(out, key, tp, me, window, written, addr)
+
+        # associates: someone else this system holds
+        recent = self.recent.get(key)
+        if recent is None:
+            recent = self.recent[key] = []
+        if recent and rng.random() < (0.25 if role == "intel" else 0.06):
+            oref, otid, _ = recent[below(rng, len(recent))]
+            if otid != tp.tid:
+                self._link(out, key, me, {"type": "person", "ref": oref}, "associate",
+                           "intelligence" if role == "intel" else "nominal", "OFFICIAL-SENSITIVE")
+        recent.append((pref, tp.tid, written))
+        if len(recent) > 50:
+            del recent[0]
+
+    # events ---------------------------------------------------------------------------
+    def _category(self) -> tuple[str, str]:
+        slug = self.world.crimes.pick(self.rng)
+        offences = cat.OFFENCES[slug]
+        return slug, offences[below(self.rng, len(offences))]
+
+    def _town(self, force: str) -> str:
+        areas = FORCE_AREAS.get(force)
+        if not areas:
+            return "London"
+        return areas[below(self.rng, len(areas))].town
+
+    def _arrests(self, out: list[bytes], key: FileKey, tp: TruePerson, me: dict[str, str],
+                 window: tuple[int, int], with_crimes: bool) -> None:
+        rng, world = self.rng, self.world
+        level = tp.level
+        # arrests per custody copy: about one on average, more for prolific offenders
+        u = rng.random()
+        n = (u < 0.3) if level == 0 else (u < 0.7) if level == 1 else 1 + (u < 0.5) if level == 2 else between(rng, 2, 4)
+        force = key[0]
+        for _ in range(n):
+            when, day, year = self._when(window)
+            slug, offence = self._category()
+            town = self._town(force)
+            custody_no = f"{force}/{between(rng, 1, 99998):05d}/{year % 100:02d}"
+            eref = self._ref(key, "E")
+            self._emit(out, "event", eref, "custody", "OFFICIAL-SENSITIVE", {
+                "kind": "arrest", "occurred_at": when,
+                "description": f"Arrested on suspicion of {offence} in {town}",
+                "offence": offence, "crime_category": slug, "custody_number": custody_no,
+                "necessity": cat.ARREST_REASONS[below(rng, len(cat.ARREST_REASONS))]})
+            self._link(out, key, me, {"type": "event", "ref": eref}, "arrested", "custody", "OFFICIAL-SENSITIVE", day)
+            if rng.random() < 0.2:
+                cref = self._ref(key, "E")
+                outcome = world.custody_outcomes.pick(rng)
+                self._emit(out, "event", cref, "custody", "OFFICIAL-SENSITIVE", {
+                    "kind": "custody", "occurred_at": when,
+                    "description": f"Detained at {town} custody suite; {outcome}",
+                    "custody_number": custody_no, "station": f"{town} custody suite", "outcome": outcome})
+                self._link(out, key, me, {"type": "event", "ref": cref}, "subject", "custody", "OFFICIAL-SENSITIVE", day)
+            if with_crimes and rng.random() < 0.3:
+                self._crime(out, key, me, when, day, year, slug, offence, town)
+        if with_crimes and rng.random() < 0.1:
+            self._stop_search(out, key, me, window)
+
+    def _crimes(self, out: list[bytes], key: FileKey, tp: TruePerson, me: dict[str, str], window: tuple[int, int]) -> None:
+        n = 1 + (self.rng.random() < 0.3 * tp.level)
+        for _ in range(n):
+            when, day, year = self._when(window)
+            slug, offence = self._category()
+            self._crime(out, key, me, when, day, year, slug, offence, self._town(key[0]))
+        if self.rng.random() < 0.15:
+            self._stop_search(out, key, me, window)
+
+    def _crime(self, out: list[bytes], key: FileKey, me: dict[str, str], when: str, day: str, year: int,
+               slug: str, offence: str, town: str) -> None:
+        rng = self.rng
+        eref = self._ref(key, "E")
+        stems = cat.STREET_STEMS
+        street = f"{stems[below(rng, len(stems))]} {self.world.street_types.pick(rng)}"
+        self._emit(out, "event", eref, "crime", "OFFICIAL-SENSITIVE", {
+            "kind": "crime", "occurred_at": when,
+            "description": f"{offence.capitalize()} reported on or near {street}, {town}",
+            "category": slug, "offence": offence,
+            "crime_reference": f"{key[0]}-{year % 100:02d}{below(rng, 10**7):07d}",
+            "outcome": self.world.crime_outcomes.pick(rng), "location_text": f"On or near {street}"})
+        self._link(out, key, me, {"type": "event", "ref": eref}, "suspect", "crime", "OFFICIAL-SENSITIVE", day)
+
+    def _stop_search(self, out: list[bytes], key: FileKey, me: dict[str, str], window: tuple[int, int]) -> None:
+        rng, world = self.rng, self.world
+        when, day, _ = self._when(window)
+        obj, legislation = world.search_objects.pick(rng)
+        outcome = world.search_outcomes.pick(rng)
+        eref = self._ref(key, "E")
+        self._emit(out, "event", eref, "stop_search", "OFFICIAL-SENSITIVE", {
+            "kind": "stop_search", "occurred_at": when,
+            "description": f"Person search for {obj.lower()} in {self._town(key[0])}; outcome: {outcome.lower()}",
+            "search_type": "Person search", "object_of_search": obj, "legislation": legislation,
+            "outcome": outcome, "outcome_linked_to_object": outcome != "A no further action disposal" and rng.random() < 0.6})
+        self._link(out, key, me, {"type": "event", "ref": eref}, "subject", "stop_search", "OFFICIAL-SENSITIVE", day)
+
+    def _convictions(self, out: list[bytes], key: FileKey, tp: TruePerson, me: dict[str, str], window: tuple[int, int]) -> None:
+        rng, world = self.rng, self.world
+        level = tp.level
+        n = 0 if level == 0 else (between(rng, 0, 1) if level == 1 else between(rng, 1, 2) if level == 2 else between(rng, 2, 4))
+        for _ in range(n):
+            when, day, _ = self._when(window)
+            slug, offence = self._category()
+            town = self._town(tp.home_force)
+            court = f"{town} {'Crown' if rng.random() < 0.2 else 'Magistrates'}' Court"
+            disposal = world.disposals.pick(rng)
+            eref = self._ref(key, "E")
+            self._emit(out, "event", eref, "case", "OFFICIAL-SENSITIVE", {
+                "kind": "conviction", "occurred_at": when,
+                "description": f"Convicted of {offence} at {court}; {disposal}",
+                "offence": offence, "crime_category": slug, "court": court, "disposal": disposal})
+            self._link(out, key, me, {"type": "event", "ref": eref}, "subject", "case", "OFFICIAL-SENSITIVE", day)
+
+    def _intelligence(self, out: list[bytes], key: FileKey, tp: TruePerson, me: dict[str, str],
+                      window: tuple[int, int], written: str, addr: Address | None) -> None:
+        rng, world = self.rng, self.world
+        n = 1 + (rng.random() < 0.25 * tp.level) + (tp.level == 3 and rng.random() < 0.5)
+        force = key[0]
+        for _ in range(n):
+            when, day, _ = self._when(window)
+            town = self._town(force if force in FORCE_AREAS else tp.home_force)
+            v = tp.vehicle
+            recent = self.recent.get(key) or []
+            stems = cat.STREET_STEMS
+            text = cat.INTEL_TEMPLATES[below(rng, len(cat.INTEL_TEMPLATES))].format(
+                name=written if rng.random() < 0.7 else f"{written} (DOB {tp.dob.strftime('%d/%m/%Y')})",
+                drug=cat.DRUGS[below(rng, len(cat.DRUGS))],
+                town=town, town2=self._town(world.forces.pick(rng)),
+                street=(addr.lines[-1].split(" ", 1)[-1] if addr else f"{stems[below(rng, len(stems))]} Road"),
+                vehicle=(f"{v['colour'].lower()} {v['make']} {v['model']}" if v else "hire car"),
+                goods=cat.GOODS[below(rng, len(cat.GOODS))],
+                weapon=cat.WEAPONS[below(rng, len(cat.WEAPONS))],
+                amount=between(rng, 2, 59) * 100,
+                offence=self._category()[1],
+                alias=world.comms[tp.community].male.pick(rng) if tp.sex == "M" else world.comms[tp.community].female.pick(rng),
+                associate=(recent[below(rng, len(recent))][2] if recent else "an unknown male"),
+            )
+            handling = "SECRET" if rng.random() < 0.07 else "OFFICIAL-SENSITIVE"
+            eref = self._ref(key, "E")
+            self._emit(out, "event", eref, "intelligence", handling, {
+                "kind": "intelligence", "occurred_at": when, "description": text,
+                "report_number": f"{force}-IR-{below(rng, 10**8):08d}",
+                "source_evaluation": world.grading_source.pick(rng),
+                "intelligence_assessment": world.grading_assessment.pick(rng),
+                "handling_code": "P" if rng.random() < 0.85 else "C"})
+            self._link(out, key, me, {"type": "event", "ref": eref}, "subject", "intelligence", handling, day)
+
+    def _family_links(self, unit_files: dict[FileKey, list[tuple[str, TruePerson]]]) -> None:
+        """Relatives held by the same system are sometimes linked as family."""
+        rng = self.rng
+        for key, members in unit_files.items():
+            for i in range(len(members)):
+                for j in range(i + 1, len(members)):
+                    (ra, a), (rb, b) = members[i], members[j]
+                    if a.tid != b.tid and rng.random() < 0.3:
+                        self._link(self.files[key], key, {"type": "person", "ref": ra},
+                                   {"type": "person", "ref": rb}, "family", "nominal", "OFFICIAL-SENSITIVE")
+
+    # rendering ---------------------------------------------------------------------------
+    def _render(self) -> dict[str, Any]:
+        plan = self.plan
+        t_block = plan.t0 + self.block * plan.window
+        w = plan.window
+        files = []
+        for key, recs in self.files.items():
+            prefix = (b'{"updategram":"1","force":"' + key[0].encode() + b'","source":"' + key[1].encode()
+                      + b'","sequence":%d,"issued_at":"')
+            c = len(recs)
+            ts = _timestamp
+            files.append((key, c, b"".join([prefix + ts(t_block + w * i // c) + r for i, r in enumerate(recs)])))
+        for (rtype, dataset), n in self.type_counts.items():
+            self.stats[rtype] += n
+            self.stats["ds:" + dataset] += n
+        stats = dict(self.stats)
+        return {
+            "block": self.block,
+            "files": files,
+            "truth": "".join(self.truth).encode(),
+            "variations": "".join(self.variations).encode(),
+            "hard": "".join(self.hard).encode(),
+            "stats": stats,
+            "eligible": self.eligible,
+            "applied": self.applied,
+            "ident": self.ident,
+        }
+
+
+_PLAN: Plan | None = None
+
+
+def _init_worker(plan: Plan) -> None:
+    global _PLAN
+    _PLAN = plan
+    _world(plan)
+
+
+def _run_block(block: int) -> dict[str, Any]:
+    assert _PLAN is not None
+    return _Block(_PLAN, block).run()
+
+
+# --- the parent: ordering, sequences, files ----------------------------------------------
+def _results(plan: Plan, workers: int) -> Iterator[dict[str, Any]]:
+    if workers <= 1 or plan.n_blocks == 1:
+        _init_worker(plan)
+        for b in range(plan.n_blocks):
+            yield _run_block(b)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    _world(plan)  # build pools once; forked workers inherit them
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(plan,)) as pool:
+        yield from pool.imap(_run_block, range(plan.n_blocks), chunksize=1)
+
+
+OUTPUT_NAMES = ("truth.csv", "variations.csv", "hard_negatives.csv", "manifest.json")
+
+
+def _prepare(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"{out_dir} is not empty; choose an empty directory or pass overwrite")
+        if not ((out_dir / "manifest.json").exists() or (out_dir / "truth.csv").exists()):
+            raise FileExistsError(f"{out_dir} is not empty and does not hold synth output; refusing to clear it")
+        for p in sorted(out_dir.glob("*/*.ndjson")):
+            p.unlink()
+        for name in OUTPUT_NAMES:
+            (out_dir / name).unlink(missing_ok=True)
+        for d in sorted(out_dir.iterdir()):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def generate(out_dir: Path | str, persons: int, seed: int = 1, rates: VariationRates | dict[str, float] | None = None,
+             progress: bool = True, *, workers: int | None = None, reference_dir: Path | str | None = None,
+             overwrite: bool = False) -> SynthReport:
+    """Write a synthetic population of ``persons`` true people to ``out_dir``.
+
+    The same ``persons``, ``seed``, ``rates`` and ``reference_dir`` give byte-identical
+    output whatever ``workers`` is."""
+    if persons < 1:
+        raise ValueError("persons must be at least 1")
+    started = time.perf_counter()
+    out = Path(out_dir)
+    rates_v = rates_from(rates)
+    ref_dir = Path(reference_dir) if reference_dir is not None else None
+    if ref_dir is not None and not ref_dir.is_dir():
+        raise FileNotFoundError(f"reference directory {ref_dir} does not exist")
+    plan = _plan(seed, persons, rates_v, ref_dir)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    _prepare(out, overwrite)
+
+    handles: dict[FileKey, Any] = {}
+    next_seq: dict[FileKey, int] = {}
+    totals: Counter[str] = Counter()
+    eligible = [0] * len(VARIATION_NAMES)
+    applied = [0] * len(VARIATION_NAMES)
+    ident = [0, 0, 0, 0]
+    bar = None
+    task = None
+    try:
+        with open(out / "truth.csv", "wb") as truth, open(out / "variations.csv", "wb") as variations, \
+                open(out / "hard_negatives.csv", "wb") as hard:
+            truth.write(b"force,source,ref,true_person_id\n")
+            variations.write(b"force,source,ref,variations\n")
+            hard.write(b"true_person_id_a,true_person_id_b,kind\n")
+            results = _results(plan, workers)
+            if progress:
+                from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                           TimeElapsedColumn, TimeRemainingColumn)
+
+                bar = Progress(TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(),
+                               TextColumn("persons"), TimeElapsedColumn(), TimeRemainingColumn())
+                bar.start()
+                task = bar.add_task("persons", total=persons)
+            for res in results:
+                for key, count, template in res["files"]:
+                    fh = handles.get(key)
+                    if fh is None:
+                        (out / key[0]).mkdir(exist_ok=True)
+                        fh = handles[key] = open(out / key[0] / f"{key[1]}.ndjson", "wb", buffering=1 << 20)  # noqa: SIM115
+                        next_seq[key] = 1
+                    s = next_seq[key]
+                    fh.write(template % tuple(range(s, s + count)))
+                    next_seq[key] = s + count
+                truth.write(res["truth"])
+                variations.write(res["variations"])
+                hard.write(res["hard"])
+                totals.update(res["stats"])
+                for i, v in enumerate(res["eligible"]):
+                    eligible[i] += v
+                for i, v in enumerate(res["applied"]):
+                    applied[i] += v
+                for i, v in enumerate(res["ident"]):
+                    ident[i] += v
+                if bar is not None and task is not None:
+                    bar.update(task, advance=res["stats"].get("persons", 0))
+    finally:
+        for fh in handles.values():
+            fh.close()
+        if bar is not None:
+            bar.stop()
+
+    file_counts = {f"{k[0]}/{k[1]}.ndjson": next_seq[k] - 1 for k in handles}
+    manifest = _manifest(plan, rates_v, totals, file_counts, eligible, applied, ident)
+    (out / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    realised = {name: r["realised"] for name, r in manifest["rates"].items()}
+    return SynthReport(
+        out_dir=out, persons=persons, seed=seed, records=manifest["counts"]["records"],
+        person_records=manifest["counts"]["person_records"], files=sorted(file_counts),
+        counts_by_type=manifest["counts"]["by_type"], realised_rates=realised,
+        configured_rates=rates_v.as_dict(), hard_negatives=manifest["hard_negatives"],
+        elapsed_s=time.perf_counter() - started, workers=workers,
+        extra={"manifest": manifest},
+    )
+
+
+def _manifest(plan: Plan, rates: VariationRates, totals: Counter[str], file_counts: dict[str, int],
+              eligible: list[int], applied: list[int], ident: list[int]) -> dict[str, Any]:
+    configured = rates.as_dict()
+    rate_rows: dict[str, dict[str, Any]] = {}
+    for i, name in enumerate(VARIATION_NAMES):
+        e, a = eligible[i], applied[i]
+        rate_rows[name] = {"configured": configured[name], "eligible": e, "applied": a,
+                           "realised": round(a / e, 6) if e else None}
+    for j, name in enumerate(IDENTIFIER_NAMES):
+        e, a = ident[2 * j], ident[2 * j + 1]
+        rate_rows[name] = {"configured": configured[name], "eligible": e, "applied": a,
+                           "realised": round(a / e, 6) if e else None,
+                           "note": "copies outside PNC-NOMINAL of people who have this identifier"}
+    by_type = {k: v for k, v in totals.items() if k in ("person", "location", "vehicle", "event", "marker", "link")}
+    try:
+        faker_version = version("faker")
+    except PackageNotFoundError:  # pragma: no cover
+        faker_version = None
+    first = datetime.fromtimestamp(plan.t0, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    last = datetime.fromtimestamp(plan.t0 + plan.n_blocks * plan.window - 1, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "generator": "leds synth",
+        "generator_version": GENERATOR_VERSION,
+        "faker_version": faker_version,
+        "seed": plan.seed,
+        "persons": plan.persons,
+        "block_size": BLOCK_SIZE,
+        "reference_data": str(plan.reference_dir) if plan.reference_dir else None,
+        "issued_at_range": [first, last],
+        "counts": {
+            "persons": totals.get("persons", 0),
+            "person_records": totals.get("person_records", 0),
+            "records": sum(by_type.values()),
+            "by_type": dict(sorted(by_type.items())),
+            "by_dataset": {k[3:]: v for k, v in sorted(totals.items()) if k.startswith("ds:")},
+            "files": dict(sorted(file_counts.items())),
+            "copies_per_person": {k[7:]: v for k, v in sorted(totals.items()) if k.startswith("copies:")},
+            "communities": {k[5:]: v for k, v in sorted(totals.items()) if k.startswith("comm:")},
+            "markers": {k[7:]: v for k, v in sorted(totals.items()) if k.startswith("marker:")},
+        },
+        "rates": rate_rows,
+        "hard_negatives": {kind: totals.get("hn:" + kind, 0)
+                           for kind in ("sibling", "twin", "jr_sr", "common_name_same_dob")},
+    }
