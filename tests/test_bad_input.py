@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -192,7 +191,6 @@ def test_fifty_megabyte_line_is_quarantined_without_holding_it_in_memory(
     kept = Path(entry["raw_path"]).read_bytes()
     assert hashlib.sha256(kept).hexdigest() == entry["raw_sha256"] == hashlib.sha256(huge).hexdigest()
     assert "limit" in entry["message"] and entry["line_no"] == 2
-    del resource  # imported for the child's code only
 
 
 def test_quarantine_commands_list_show_and_retry(sqlite_settings: Settings, tmp_path: Path) -> None:

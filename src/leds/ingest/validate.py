@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import threading
+import time
 from dataclasses import dataclass
 
 import orjson
@@ -137,6 +140,15 @@ _worker: Validator | None = None
 def init_worker(hash_secret: bytes, max_line_bytes: int, allowed_force: str | None) -> None:
     global _worker
     _worker = Validator(hash_secret, max_line_bytes, allowed_force)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    # A worker's task queue holds both ends of its pipe, so it never sees EOF
+    # when the parent is killed; without this it would wait for ever.
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
 
 
 def worker_chunk(origin: str, lines: list[tuple[int, bytes | Oversized]]) -> list[Outcome]:

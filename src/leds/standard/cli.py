@@ -47,8 +47,8 @@ def codes_cmd(
     """Print a code list of the standard, or the names of all code lists."""
     if name is None:
         table = Table("list", "codes", "used for", title="Code lists of the national data standard v1")
-        for list_name, entries in codes.CODE_LISTS.items():
-            table.add_row(list_name, str(len(entries)), _plain(schema.CODE_LIST_NOTES.get(list_name, "")))
+        for list_name, listed in codes.CODE_LISTS.items():
+            table.add_row(list_name, str(len(listed)), _plain(schema.CODE_LIST_NOTES.get(list_name, "")))
         out.print(table)
         return
     entries = codes.CODE_LISTS.get(name)

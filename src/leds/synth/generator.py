@@ -28,7 +28,7 @@ import orjson
 
 from . import catalogue as cat
 from .geography import FORCE_AREAS, INTEL_SOURCE, PNC_SOURCE, custody_source, rms_source
-from .population import EVENT_END, EVENT_START, V, Address, TruePerson, World, below, between
+from .population import EVENT_END, EVENT_START, Address, TruePerson, V, World, below, between
 from .rates import IDENTIFIER_NAMES, VARIATION_NAMES, VariationRates, rates_from
 
 BLOCK_SIZE = 2000
@@ -38,7 +38,7 @@ BASE_END = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=180)
 
 _dumps = orjson.dumps
-_MID = b'","op":"upsert","record":'
+_MID = b'","op":"upsert","record":'  # between issued_at and the record
 _END = b"}\n"
 
 FileKey = tuple[str, str]
@@ -123,6 +123,31 @@ def _file_hash(seed: int, force: str, source: str) -> tuple[int, int]:
 
 
 # --- one block ------------------------------------------------------------------------
+class _File:
+    """What a block knows about one (force, source) file: its lines so far, its ref
+    counters, the locations and vehicles already sent, and recent people (associates)."""
+
+    __slots__ = ("force", "source", "out", "n_l", "n_v", "n_e", "n_m", "n_k", "recent", "perm_a",
+                 "perm_b", "locations", "vehicles", "towns", "with_crimes")
+
+    def __init__(self, seed: int, force: str, source: str) -> None:
+        self.force = force
+        self.source = source
+        self.out: list[bytes] = []
+        self.n_l = self.n_v = self.n_e = self.n_m = self.n_k = 0
+        self.recent: list[tuple[str, str, str]] = []
+        self.perm_a, self.perm_b = _file_hash(seed, force, source)
+        self.locations: dict[int, str] = {}
+        self.vehicles: dict[int, str] = {}
+        areas = FORCE_AREAS.get(force)
+        self.towns = [a.town for a in areas] if areas else ["London"]
+        # a force whose custody and crime records live in one system records both there
+        self.with_crimes = force not in FORCE_AREAS or custody_source(force) == rms_source(force)
+
+
+_OS = "OFFICIAL-SENSITIVE"
+
+
 class _Block:
     """Generates the records of one block of true people."""
 
@@ -131,63 +156,59 @@ class _Block:
         self.block = block
         self.world = _world(plan)
         self.rng = Random(f"leds-synth:{plan.seed}:{block}")
-        self.files: dict[FileKey, list[bytes]] = {}
-        self.counters: dict[tuple[FileKey, str], int] = {}
-        self.perms: dict[FileKey, tuple[int, int]] = {}
+        self.files: dict[FileKey, _File] = {}
         self.truth: list[str] = []
         self.variations: list[str] = []
         self.hard: list[str] = []
-        self.locations: dict[tuple[FileKey, int], str] = {}
-        self.vehicles: dict[tuple[FileKey, int], str] = {}
-        self.recent: dict[FileKey, list[tuple[str, str, str]]] = {}
         self.eligible = [0] * len(VARIATION_NAMES)
         self.applied = [0] * len(VARIATION_NAMES)
         self.ident = [0, 0, 0, 0]
         self.stats: Counter[str] = Counter()
         self.type_counts: dict[tuple[str, str], int] = {}
-        self.block_tag = f"{block:05d}"
+        self.tag = f"{block:05d}"
         self.next_addr = [block * 10_000_000]
 
-    # refs ------------------------------------------------------------------------
-    def _ref(self, key: FileKey, letter: str) -> str:
-        k = (key, letter)
-        n = self.counters.get(k, 0) + 1
-        self.counters[k] = n
-        return f"{letter}{self.block_tag}{n:06d}"
-
-    def _person_ref(self, key: FileKey, idx: int, copy_no: int) -> str:
-        perm = self.perms.get(key)
-        if perm is None:
-            perm = self.perms[key] = _file_hash(self.plan.seed, *key)
-        return f"P{(perm[0] * (idx * 8 + copy_no) + perm[1]) % 10**10:010d}"
-
-    def _emit(self, out: list[bytes], rtype: str, ref: str, dataset: str, handling: str, data: dict[str, Any]) -> None:
+    # output ----------------------------------------------------------------------------
+    def _emit(self, f: _File, rtype: str, ref: str, dataset: str, handling: str, data: dict[str, Any]) -> None:
         line = _dumps({"type": rtype, "ref": ref, "dataset": dataset, "handling": handling, "data": data})
-        if b"%" in line:
+        if b"%" in line:  # the parent fills in sequences with bytes % (...)
             line = line.replace(b"%", b"%%")
-        out.append(_MID + line + _END)
+        f.out.append(_MID + line + _END)
         k = (rtype, dataset)
         tc = self.type_counts
         tc[k] = tc.get(k, 0) + 1
 
-    def _link(self, out: list[bytes], key: FileKey, frm: dict[str, str], to: dict[str, str], role: str,
-              dataset: str, handling: str, valid_from: str | None = None) -> None:
-        data: dict[str, Any] = {"from": frm, "to": to, "role": role}
-        if valid_from:
-            data["valid_from"] = valid_from
-        self._emit(out, "link", self._ref(key, "K"), dataset, handling, data)
+    def _link(self, f: _File, from_ref: str, to_type: str, to_ref: str, role: str, dataset: str,
+              handling: str = _OS, valid_from: str | None = None) -> None:
+        # Links are the commonest record and have a fixed shape of plain ASCII values,
+        # so they are written directly rather than through a dict and orjson.
+        f.n_k += 1
+        vf = f',"valid_from":"{valid_from}"' if valid_from else ""
+        f.out.append(
+            f'","op":"upsert","record":{{"type":"link","ref":"K{self.tag}{f.n_k:06d}","dataset":"{dataset}",'
+            f'"handling":"{handling}","data":{{"from":{{"type":"person","ref":"{from_ref}"}},'
+            f'"to":{{"type":"{to_type}","ref":"{to_ref}"}},"role":"{role}"{vf}}}}}}}\n'.encode()
+        )
+        k = ("link", dataset)
+        tc = self.type_counts
+        tc[k] = tc.get(k, 0) + 1
+
+    def _event_ref(self, f: _File) -> str:
+        f.n_e += 1
+        return f"E{self.tag}{f.n_e:06d}"
 
     # dates ----------------------------------------------------------------------------
-    def _event_window(self, tp: TruePerson) -> tuple[int, int] | None:
+    @staticmethod
+    def _event_window(tp: TruePerson) -> tuple[int, int] | None:
         lo = max(EVENT_START, tp.dob.toordinal() + 3653)  # ten years old
         return (lo, EVENT_END) if lo < EVENT_END else None
 
     def _when(self, window: tuple[int, int]) -> tuple[str, str, int]:
-        rng = self.rng
-        o = between(rng, window[0], window[1])
-        d = date.fromordinal(o).isoformat()
-        sec = below(rng, 86400)
-        return f"{d}T{sec // 3600:02d}:{sec % 3600 // 60:02d}:00Z", d, date.fromordinal(o).year
+        rnd = self.rng.random
+        d = date.fromordinal(window[0] + int(rnd() * (window[1] - window[0] + 1)))
+        day = d.isoformat()
+        minute = int(rnd() * 1440)
+        return f"{day}T{minute // 60:02d}:{minute % 60:02d}:00Z", day, d.year
 
     # the block --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -195,19 +216,20 @@ class _Block:
         start = self.block * BLOCK_SIZE
         end = min(plan.persons, start + BLOCK_SIZE)
         idx = start
+        stats = self.stats
         while idx < end:
             people, pairs = world.unit(rng, idx, end - idx, self.next_addr)
             for a, b, kind in pairs:
                 self.hard.append(f"T{a:08d},T{b:08d},{kind}\n")
-                self.stats["hn:" + kind] += 1
+                stats["hn:" + kind] += 1
             unit_files: dict[FileKey, list[tuple[str, TruePerson]]] = {}
             for tp in people:
                 self._person(tp, unit_files)
-                self.stats["persons"] += 1
-                self.stats["comm:" + tp.community] += 1
+                stats["comm:" + tp.community] += 1
             if len(people) > 1:
                 self._family_links(unit_files)
             idx += len(people)
+        stats["persons"] += end - start
         return self._render()
 
     def _roles(self, tp: TruePerson) -> list[tuple[str, str, str]]:
@@ -226,14 +248,16 @@ class _Block:
         u = rng.random()
         if u < 0.72:
             first = ("custody", home, custody_source(home))
-        elif u < 0.84:
+        elif u < 0.86:
             first = ("intel", home, INTEL_SOURCE)
-        elif u < 0.95:
+        elif u < 0.98:
             f = other_force()
             first = ("custody", f, custody_source(f))
         else:
             first = ("custody", "BTP", "NICHE-RMS")
         roles = [first]
+        if n == 1:
+            return roles
         used = {first[1:]}
         rate = world.rates.duplicate
         dup_i = V["duplicate"]
@@ -256,17 +280,18 @@ class _Block:
             if (home, INTEL_SOURCE) not in used:
                 options.append((("intel", home, INTEL_SOURCE), 2.0))
             if ("BTP", "NICHE-RMS") not in used:
-                options.append((("custody", "BTP", "NICHE-RMS"), 0.3))
+                options.append((("custody", "BTP", "NICHE-RMS"), 0.2))
             if tp.level == 3 and ("NCA", INTEL_SOURCE) not in used:
                 options.append((("intel", "NCA", INTEL_SOURCE), 0.3))
             f = other_force()
             if (f, custody_source(f)) not in used:
                 options.append((("custody", f, custody_source(f)), 1.0))
-            total = sum(w for _, w in options)
-            x = rng.random() * total
-            for role, w in options:
+            x = rng.random() * sum(w for _, w in options)
+            role = options[-1][0]
+            for option, w in options:
                 x -= w
                 if x < 0:
+                    role = option
                     break
             roles.append(role)
             used.add(role[1:])
@@ -274,94 +299,89 @@ class _Block:
 
     def _person(self, tp: TruePerson, unit_files: dict[FileKey, list[tuple[str, TruePerson]]]) -> None:
         roles = self._roles(tp)
-        self.stats[f"copies:{len(roles)}"] += 1
+        self.stats[_COPIES[len(roles)]] += 1
         for copy_no, (role, force, source) in enumerate(roles):
-            key = (force, source)
             dup = role == "dup"
             if dup:
                 role = "pnc" if source == PNC_SOURCE else ("intel" if source == INTEL_SOURCE else "custody")
-            self._copy(tp, copy_no, role, key, dup, unit_files)
+            self._copy(tp, copy_no, role, (force, source), dup, unit_files)
 
     def _copy(self, tp: TruePerson, copy_no: int, role: str, key: FileKey, dup: bool,
               unit_files: dict[FileKey, list[tuple[str, TruePerson]]]) -> None:
         rng, world = self.rng, self.world
-        out = self.files.get(key)
-        if out is None:
-            out = self.files[key] = []
-        force, source = key
+        rnd = rng.random
+        f = self.files.get(key)
+        if f is None:
+            f = self.files[key] = _File(self.plan.seed, *key)
         data, applied, written = world.copy_person(rng, tp, on_pnc=role == "pnc", eligible=self.eligible,
                                                    applied_counts=self.applied, ident=self.ident)
         if dup:
             applied.append("duplicate")
-        pref = self._person_ref(key, tp.idx, copy_no)
-        handling = "OFFICIAL-SENSITIVE" if rng.random() < 0.92 else "OFFICIAL"
-        self._emit(out, "person", pref, "nominal", handling, data)
-        self.stats["person_records"] += 1
-        self.truth.append(f"{force},{source},{pref},{tp.tid}\n")
-        self.variations.append(f"{force},{source},{pref},{';'.join(applied)}\n")
-        me = {"type": "person", "ref": pref}
+        pref = f"P{(f.perm_a * (tp.idx * 8 + copy_no) + f.perm_b) % 10**10:010d}"
+        self._emit(f, "person", pref, "nominal", _OS if rnd() < 0.92 else "OFFICIAL", data)
+        head = f"{f.force},{f.source},{pref},"
+        self.truth.append(f"{head}{tp.tid}\n")
+        self.variations.append(f"{head}{';'.join(applied)}\n")
         unit_files.setdefault(key, []).append((pref, tp))
 
         # where they live
-        p_addr = _P_ADDRESS[role]
         addr: Address | None = None
-        if rng.random() < p_addr:
-            addr = world.address_in(rng, tp, force, self.next_addr)
-            lkey = (key, addr.id)
-            lref = self.locations.get(lkey)
+        if rnd() < _P_ADDRESS[role]:
+            addr = world.address_in(rng, tp, f.force, self.next_addr)
+            lref = f.locations.get(addr.id)
             if lref is None:
-                lref = self.locations[lkey] = self._ref(key, "L")
-                pc = addr.postcode if rng.random() < 0.9 else addr.postcode.replace(" ", "")
+                f.n_l += 1
+                lref = f.locations[addr.id] = f"L{self.tag}{f.n_l:06d}"
+                pc = addr.postcode if rnd() < 0.9 else addr.postcode.replace(" ", "")
                 adata: dict[str, Any] = {"address": {"lines": addr.lines, "town": addr.town, "postcode": pc}}
                 if addr.uprn:
                     adata["uprn"] = addr.uprn
-                self._emit(out, "location", lref, "nominal", "OFFICIAL-SENSITIVE", adata)
-            since = max(tp.dob.toordinal() + 16 * 365, EVENT_START)
+                self._emit(f, "location", lref, "nominal", _OS, adata)
+            since = max(tp.dob.toordinal() + 5844, EVENT_START)  # from sixteen
             valid_from = date.fromordinal(between(rng, since, EVENT_END)).isoformat() if since < EVENT_END else None
-            self._link(out, key, me, {"type": "location", "ref": lref}, "resides_at", "nominal",
-                       "OFFICIAL-SENSITIVE", valid_from)
+            self._link(f, pref, "location", lref, "resides_at", "nominal", _OS, valid_from)
 
         # what they drive
-        if tp.vehicle is not None and rng.random() < _P_VEHICLE[role]:
-            vkey = (key, tp.vehicle_id)
-            vref = self.vehicles.get(vkey)
+        if tp.vehicle is not None and rnd() < _P_VEHICLE[role]:
+            vref = f.vehicles.get(tp.vehicle_id)
             if vref is None:
-                vref = self.vehicles[vkey] = self._ref(key, "V")
+                f.n_v += 1
+                vref = f.vehicles[tp.vehicle_id] = f"V{self.tag}{f.n_v:06d}"
                 vdata = dict(tp.vehicle)
-                if rng.random() < 0.4:
+                if rnd() < 0.4:
                     vrm = vdata["vrm"]
                     vdata["vrm"] = f"{vrm[:4]} {vrm[4:]}"
-                self._emit(out, "vehicle", vref, "vehicle", "OFFICIAL" if rng.random() < 0.4 else "OFFICIAL-SENSITIVE", vdata)
-            self._link(out, key, me, {"type": "vehicle", "ref": vref}, "keeper", "vehicle", "OFFICIAL-SENSITIVE")
+                self._emit(f, "vehicle", vref, "vehicle", "OFFICIAL" if rnd() < 0.4 else _OS, vdata)
+            self._link(f, pref, "vehicle", vref, "keeper", "vehicle")
 
         # warning markers
-        p_marker = _P_MARKER[role]
-        for code, detail, valid_from in tp.markers:
-            if rng.random() < p_marker:
-                self._emit(out, "marker", self._ref(key, "M"), "nominal", "OFFICIAL-SENSITIVE",
-                           {"subject": me, "code": code, "detail": detail, "valid_from": valid_from})
-                self.stats["marker:" + code] += 1
+        if tp.markers:
+            p_marker = _P_MARKER[role]
+            me = {"type": "person", "ref": pref}
+            for code, detail, valid_from in tp.markers:
+                if rnd() < p_marker:
+                    f.n_m += 1
+                    self._emit(f, "marker", f"M{self.tag}{f.n_m:06d}", "nominal", _OS,
+                               {"subject": me, "code": code, "detail": detail, "valid_from": valid_from})
+                    self.stats["marker:" + code] += 1
 
         window = self._event_window(tp)
         if window is not None:
             if role == "custody":
-                self._arrests(out, key, tp, me, window, with_crimes=custody_source(force) == rms_source(force) or force == "BTP")
+                self._arrests(f, tp, pref, window)
             elif role == "rms":
-                self._crimes(out, key, tp, me, window)
+                self._crimes(f, tp, pref, window)
             elif role == "pnc":
-                self._convictions(out, key, tp, me, window)
+                self._convictions(f, tp, pref, window)
             else:
-                self._intelligence(out, key, tp, me, window, written, addr)
+                self._intelligence(f, tp, pref, window, written, addr)
 
         # associates: someone else this system holds
-        recent = self.recent.get(key)
-        if recent is None:
-            recent = self.recent[key] = []
-        if recent and rng.random() < (0.25 if role == "intel" else 0.06):
+        recent = f.recent
+        if recent and rnd() < (0.25 if role == "intel" else 0.06):
             oref, otid, _ = recent[below(rng, len(recent))]
             if otid != tp.tid:
-                self._link(out, key, me, {"type": "person", "ref": oref}, "associate",
-                           "intelligence" if role == "intel" else "nominal", "OFFICIAL-SENSITIVE")
+                self._link(f, pref, "person", oref, "associate", "intelligence" if role == "intel" else "nominal")
         recent.append((pref, tp.tid, written))
         if len(recent) > 50:
             del recent[0]
@@ -372,131 +392,127 @@ class _Block:
         offences = cat.OFFENCES[slug]
         return slug, offences[below(self.rng, len(offences))]
 
-    def _town(self, force: str) -> str:
-        areas = FORCE_AREAS.get(force)
-        if not areas:
-            return "London"
-        return areas[below(self.rng, len(areas))].town
-
-    def _arrests(self, out: list[bytes], key: FileKey, tp: TruePerson, me: dict[str, str],
-                 window: tuple[int, int], with_crimes: bool) -> None:
+    def _arrests(self, f: _File, tp: TruePerson, pref: str, window: tuple[int, int]) -> None:
         rng, world = self.rng, self.world
+        rnd = rng.random
         level = tp.level
         # arrests per custody copy: about one on average, more for prolific offenders
-        u = rng.random()
+        u = rnd()
         n = (u < 0.3) if level == 0 else (u < 0.7) if level == 1 else 1 + (u < 0.5) if level == 2 else between(rng, 2, 4)
-        force = key[0]
+        force = f.force
+        towns = f.towns
         for _ in range(n):
             when, day, year = self._when(window)
             slug, offence = self._category()
-            town = self._town(force)
+            town = towns[below(rng, len(towns))]
             custody_no = f"{force}/{between(rng, 1, 99998):05d}/{year % 100:02d}"
-            eref = self._ref(key, "E")
-            self._emit(out, "event", eref, "custody", "OFFICIAL-SENSITIVE", {
+            eref = self._event_ref(f)
+            self._emit(f, "event", eref, "custody", _OS, {
                 "kind": "arrest", "occurred_at": when,
                 "description": f"Arrested on suspicion of {offence} in {town}",
                 "offence": offence, "crime_category": slug, "custody_number": custody_no,
                 "necessity": cat.ARREST_REASONS[below(rng, len(cat.ARREST_REASONS))]})
-            self._link(out, key, me, {"type": "event", "ref": eref}, "arrested", "custody", "OFFICIAL-SENSITIVE", day)
-            if rng.random() < 0.2:
-                cref = self._ref(key, "E")
+            self._link(f, pref, "event", eref, "arrested", "custody", _OS, day)
+            if rnd() < 0.2:
+                cref = self._event_ref(f)
                 outcome = world.custody_outcomes.pick(rng)
-                self._emit(out, "event", cref, "custody", "OFFICIAL-SENSITIVE", {
+                self._emit(f, "event", cref, "custody", _OS, {
                     "kind": "custody", "occurred_at": when,
                     "description": f"Detained at {town} custody suite; {outcome}",
                     "custody_number": custody_no, "station": f"{town} custody suite", "outcome": outcome})
-                self._link(out, key, me, {"type": "event", "ref": cref}, "subject", "custody", "OFFICIAL-SENSITIVE", day)
-            if with_crimes and rng.random() < 0.3:
-                self._crime(out, key, me, when, day, year, slug, offence, town)
-        if with_crimes and rng.random() < 0.1:
-            self._stop_search(out, key, me, window)
+                self._link(f, pref, "event", cref, "subject", "custody", _OS, day)
+            if f.with_crimes and rnd() < 0.3:
+                self._crime(f, pref, when, day, year, slug, offence, town)
+        if f.with_crimes and rnd() < 0.1:
+            self._stop_search(f, pref, window)
 
-    def _crimes(self, out: list[bytes], key: FileKey, tp: TruePerson, me: dict[str, str], window: tuple[int, int]) -> None:
-        n = 1 + (self.rng.random() < 0.3 * tp.level)
-        for _ in range(n):
+    def _crimes(self, f: _File, tp: TruePerson, pref: str, window: tuple[int, int]) -> None:
+        rng = self.rng
+        for _ in range(1 + (rng.random() < 0.3 * tp.level)):
             when, day, year = self._when(window)
             slug, offence = self._category()
-            self._crime(out, key, me, when, day, year, slug, offence, self._town(key[0]))
-        if self.rng.random() < 0.15:
-            self._stop_search(out, key, me, window)
+            self._crime(f, pref, when, day, year, slug, offence, f.towns[below(rng, len(f.towns))])
+        if rng.random() < 0.15:
+            self._stop_search(f, pref, window)
 
-    def _crime(self, out: list[bytes], key: FileKey, me: dict[str, str], when: str, day: str, year: int,
-               slug: str, offence: str, town: str) -> None:
+    def _crime(self, f: _File, pref: str, when: str, day: str, year: int, slug: str, offence: str, town: str) -> None:
         rng = self.rng
-        eref = self._ref(key, "E")
+        eref = self._event_ref(f)
         stems = cat.STREET_STEMS
         street = f"{stems[below(rng, len(stems))]} {self.world.street_types.pick(rng)}"
-        self._emit(out, "event", eref, "crime", "OFFICIAL-SENSITIVE", {
+        self._emit(f, "event", eref, "crime", _OS, {
             "kind": "crime", "occurred_at": when,
             "description": f"{offence.capitalize()} reported on or near {street}, {town}",
             "category": slug, "offence": offence,
-            "crime_reference": f"{key[0]}-{year % 100:02d}{below(rng, 10**7):07d}",
+            "crime_reference": f"{f.force}-{year % 100:02d}{below(rng, 10**7):07d}",
             "outcome": self.world.crime_outcomes.pick(rng), "location_text": f"On or near {street}"})
-        self._link(out, key, me, {"type": "event", "ref": eref}, "suspect", "crime", "OFFICIAL-SENSITIVE", day)
+        self._link(f, pref, "event", eref, "suspect", "crime", _OS, day)
 
-    def _stop_search(self, out: list[bytes], key: FileKey, me: dict[str, str], window: tuple[int, int]) -> None:
+    def _stop_search(self, f: _File, pref: str, window: tuple[int, int]) -> None:
         rng, world = self.rng, self.world
         when, day, _ = self._when(window)
         obj, legislation = world.search_objects.pick(rng)
         outcome = world.search_outcomes.pick(rng)
-        eref = self._ref(key, "E")
-        self._emit(out, "event", eref, "stop_search", "OFFICIAL-SENSITIVE", {
+        eref = self._event_ref(f)
+        self._emit(f, "event", eref, "stop_search", _OS, {
             "kind": "stop_search", "occurred_at": when,
-            "description": f"Person search for {obj.lower()} in {self._town(key[0])}; outcome: {outcome.lower()}",
+            "description": f"Person search for {obj.lower()} in {f.towns[below(rng, len(f.towns))]}; outcome: {outcome.lower()}",
             "search_type": "Person search", "object_of_search": obj, "legislation": legislation,
             "outcome": outcome, "outcome_linked_to_object": outcome != "A no further action disposal" and rng.random() < 0.6})
-        self._link(out, key, me, {"type": "event", "ref": eref}, "subject", "stop_search", "OFFICIAL-SENSITIVE", day)
+        self._link(f, pref, "event", eref, "subject", "stop_search", _OS, day)
 
-    def _convictions(self, out: list[bytes], key: FileKey, tp: TruePerson, me: dict[str, str], window: tuple[int, int]) -> None:
+    def _convictions(self, f: _File, tp: TruePerson, pref: str, window: tuple[int, int]) -> None:
         rng, world = self.rng, self.world
         level = tp.level
         n = 0 if level == 0 else (between(rng, 0, 1) if level == 1 else between(rng, 1, 2) if level == 2 else between(rng, 2, 4))
+        home_areas = FORCE_AREAS[tp.home_force]
         for _ in range(n):
             when, day, _ = self._when(window)
             slug, offence = self._category()
-            town = self._town(tp.home_force)
+            town = home_areas[below(rng, len(home_areas))].town
             court = f"{town} {'Crown' if rng.random() < 0.2 else 'Magistrates'}' Court"
             disposal = world.disposals.pick(rng)
-            eref = self._ref(key, "E")
-            self._emit(out, "event", eref, "case", "OFFICIAL-SENSITIVE", {
+            eref = self._event_ref(f)
+            self._emit(f, "event", eref, "case", _OS, {
                 "kind": "conviction", "occurred_at": when,
                 "description": f"Convicted of {offence} at {court}; {disposal}",
                 "offence": offence, "crime_category": slug, "court": court, "disposal": disposal})
-            self._link(out, key, me, {"type": "event", "ref": eref}, "subject", "case", "OFFICIAL-SENSITIVE", day)
+            self._link(f, pref, "event", eref, "subject", "case", _OS, day)
 
-    def _intelligence(self, out: list[bytes], key: FileKey, tp: TruePerson, me: dict[str, str],
-                      window: tuple[int, int], written: str, addr: Address | None) -> None:
+    def _intelligence(self, f: _File, tp: TruePerson, pref: str, window: tuple[int, int], written: str,
+                      addr: Address | None) -> None:
         rng, world = self.rng, self.world
         n = 1 + (rng.random() < 0.25 * tp.level) + (tp.level == 3 and rng.random() < 0.5)
-        force = key[0]
+        towns = f.towns if f.force in FORCE_AREAS else [a.town for a in FORCE_AREAS[tp.home_force]]
+        recent = f.recent
+        stems = cat.STREET_STEMS
+        comm = world.comms[tp.community]
         for _ in range(n):
             when, day, _ = self._when(window)
-            town = self._town(force if force in FORCE_AREAS else tp.home_force)
             v = tp.vehicle
-            recent = self.recent.get(key) or []
-            stems = cat.STREET_STEMS
+            other_areas = FORCE_AREAS[world.forces.pick(rng)]
             text = cat.INTEL_TEMPLATES[below(rng, len(cat.INTEL_TEMPLATES))].format(
                 name=written if rng.random() < 0.7 else f"{written} (DOB {tp.dob.strftime('%d/%m/%Y')})",
                 drug=cat.DRUGS[below(rng, len(cat.DRUGS))],
-                town=town, town2=self._town(world.forces.pick(rng)),
+                town=towns[below(rng, len(towns))], town2=other_areas[below(rng, len(other_areas))].town,
                 street=(addr.lines[-1].split(" ", 1)[-1] if addr else f"{stems[below(rng, len(stems))]} Road"),
                 vehicle=(f"{v['colour'].lower()} {v['make']} {v['model']}" if v else "hire car"),
                 goods=cat.GOODS[below(rng, len(cat.GOODS))],
                 weapon=cat.WEAPONS[below(rng, len(cat.WEAPONS))],
                 amount=between(rng, 2, 59) * 100,
                 offence=self._category()[1],
-                alias=world.comms[tp.community].male.pick(rng) if tp.sex == "M" else world.comms[tp.community].female.pick(rng),
+                alias=(comm.male if tp.sex == "M" else comm.female).pick(rng),
                 associate=(recent[below(rng, len(recent))][2] if recent else "an unknown male"),
             )
-            handling = "SECRET" if rng.random() < 0.07 else "OFFICIAL-SENSITIVE"
-            eref = self._ref(key, "E")
-            self._emit(out, "event", eref, "intelligence", handling, {
+            handling = "SECRET" if rng.random() < 0.07 else _OS
+            eref = self._event_ref(f)
+            self._emit(f, "event", eref, "intelligence", handling, {
                 "kind": "intelligence", "occurred_at": when, "description": text,
-                "report_number": f"{force}-IR-{below(rng, 10**8):08d}",
+                "report_number": f"{f.force}-IR-{below(rng, 10**8):08d}",
                 "source_evaluation": world.grading_source.pick(rng),
                 "intelligence_assessment": world.grading_assessment.pick(rng),
                 "handling_code": "P" if rng.random() < 0.85 else "C"})
-            self._link(out, key, me, {"type": "event", "ref": eref}, "subject", "intelligence", handling, day)
+            self._link(f, pref, "event", eref, "subject", "intelligence", handling, day)
 
     def _family_links(self, unit_files: dict[FileKey, list[tuple[str, TruePerson]]]) -> None:
         """Relatives held by the same system are sometimes linked as family."""
@@ -506,8 +522,7 @@ class _Block:
                 for j in range(i + 1, len(members)):
                     (ra, a), (rb, b) = members[i], members[j]
                     if a.tid != b.tid and rng.random() < 0.3:
-                        self._link(self.files[key], key, {"type": "person", "ref": ra},
-                                   {"type": "person", "ref": rb}, "family", "nominal", "OFFICIAL-SENSITIVE")
+                        self._link(self.files[key], ra, "person", rb, "family", "nominal")
 
     # rendering ---------------------------------------------------------------------------
     def _render(self) -> dict[str, Any]:
@@ -515,27 +530,30 @@ class _Block:
         t_block = plan.t0 + self.block * plan.window
         w = plan.window
         files = []
-        for key, recs in self.files.items():
+        ts = _timestamp
+        for key, f in self.files.items():
             prefix = (b'{"updategram":"1","force":"' + key[0].encode() + b'","source":"' + key[1].encode()
                       + b'","sequence":%d,"issued_at":"')
-            c = len(recs)
-            ts = _timestamp
-            files.append((key, c, b"".join([prefix + ts(t_block + w * i // c) + r for i, r in enumerate(recs)])))
+            c = len(f.out)
+            files.append((key, c, b"".join([prefix + ts(t_block + w * i // c) + r for i, r in enumerate(f.out)])))
         for (rtype, dataset), n in self.type_counts.items():
             self.stats[rtype] += n
             self.stats["ds:" + dataset] += n
-        stats = dict(self.stats)
+        self.stats["person_records"] = len(self.truth)
         return {
             "block": self.block,
             "files": files,
             "truth": "".join(self.truth).encode(),
             "variations": "".join(self.variations).encode(),
             "hard": "".join(self.hard).encode(),
-            "stats": stats,
+            "stats": dict(self.stats),
             "eligible": self.eligible,
             "applied": self.applied,
             "ident": self.ident,
         }
+
+
+_COPIES = {n: f"copies:{n}" for n in range(1, 9)}
 
 
 _PLAN: Plan | None = None
@@ -621,8 +639,14 @@ def generate(out_dir: Path | str, persons: int, seed: int = 1, rates: VariationR
             hard.write(b"true_person_id_a,true_person_id_b,kind\n")
             results = _results(plan, workers)
             if progress:
-                from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                           TimeElapsedColumn, TimeRemainingColumn)
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                    TimeRemainingColumn,
+                )
 
                 bar = Progress(TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(),
                                TextColumn("persons"), TimeElapsedColumn(), TimeRemainingColumn())

@@ -24,7 +24,7 @@ from leds.standard.validators import format_pnc_id, pnc_check_char
 
 from . import catalogue as cat
 from .geography import FORCE_AREAS, FORCE_POPULATION, Area
-from .names import Community, Pool, communities, community_weights, strip_diacritics
+from .names import Community, communities, community_weights, strip_diacritics
 from .rates import VARIATION_NAMES, VariationRates
 from .variants import FAMILY_ALTERNATIVES, GIVEN_ALTERNATIVES
 
