@@ -718,3 +718,47 @@ def test_doc_invalid_example_lines_get_their_stated_reason() -> None:
     for code, doc in examples:
         assert code in REASONS
         assert reasons(doc) == [code], doc
+
+
+# --- tightened after review: values that used to slip through ---------------------------------
+def test_an_empty_address_is_not_a_location() -> None:
+    doc = ug(1, {"type": "location", "ref": "A-1", "dataset": "nominal", "handling": "OFFICIAL",
+                 "data": {"address": {}}})
+    assert reasons(doc) == ["MISSING_LOCATION"]
+
+
+@pytest.mark.parametrize("value", [0, 1700000000])
+def test_numbers_are_not_read_as_dates(value: int) -> None:
+    assert "INVALID_DATE" in reasons(person_with(birth_dates=[value]))
+    doc = ug(1, person("P-1"))
+    doc["issued_at"] = value
+    assert "INVALID_DATE" in reasons(doc)
+
+
+def test_booleans_are_not_read_as_numbers() -> None:
+    assert reasons(person_with(height_cm=True)) == ["INVALID_VALUE"]
+    loc = ug(1, {"type": "location", "ref": "A-1", "dataset": "nominal", "handling": "OFFICIAL",
+                 "data": {"uprn": True}})
+    assert "INVALID_VALUE" in reasons(loc)
+
+
+def test_validity_period_must_not_end_before_it_starts() -> None:
+    doc = ug(1, marker("M-1", "P-1"))
+    doc["record"]["data"].update(valid_from="2020-01-01", valid_to="2019-01-01")
+    assert reasons(doc) == ["INVALID_PERIOD"]
+
+
+def test_link_accepts_only_the_wire_name_from() -> None:
+    doc = ug(1, link("L-1", ("person", "P-1"), ("vehicle", "V-1")))
+    doc["record"]["data"]["from_"] = doc["record"]["data"].pop("from")
+    assert set(reasons(doc)) == {"MISSING_FIELD", "UNKNOWN_FIELD"}
+
+
+def test_a_uk_date_of_today_is_not_in_the_future_just_after_midnight_bst() -> None:
+    # 00:30 on 2 June in London is still 1 June in UTC.
+    validators.set_clock(lambda: datetime(2025, 6, 1, 23, 30, tzinfo=UTC))
+    try:
+        validate(person_with(birth_dates=["2025-06-02"]))
+        assert reasons(person_with(birth_dates=["2025-06-03"])) == ["FUTURE_DATE"]
+    finally:
+        validators.set_clock(lambda: NOW)

@@ -1,6 +1,5 @@
 """The HTTP service: the REST API under ``/api/v1``."""
 
-from __future__ import annotations
 
 import tempfile
 from typing import Annotated, Any

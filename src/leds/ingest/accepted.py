@@ -65,8 +65,8 @@ class Accepted:
         """The whole updategram in canonical form: what the log stores and hashes."""
         record: dict[str, Any] = {"type": self.rtype, "ref": self.ref}
         if self.op == "upsert":
-            record.update(dataset=self.dataset, handling=self.handling,
-                          data=orjson.Fragment(self.data_json))
+            assert self.data_json is not None, "an upsert always has data"
+            record.update(dataset=self.dataset, handling=self.handling, data=orjson.Fragment(self.data_json))
         return canonical_json({
             "updategram": "1", "force": self.force, "source": self.source, "sequence": self.sequence,
             "issued_at": self.issued_at, "op": self.op, "record": record,

@@ -48,7 +48,7 @@ class RecordsProjector:
     references (``record_refs``) of every record."""
 
     name = "records"
-    tables = (records, record_versions, record_refs)
+    tables: Sequence[Table] = (records, record_versions, record_refs)
 
     def apply(self, conn: Connection, items: list[Accepted]) -> None:
         if not items:

@@ -30,6 +30,7 @@ REASONS: dict[str, str] = {
     "MISSING_FAMILY_NAME": "no name carries a family name",
     "MISSING_LOCATION": "a location with no address, UPRN or coordinates",
     "DELETE_WITH_DATA": "a delete that carries record data",
+    "INVALID_PERIOD": "valid_to is before valid_from",
     "INVALID_VALUE": "a value of the wrong type or out of range",
     "CONFLICT": "the same force, source and sequence was received before with different content",
     "RECORD_ERASED": "the record's personal data was lawfully erased; it cannot be updated",
@@ -51,6 +52,7 @@ _BUILTIN = {
     "datetime_parsing": "INVALID_DATE",
     "datetime_from_date_parsing": "INVALID_DATE",
     "datetime_type": "INVALID_DATE",
+    "date_from_datetime_inexact_strict": "INVALID_DATE",
     "invalid_code": "INVALID_CODE",
 }
 

@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StrictInt,
     StringConstraints,
     ValidationInfo,
@@ -37,8 +38,10 @@ from .validators import (
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-PastDate = Annotated[date, AfterValidator(past_date)]
-PastDateTime = Annotated[datetime, AfterValidator(past_datetime)]
+# Strict: from JSON only ISO strings, never numbers read as timestamps.
+PastDate = Annotated[date, Strict(), AfterValidator(past_date)]
+PastDateTime = Annotated[datetime, Strict(), AfterValidator(past_datetime)]
+AnyDate = Annotated[date, Strict()]
 ForceCode = Annotated[str, AfterValidator(code_in("forces", codes.FORCES, "unknown_force"))]
 Postcode = Annotated[str, AfterValidator(normalise_postcode)]
 
@@ -90,7 +93,7 @@ class PersonData(_Strict):
     pnc_id: Annotated[str, AfterValidator(normalise_pnc_id)] | None = None
     cro_number: Annotated[str, AfterValidator(_cro)] | None = None
     ethnicity_officer: Annotated[str, _code("ethnicity_officer")] | None = None
-    height_cm: Annotated[int, AfterValidator(human_height)] | None = None
+    height_cm: Annotated[StrictInt, AfterValidator(human_height)] | None = None
     marks: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]] = Field(
         default_factory=list, max_length=50
     )
@@ -141,13 +144,15 @@ class Address(_Strict):
 
 class LocationData(_Strict):
     address: Address | None = None
-    uprn: Annotated[int, Field(ge=1, le=999_999_999_999)] | None = None
+    uprn: Annotated[StrictInt, Field(ge=1, le=999_999_999_999)] | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
 
     @model_validator(mode="after")
     def _somewhere(self) -> LocationData:
-        if self.address is None and self.uprn is None and (self.lat is None or self.lon is None):
+        a = self.address
+        no_address = a is None or (not a.lines and a.town is None and a.postcode is None)
+        if no_address and self.uprn is None and (self.lat is None or self.lon is None):
             raise PydanticCustomError(
                 "missing_location", "a location needs an address, a UPRN or both lat and lon", {}
             )
@@ -164,20 +169,34 @@ class EventData(BaseModel):
     description: LongText | None = None
 
 
-class MarkerData(_Strict):
+class _Period(_Strict):
+    valid_from: PastDate | None = None
+    valid_to: AnyDate | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Period:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise PydanticCustomError(
+                "invalid_period",
+                "valid_to {to} is before valid_from {frm}",
+                {"to": self.valid_to.isoformat(), "frm": self.valid_from.isoformat()},
+            )
+        return self
+
+
+class MarkerData(_Period):
     subject: Ref
     code: Annotated[str, _code("markers")]
     detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-    valid_from: PastDate | None = None
-    valid_to: date | None = None
 
 
-class LinkData(_Strict):
+class LinkData(_Period):
+    # Only the wire name "from" is accepted ("from_" is Python's spelling).
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
     from_: Ref = Field(alias="from")
     to: Ref
     role: Annotated[str, _code("link_roles")]
-    valid_from: PastDate | None = None
-    valid_to: date | None = None
 
 
 DATA_MODELS: dict[str, type[BaseModel]] = {

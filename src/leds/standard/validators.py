@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic_core import PydanticCustomError
 
@@ -41,8 +42,12 @@ def now() -> datetime:
     return _cached[1]
 
 
+_LONDON = ZoneInfo("Europe/London")
+
+
 def today() -> date:
-    return now().date()
+    """Today in the UK: a date recorded just after midnight BST is not in the future."""
+    return now().astimezone(_LONDON).date()
 
 
 # --- postcodes -------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -104,13 +104,14 @@ def _world(plan: Plan) -> World:
 
 
 def _timestamp(s: int) -> bytes:
+    """``2025-07-01T08:04:36Z`` for epoch seconds ``s``, from cached pieces."""
     if not _HMS:
-        _HMS.extend(f"{h:02d}:{m:02d}:{x:02d}".encode() for h in range(24) for m in range(60) for x in range(60))
+        _HMS.extend(f"{h:02d}:{m:02d}:{x:02d}Z".encode() for h in range(24) for m in range(60) for x in range(60))
     day, rem = divmod(s, 86400)
     d = _DAYS.get(day)
     if d is None:
         d = _DAYS[day] = (date.fromordinal(day + 719163).isoformat() + "T").encode()
-    return d + _HMS[rem] + b"Z"
+    return d + _HMS[rem]
 
 
 def _file_hash(seed: int, force: str, source: str) -> tuple[int, int]:
@@ -580,8 +581,17 @@ def _results(plan: Plan, workers: int) -> Iterator[dict[str, Any]]:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     _world(plan)  # build pools once; forked workers inherit them
+    # At most a few blocks are in flight, so memory stays flat however large the run and
+    # however slowly the parent writes.
+    in_flight = workers * 2
     with ctx.Pool(workers, initializer=_init_worker, initargs=(plan,)) as pool:
-        yield from pool.imap(_run_block, range(plan.n_blocks), chunksize=1)
+        pending: deque[Any] = deque()
+        for b in range(plan.n_blocks):
+            pending.append(pool.apply_async(_run_block, (b,)))
+            if len(pending) >= in_flight:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 OUTPUT_NAMES = ("truth.csv", "variations.csv", "hard_negatives.csv", "manifest.json")
@@ -590,7 +600,7 @@ OUTPUT_NAMES = ("truth.csv", "variations.csv", "hard_negatives.csv", "manifest.j
 def _prepare(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and any(out_dir.iterdir()):
         if not overwrite:
-            raise FileExistsError(f"{out_dir} is not empty; choose an empty directory or pass overwrite")
+            raise FileExistsError(f"{out_dir} is not empty; choose an empty directory, or overwrite earlier synth output (--overwrite)")
         if not ((out_dir / "manifest.json").exists() or (out_dir / "truth.csv").exists()):
             raise FileExistsError(f"{out_dir} is not empty and does not hold synth output; refusing to clear it")
         for p in sorted(out_dir.glob("*/*.ndjson")):
@@ -657,7 +667,7 @@ def generate(out_dir: Path | str, persons: int, seed: int = 1, rates: VariationR
                     fh = handles.get(key)
                     if fh is None:
                         (out / key[0]).mkdir(exist_ok=True)
-                        fh = handles[key] = open(out / key[0] / f"{key[1]}.ndjson", "wb", buffering=1 << 20)  # noqa: SIM115
+                        fh = handles[key] = open(out / key[0] / f"{key[1]}.ndjson", "wb", buffering=1 << 16)  # noqa: SIM115
                         next_seq[key] = 1
                     s = next_seq[key]
                     fh.write(template % tuple(range(s, s + count)))

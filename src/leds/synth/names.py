@@ -205,9 +205,10 @@ _ARAB_S = _w("""Hassan Hussein Ibrahim Mohamed Ahmed Ali Abdullah Mahmoud Mustaf
 Nasser Aziz Farah Osman El-Sayed Al-Masri Rahman Yousef Salem Qasim Omar Suleiman Hamdan
 Jaber Mansour Darwish Khoury Al-Hashimi Al-Rashid Benali Bouzid Mansouri Al-Amin Abbas
 Al-Jabouri Hamad""")
-_MIDDLE_ANGLO = _w("""James John William Thomas Michael Paul David Anthony Edward Robert Peter Lee
-George Alexander Joseph Charles Louise Marie Jane Ann Elizabeth Anne Louise Victoria Rose
-Grace Jayne Lynn Michelle May""")
+_MIDDLE_M = _w("""James John William Thomas Michael Paul David Anthony Edward Robert Peter Lee
+George Alexander Joseph Charles Andrew Richard Daniel Mark Stephen Christopher Jack Henry""")
+_MIDDLE_F = _w("""Louise Marie Jane Ann Elizabeth Anne Victoria Rose Grace Jayne Lynn Michelle May
+Claire Emma Kate Mary Frances Catherine Alice Elaine Dawn Jade""")
 
 # Surnames of the Anglo head that really belong to other communities' heads: removed so
 # the community and the officer-defined ethnicity stay consistent.
@@ -227,7 +228,7 @@ class Community:
     ic_codes: tuple[tuple[str, float], ...]
     middle_name_rate: float
     married_name_rate: float  # share of adult women recorded with a married name
-    middle: Pool | None
+    middle: tuple[Pool, Pool] | None  # (male, female) middle names, if not the given-name pools
 
 
 def _feminine_polish(name: str) -> str:
@@ -255,14 +256,14 @@ def _build() -> dict[str, Community]:
     anglo_m = Pool(_zipf(_ANGLO_M, 0.6) + _zipf(en_gb_m, 0.4, offset=5))
     anglo_f = Pool(_zipf(_ANGLO_F, 0.6) + _zipf(en_gb_f, 0.4, offset=5))
     anglo_s = Pool(anglo_family)
-    middle = Pool(_zipf(_MIDDLE_ANGLO, 1.0))
+    middle = (Pool(_zipf(_MIDDLE_M, 1.0)), Pool(_zipf(_MIDDLE_F, 1.0)))
 
     polish_s = _zipf(_EE_S, 0.55) + _uniform(pl_s, 0.3) + _uniform(ro_s, 0.15)
     polish_female = Pool((_feminine_polish(n), w) for n, w in polish_s)
 
     def c(key: str, label: str, m: Pool, f: Pool, s: Pool, ic: tuple[tuple[str, float], ...],
           middle_rate: float, married: float, female_s: Pool | None = None,
-          mid: Pool | None = None) -> Community:
+          mid: tuple[Pool, Pool] | None = None) -> Community:
         return Community(key, label, m, f, s, female_s, ic, middle_rate, married, mid)
 
     white = (("IC1", 0.95), ("IC2", 0.02), ("IC0", 0.03))

@@ -346,7 +346,7 @@ class World:
             first = pool.pick(rng)
         given = [first]
         if rng.random() < comm.middle_name_rate:
-            mid = (comm.middle or pool).pick(rng)
+            mid = (comm.middle[sex != "M"] if comm.middle else pool).pick(rng)
             if mid != first:
                 given.append(mid)
         return given

@@ -70,15 +70,15 @@ def parse_rate_options(options: list[str] | tuple[str, ...] | None) -> dict[str,
         name, sep, raw = option.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise ValueError(f"--rate expects name=value, got {option!r}")
+            raise ValueError(f"expected name=value, got {option!r}")
         if name not in RATE_NAMES:
             raise ValueError(f"unknown rate name {name!r}; valid names: {', '.join(RATE_NAMES)}")
         try:
             value = float(raw)
         except ValueError:
-            raise ValueError(f"--rate {name}: {raw.strip()!r} is not a number") from None
+            raise ValueError(f"{name}: {raw.strip()!r} is not a number") from None
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"--rate {name}={value} is outside 0..1")
+            raise ValueError(f"{name}={value} is outside 0..1")
         result[name] = value
     return result
 
