@@ -41,7 +41,7 @@ def raw_ceiling(engine: Engine, path: Path, batch: int = 5000) -> tuple[int, flo
                 rows_rec.append((rkey, d["force"], d["source"], r["type"], r["ref"], d["sequence"], False,
                                  r["dataset"], r["handling"], d["issued_at"], data))
                 rows_ver.append((rkey, d["force"], d["source"], d["sequence"], d["op"], r["dataset"], r["handling"],
-                                 d["issued_at"], data))
+                                 d["issued_at"]))
                 if r["type"] == "marker":
                     s = r["data"]["subject"]
                     rows_ref.append((rkey, "subject", f"{s['force']}|{s['source']}|person|{s['ref']}", True))

@@ -62,7 +62,6 @@ log = Table(
     Column("payload", LargeBinary, nullable=False),
     UniqueConstraint("force", "source", "sequence", name="uq_log_force_source_sequence"),
 )
-Index("ix_log_rkey", log.c.rkey)
 
 record_keys = Table(
     "record_keys",
@@ -104,7 +103,8 @@ record_versions = Table(
     Column("dataset", String(32)),
     Column("handling", String(24)),
     Column("issued_at", String(32), nullable=False),
-    Column("data", Text),
+    # No copy of the data: a version's content is read from its log entry
+    # (force, source, sequence), so history is unreadable once shredded.
     UniqueConstraint("force", "source", "sequence", name="uq_record_versions_fss"),
 )
 Index("ix_record_versions_rkey", record_versions.c.rkey)

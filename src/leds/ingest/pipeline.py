@@ -193,14 +193,14 @@ class Ingestor:
                 conflicts.append(p.reject("CONFLICT", f"{p.item.force}/{p.item.source} sequence "
                                           f"{p.item.sequence} was already received with different content"))
 
-        keys = self._data_keys(conn, {p.item.rkey for p in fresh}, now)
+        keys = self._data_keys(conn, fresh, now)
         conflicts.extend(p.reject("RECORD_ERASED", f"{p.item.rkey} was erased; it cannot be updated")
                          for p in fresh if keys[p.item.rkey] is None)
         fresh = [p for p in fresh if keys[p.item.rkey] is not None]
         insert_rows(conn, log, LOG_COLUMNS, [(
             p.item.force, p.item.source, p.item.sequence, p.item.rkey, p.item.rtype, p.item.op,
             p.item.dataset, p.item.handling, p.item.issued_at, now, p.digest,
-            crypto.seal(keys[p.item.rkey], p.item.rkey, p.item.sequence, p.payload),  # type: ignore[arg-type]
+            p.sealed_with(keys[p.item.rkey]),  # type: ignore[arg-type]
         ) for p in fresh])
         if fresh:
             items = [p.item for p in fresh]
@@ -223,9 +223,12 @@ class Ingestor:
                 known[(force, source, seq)] = h
         return known
 
-    def _data_keys(self, conn: Connection, rkeys: set[str], now: str) -> dict[str, bytes | None]:
-        found: dict[str, bytes | None] = dict(select_in(conn, record_keys, ("rkey", "dek"), "rkey", list(rkeys)))
-        new = {k: crypto.new_data_key() for k in rkeys if k not in found}
+    def _data_keys(self, conn: Connection, fresh: list[Pending], now: str) -> dict[str, bytes | None]:
+        """Each record's data key: the stored one, or (for a record seen for the
+        first time) the candidate its first updategram was sealed with."""
+        candidates = {p.item.rkey: p.candidate_key or crypto.new_data_key() for p in reversed(fresh)}
+        found: dict[str, bytes | None] = dict(select_in(conn, record_keys, ("rkey", "dek"), "rkey", list(candidates)))
+        new = {k: v for k, v in candidates.items() if k not in found}
         insert_rows(conn, record_keys, ("rkey", "dek", "created_at"), [(k, v, now) for k, v in new.items()])
         found.update(new)
         return found

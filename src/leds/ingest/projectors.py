@@ -54,7 +54,7 @@ class RecordsProjector:
         if not items:
             return
         insert_rows(conn, record_versions, VERSION_COLUMNS, [
-            (a.rkey, a.force, a.source, a.sequence, a.op, a.dataset, a.handling, a.issued_at, a.data_json)
+            (a.rkey, a.force, a.source, a.sequence, a.op, a.dataset, a.handling, a.issued_at)
             for a in items
         ])
 
@@ -90,7 +90,7 @@ class RecordsProjector:
                     [(a.op != "delete", a.rkey) for a in changed if a.rkey in targeted])
 
 
-VERSION_COLUMNS = ("rkey", "force", "source", "sequence", "op", "dataset", "handling", "issued_at", "data")
+VERSION_COLUMNS = ("rkey", "force", "source", "sequence", "op", "dataset", "handling", "issued_at")
 RECORD_COLUMNS = ("rkey", "force", "source", "rtype", "ref",
                   "sequence", "deleted", "dataset", "handling", "issued_at", "data")
 

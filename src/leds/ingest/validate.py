@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from leds.standard import Updategram
 
+from . import crypto
 from .accepted import Accepted
 from .reader import Oversized
 from .reasons import classify
@@ -48,6 +49,15 @@ class Pending:
     line_no: int
     raw: bytes
     quarantine_id: int | None = None
+    # Sealed in advance under a fresh key, used if the record has none yet
+    # (the common case for new records): saves the writer the work.
+    candidate_key: bytes | None = None
+    sealed: bytes | None = None
+
+    def sealed_with(self, key: bytes) -> bytes:
+        if key == self.candidate_key and self.sealed is not None:
+            return self.sealed
+        return crypto.seal(key, self.item.rkey, self.item.sequence, self.payload)
 
     def reject(self, code: str, message: str) -> Rejected:
         return Rejected(self.origin, self.line_no, self.raw, None, len(self.raw),
@@ -90,7 +100,9 @@ class Validator:
         item = Accepted.from_updategram(ug)
         canonical = item.canonical()
         digest = hmac.new(self.hash_secret, canonical, hashlib.sha256).hexdigest()
-        return Pending(item, digest, canonical, origin, line_no, line)
+        key = crypto.new_data_key()
+        return Pending(item, digest, canonical, origin, line_no, line, None, key,
+                       crypto.seal(key, item.rkey, item.sequence, canonical))
 
     def chunk(self, origin: str, lines: list[tuple[int, bytes | Oversized]]) -> list[Outcome]:
         return [self.outcome(origin, n, line) for n, line in lines]

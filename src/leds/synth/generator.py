@@ -236,26 +236,19 @@ class _Block:
     def _roles(self, tp: TruePerson) -> list[tuple[str, str, str]]:
         """The (role, force, source) of each copy of ``tp``."""
         rng, world = self.rng, self.world
+        rnd = rng.random
         home = tp.home_force
         n = world.copies.pick(rng)
-
-        def other_force() -> str:
-            for _ in range(4):
-                f = world.forces.pick(rng)
-                if f != home:
-                    return f
-            return "BTP"
-
-        u = rng.random()
+        systems = _SYSTEMS[home]
+        u = rnd()
         if u < 0.72:
-            first = ("custody", home, custody_source(home))
+            first = systems.custody
         elif u < 0.86:
-            first = ("intel", home, INTEL_SOURCE)
+            first = systems.intel
         elif u < 0.98:
-            f = other_force()
-            first = ("custody", f, custody_source(f))
+            first = _SYSTEMS[self._other_force(home)].custody
         else:
-            first = ("custody", "BTP", "NICHE-RMS")
+            first = _BTP
         roles = [first]
         if n == 1:
             return roles
@@ -266,28 +259,27 @@ class _Block:
             earlier = [r for r in roles if r[0] != "pnc"]
             if earlier:
                 self.eligible[dup_i] += 1
-                if rng.random() < rate:
+                if rnd() < rate:
                     self.applied[dup_i] += 1
-                    roles.append(("dup",) + earlier[below(rng, len(earlier))][1:])
+                    roles.append(("dup",) + earlier[int(rnd() * len(earlier))][1:])
                     continue
             options: list[tuple[tuple[str, str, str], float]] = []
-            if tp.pnc_id and (home, PNC_SOURCE) not in used:
-                options.append((("pnc", home, PNC_SOURCE), 5.0))
-            cs, rs = custody_source(home), rms_source(home)
-            if (home, cs) not in used:
-                options.append((("custody", home, cs), 3.0))
-            if rs != cs and (home, rs) not in used:
-                options.append((("rms", home, rs), 1.5))
-            if (home, INTEL_SOURCE) not in used:
-                options.append((("intel", home, INTEL_SOURCE), 2.0))
-            if ("BTP", "NICHE-RMS") not in used:
-                options.append((("custody", "BTP", "NICHE-RMS"), 0.2))
-            if tp.level == 3 and ("NCA", INTEL_SOURCE) not in used:
-                options.append((("intel", "NCA", INTEL_SOURCE), 0.3))
-            f = other_force()
-            if (f, custody_source(f)) not in used:
-                options.append((("custody", f, custody_source(f)), 1.0))
-            x = rng.random() * sum(w for _, w in options)
+            if tp.pnc_id and systems.pnc[1:] not in used:
+                options.append((systems.pnc, 5.0))
+            if systems.custody[1:] not in used:
+                options.append((systems.custody, 3.0))
+            if systems.rms is not None and systems.rms[1:] not in used:
+                options.append((systems.rms, 1.5))
+            if systems.intel[1:] not in used:
+                options.append((systems.intel, 2.0))
+            if _BTP[1:] not in used:
+                options.append((_BTP, 0.2))
+            if tp.level == 3 and _NCA[1:] not in used:
+                options.append((_NCA, 0.3))
+            away = _SYSTEMS[self._other_force(home)].custody
+            if away[1:] not in used:
+                options.append((away, 1.0))
+            x = rnd() * sum(w for _, w in options)
             role = options[-1][0]
             for option, w in options:
                 x -= w
@@ -297,6 +289,15 @@ class _Block:
             roles.append(role)
             used.add(role[1:])
         return roles
+
+    def _other_force(self, home: str) -> str:
+        """A force other than ``home``, by population (someone offending away from home)."""
+        forces = self.world.forces
+        for _ in range(4):
+            f = forces.pick(self.rng)
+            if f != home:
+                return f
+        return "BTP"
 
     def _person(self, tp: TruePerson, unit_files: dict[FileKey, list[tuple[str, TruePerson]]]) -> None:
         roles = self._roles(tp)
@@ -536,7 +537,10 @@ class _Block:
             prefix = (b'{"updategram":"1","force":"' + key[0].encode() + b'","source":"' + key[1].encode()
                       + b'","sequence":%d,"issued_at":"')
             c = len(f.out)
-            files.append((key, c, b"".join([prefix + ts(t_block + w * i // c) + r for i, r in enumerate(f.out)])))
+            parts = [prefix] * (3 * c)
+            parts[1::3] = [ts(t_block + w * i // c) for i in range(c)]
+            parts[2::3] = f.out
+            files.append((key, c, b"".join(parts)))
         for (rtype, dataset), n in self.type_counts.items():
             self.stats[rtype] += n
             self.stats["ds:" + dataset] += n
@@ -555,6 +559,29 @@ class _Block:
 
 
 _COPIES = {n: f"copies:{n}" for n in range(1, 9)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Systems:
+    """The (role, force, source) of each system a force runs."""
+
+    custody: tuple[str, str, str]
+    rms: tuple[str, str, str] | None  # only when crimes live in a different system from custody
+    intel: tuple[str, str, str]
+    pnc: tuple[str, str, str]
+
+
+def _systems(force: str) -> _Systems:
+    cs, rs = custody_source(force), rms_source(force)
+    return _Systems(("custody", force, cs), ("rms", force, rs) if rs != cs else None,
+                    ("intel", force, INTEL_SOURCE), ("pnc", force, PNC_SOURCE))
+
+
+_SYSTEMS: dict[str, _Systems] = {f: _systems(f) for f in FORCE_AREAS}
+_SYSTEMS["BTP"] = _Systems(("custody", "BTP", "NICHE-RMS"), None, ("intel", "BTP", INTEL_SOURCE),
+                           ("pnc", "BTP", PNC_SOURCE))
+_BTP = _SYSTEMS["BTP"].custody
+_NCA = ("intel", "NCA", INTEL_SOURCE)
 
 
 _PLAN: Plan | None = None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 17:20:01.250534
+Create Date: 2026-11-21 17:29:21.660223
 """
 
 from __future__ import annotations
@@ -35,9 +35,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_log')),
     sa.UniqueConstraint('force', 'source', 'sequence', name='uq_log_force_source_sequence')
     )
-    with op.batch_alter_table('log', schema=None) as batch_op:
-        batch_op.create_index('ix_log_rkey', ['rkey'], unique=False)
-
     op.create_table('quarantine',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('raw_sha256', sa.String(length=64), nullable=False),
@@ -91,7 +88,6 @@ def upgrade() -> None:
     sa.Column('dataset', sa.String(length=32), nullable=True),
     sa.Column('handling', sa.String(length=24), nullable=True),
     sa.Column('issued_at', sa.String(length=32), nullable=False),
-    sa.Column('data', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_record_versions')),
     sa.UniqueConstraint('force', 'source', 'sequence', name='uq_record_versions_fss')
     )
@@ -146,8 +142,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_quarantine_raw_sha256')
 
     op.drop_table('quarantine')
-    with op.batch_alter_table('log', schema=None) as batch_op:
-        batch_op.drop_index('ix_log_rkey')
-
     op.drop_table('log')
     # ### end Alembic commands ###
