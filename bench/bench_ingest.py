@@ -41,28 +41,20 @@ PG_ADMIN = os.environ.get("LEDS_TEST_PG_URL", "postgresql+psycopg://postgres@127
 def run_ingest(path: Path, env: dict[str, str]) -> dict:
     """``leds ingest --json`` in a child process; wall time and the child's peak RSS
     (the largest of it and its validation worker)."""
+    # A wrapper process per run, so that its RUSAGE_CHILDREN peak is this run's alone.
+    wrapper = ("import resource, subprocess, sys\n"
+               "p = subprocess.run([sys.executable, '-m', 'leds.cli', 'ingest', sys.argv[1], '--json'])\n"
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+               "sys.exit(p.returncode)")
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "leds.cli", "ingest", str(path), "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = proc.communicate()
+    proc = subprocess.run([sys.executable, "-c", wrapper, str(path)], env=env, capture_output=True)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
-        raise SystemExit(f"ingest failed: {err.decode()}")
-    summary = json.loads(out)
-    peak_mb = _peak_children_mb()
+        raise SystemExit(f"ingest failed: {proc.stderr.decode()}")
+    summary = json.loads(proc.stdout)
+    peak_mb = round(int(proc.stderr.decode().strip().splitlines()[-1]) / 1024, 1)
     return {"wall_s": round(wall, 2), "per_s": round(summary["accepted"] / wall), "accepted": summary["accepted"],
             "peak_rss_mb": peak_mb}
-
-
-_seen_peak = 0.0
-
-
-def _peak_children_mb() -> float:
-    import resource
-
-    # ru_maxrss of RUSAGE_CHILDREN is the largest waited-for descendant so far;
-    # children are run smallest input first, so each reading is that run's peak.
-    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
 def pg_database() -> tuple[str, callable]:  # type: ignore[valid-type]
@@ -127,7 +119,6 @@ def main() -> None:
               f"machine: {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
         results: dict = {"lines": args.lines, "bytes": big.stat().st_size, "cores": os.cpu_count()}
 
-        # Memory at a tenth of the size first, so the RUSAGE_CHILDREN reading is per run.
         small_run = run_ingest(small, env_for(work / "home-small", None))
         results["peak_rss_mb_at_tenth"] = small_run["peak_rss_mb"]
         print(f"    memory: peak RSS {small_run['peak_rss_mb']} MB at {args.lines // 10:,} lines", flush=True)

@@ -27,7 +27,8 @@ def register(app: typer.Typer) -> None:
         """Generate a synthetic national sample, ingest it, and serve the API over HTTP."""
         from leds.config import get_settings
         from leds.db.engine import dispose_all, get_engine
-        from leds.ingest.pipeline import Ingestor, ingest_paths
+        from leds.ingest.cli import ingest_with_progress
+        from leds.ingest.pipeline import Ingestor
         from leds.records.state import state_digest
         from leds.synth import generate
 
@@ -43,11 +44,11 @@ def register(app: typer.Typer) -> None:
         settings.ensure_home()
         out = settings.home / "sample"
         err.print(f"[bold]1/3[/] generating a national sample of {persons:,} persons in {out}")
-        report = generate(out, persons=persons, seed=seed, progress=True)
+        report = generate(out, persons=persons, seed=seed, progress=True, overwrite=True)
         files = sorted(Path(out).rglob("*.ndjson"))
         err.print(f"[bold]2/3[/] ingesting {len(files)} files ({getattr(report, 'records', '?')} updategrams)")
         ingestor = Ingestor(settings)
-        summary = ingest_paths(ingestor, list(files))
+        summary = ingest_with_progress(ingestor, list(files))
         err.print(f"    accepted {summary.accepted:,}, quarantined {summary.quarantined:,}, "
                   f"in {summary.elapsed_s:.1f} s; state digest {state_digest(get_engine(settings))[:16]}…")
         err.print("[bold]3/3[/] matching is not built yet (issue: entity resolution); skipping")

@@ -3,7 +3,7 @@
 Tables fall in three groups:
 
 * the **log** (``log``) and the **keystore** (``record_keys``): the source of
-  truth.  Log payloads are encrypted with a per-record key, so that erasing a
+  truth.  Each entry's record data is encrypted with a per-record key, so that erasing a
   record's personal data means destroying its key (crypto-shredding) and the
   log itself is never rewritten.
 * **projections** (``records``, ``record_versions``, ``record_refs``), rebuilt by
@@ -51,6 +51,7 @@ log = Table(
     Column("sequence", BigInteger, nullable=False),
     Column("rkey", String(200), nullable=False),
     Column("rtype", String(16), nullable=False),
+    Column("ref", String(64), nullable=False),
     Column("op", String(8), nullable=False),
     Column("dataset", String(32)),
     Column("handling", String(24)),
@@ -58,7 +59,9 @@ log = Table(
     Column("received_at", String(32), nullable=False),
     # HMAC-SHA256 of the canonical updategram: duplicate vs conflict.
     Column("content_hash", String(64), nullable=False),
-    # AES-256-GCM: 12-byte nonce followed by ciphertext; key in record_keys.
+    # The record's data (the personal data) sealed with AES-256-GCM: 12-byte
+    # nonce then ciphertext; the key is in record_keys.  The envelope is in the
+    # columns above, in clear.
     Column("payload", LargeBinary, nullable=False),
     UniqueConstraint("force", "source", "sequence", name="uq_log_force_source_sequence"),
 )
@@ -94,18 +97,17 @@ records = Table(
 record_versions = Table(
     "record_versions",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("rkey", String(200), nullable=False),
-    Column("force", String(8), nullable=False),
-    Column("source", String(64), nullable=False),
-    Column("sequence", BigInteger, nullable=False),
+    Column("force", String(8), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("sequence", BigInteger, primary_key=True),
     Column("op", String(8), nullable=False),
     Column("dataset", String(32)),
     Column("handling", String(24)),
     Column("issued_at", String(32), nullable=False),
     # No copy of the data: a version's content is read from its log entry
     # (force, source, sequence), so history is unreadable once shredded.
-    UniqueConstraint("force", "source", "sequence", name="uq_record_versions_fss"),
+    sqlite_with_rowid=False,
 )
 Index("ix_record_versions_rkey", record_versions.c.rkey)
 

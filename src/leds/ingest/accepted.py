@@ -1,8 +1,8 @@
 """An accepted updategram, in the shape projectors consume.
 
-Built either from a freshly validated line or from a decrypted log entry
-during ``leds rebuild``: both paths produce the same value, so projections
-cannot tell them apart.
+Built either from a freshly validated line or from a log entry (its clear
+envelope columns and its decrypted data) during ``leds rebuild``: both paths
+produce the same value, so projections cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ class Accepted:
     handling: str | None
     issued_at: str
     data_json: str | None  # canonical JSON of the record's data; None for a delete
+    # True when the record key had never been received before this batch, so
+    # projectors need not look for its earlier state.
+    new_record: bool = False
 
     @property
     def data(self) -> dict[str, Any] | None:
@@ -47,12 +50,6 @@ class Accepted:
         data = r.data.model_dump(mode="json", by_alias=True, exclude_none=True) if r.data is not None else None
         return cls._build(ug.force, ug.source, ug.sequence, r.type, r.ref, ug.op, r.dataset, r.handling,
                           _iso(ug.issued_at), data)
-
-    @classmethod
-    def from_canonical(cls, doc: dict[str, Any]) -> Accepted:
-        r = doc["record"]
-        return cls._build(doc["force"], doc["source"], doc["sequence"], r["type"], r["ref"], doc["op"],
-                          r.get("dataset"), r.get("handling"), doc["issued_at"], r.get("data"))
 
     @classmethod
     def _build(cls, force: str, source: str, sequence: int, rtype: str, ref: str, op: str,

@@ -53,12 +53,7 @@ def ingest_cmd(
     """
     settings = get_settings()
     ingestor = Ingestor(settings, batch_size=batch_size)
-    total = sum(os.path.getsize(f) for f in files if f != "-" and os.path.isfile(f)) or None
-    with Progress(TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("ingest", total=total)
-        summary = ingest_paths(ingestor, [Path(f) if f != "-" else f for f in files],
-                               on_bytes=lambda n: bar.advance(task, n))
+    summary = ingest_with_progress(ingestor, [Path(f) if f != "-" else f for f in files])
     report = summary.as_dict()
     report["parked_refs"] = _parked(ingestor)
     if as_json:
@@ -69,6 +64,15 @@ def ingest_cmd(
         err.print(f"[red]error:[/] {escape(message)}")
     if summary.errors:
         raise typer.Exit(2)
+
+
+def ingest_with_progress(ingestor: Ingestor, files: list[Path | str]) -> Summary:
+    """Ingest files with a progress bar (bytes read) on a terminal."""
+    total = sum(os.path.getsize(f) for f in files if f != "-" and os.path.isfile(f)) or None
+    with Progress(TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("ingest", total=total)
+        return ingest_paths(ingestor, files, on_bytes=lambda n: bar.advance(task, n))
 
 
 def _parked(ingestor: Ingestor) -> int:

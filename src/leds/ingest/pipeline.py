@@ -13,6 +13,7 @@ input order.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -21,6 +22,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from leds.config import Settings
@@ -43,7 +45,7 @@ from .validate import Outcome, Pending, Rejected, Validator, init_worker, worker
 DEFAULT_BATCH = 5000
 # Inputs at least this large are validated in a worker process.
 PARALLEL_THRESHOLD_BYTES = 16 << 20
-LOG_COLUMNS = ("force", "source", "sequence", "rkey", "rtype", "op", "dataset", "handling", "issued_at",
+LOG_COLUMNS = ("force", "source", "sequence", "rkey", "rtype", "ref", "op", "dataset", "handling", "issued_at",
                "received_at", "content_hash", "payload")
 QUARANTINE_COLUMNS = ("raw_sha256", "origin", "line_no", "raw", "raw_path", "raw_size", "reasons", "message",
                       "force", "source", "sequence", "first_seen", "last_seen", "times_seen", "status")
@@ -95,9 +97,10 @@ class Ingestor:
         summary = summary or Summary()
         started = time.perf_counter()
         chunks = _chunked(iter(lines), self.batch_size)
-        results = self._parallel(origin, chunks) if parallel else (self.validator.chunk(origin, c) for c in chunks)
-        for outcomes in results:
-            self._commit_outcomes(outcomes, summary)
+        with quiet_gc():
+            results = self._parallel(origin, chunks) if parallel else (self.validator.chunk(origin, c) for c in chunks)
+            for outcomes in results:
+                self._commit_outcomes(outcomes, summary)
         summary.elapsed_s += time.perf_counter() - started
         return summary
 
@@ -132,13 +135,13 @@ class Ingestor:
         v = self.validator
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker,
                                  initargs=(v.hash_secret, v.max_line_bytes, v.allowed_force)) as pool:
-            window: deque[Future[list[Outcome]]] = deque()
+            window: deque[tuple[list[tuple[int, bytes | Oversized]], Future[list[Outcome]]]] = deque()
             for chunk in chunks:
-                window.append(pool.submit(worker_chunk, origin, chunk))
+                window.append((chunk, pool.submit(worker_chunk, origin, chunk)))
                 if len(window) > workers + 1:  # bounded read-ahead keeps memory flat
-                    yield window.popleft().result()
+                    yield _with_raw(*window.popleft())
             while window:
-                yield window.popleft().result()
+                yield _with_raw(*window.popleft())
 
     # --- the transaction -----------------------------------------------------------------
     def _commit_outcomes(self, outcomes: list[Outcome], summary: Summary) -> None:
@@ -198,7 +201,7 @@ class Ingestor:
                          for p in fresh if keys[p.item.rkey] is None)
         fresh = [p for p in fresh if keys[p.item.rkey] is not None]
         insert_rows(conn, log, LOG_COLUMNS, [(
-            p.item.force, p.item.source, p.item.sequence, p.item.rkey, p.item.rtype, p.item.op,
+            p.item.force, p.item.source, p.item.sequence, p.item.rkey, p.item.rtype, p.item.ref, p.item.op,
             p.item.dataset, p.item.handling, p.item.issued_at, now, p.digest,
             p.sealed_with(keys[p.item.rkey]),  # type: ignore[arg-type]
         ) for p in fresh])
@@ -218,6 +221,10 @@ class Ingestor:
             by_stream.setdefault((p.item.force, p.item.source), []).append(p.item.sequence)
         known: dict[tuple[str, str, int], str] = {}
         for (force, source), seqs in by_stream.items():
+            highest = conn.execute(select(func.max(log.c.sequence)).where(
+                log.c.force == force, log.c.source == source)).scalar()
+            if highest is None or min(seqs) > highest:
+                continue  # a stream moving forward, as it should: nothing here can be a repeat
             for seq, h in select_in(conn, log, ("sequence", "content_hash"), "sequence", seqs,
                                     "force = ? AND source = ?", (force, source)):
                 known[(force, source, seq)] = h
@@ -230,6 +237,8 @@ class Ingestor:
         found: dict[str, bytes | None] = dict(select_in(conn, record_keys, ("rkey", "dek"), "rkey", list(candidates)))
         new = {k: v for k, v in candidates.items() if k not in found}
         insert_rows(conn, record_keys, ("rkey", "dek", "created_at"), [(k, v, now) for k, v in new.items()])
+        for p in fresh:
+            p.item.new_record = p.item.rkey in new
         found.update(new)
         return found
 
@@ -256,6 +265,30 @@ class Ingestor:
                          orjson.dumps(r.reasons).decode(), r.message, r.force, r.source, r.sequence,
                          now, now, 1, "open"))
         insert_rows(conn, quarantine, QUARANTINE_COLUMNS, rows)
+
+
+def _with_raw(chunk: list[tuple[int, bytes | Oversized]], future: Future[list[Outcome]]) -> list[Outcome]:
+    outcomes = future.result()
+    for (_, line), o in zip(chunk, outcomes, strict=True):
+        if isinstance(o, Pending) and isinstance(line, bytes):
+            o.raw = line  # the worker does not send back what we already hold
+    return outcomes
+
+
+@contextmanager
+def quiet_gc() -> Iterator[None]:
+    """Ingest allocates millions of short-lived objects that reference counting
+    frees; CPython's cyclic collector would rescan the whole heap (every imported
+    module's objects) over and over while finding nothing.  Freeze what exists
+    and collect less often for the duration."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, threshold[1], threshold[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _chunked(it: Iterator[Any], n: int) -> Iterator[list[Any]]:

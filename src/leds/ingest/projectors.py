@@ -64,7 +64,8 @@ class RecordsProjector:
             cur = newest.get(a.rkey)
             if cur is None or a.sequence > cur.sequence:
                 newest[a.rkey] = a
-        current: dict[str, int] = dict(select_in(conn, records, ("rkey", "sequence"), "rkey", list(newest)))
+        seen_before = [k for k, a in newest.items() if not a.new_record]
+        current: dict[str, int] = dict(select_in(conn, records, ("rkey", "sequence"), "rkey", seen_before))
         fresh = [a for k, a in newest.items() if k not in current]
         newer = [a for k, a in newest.items() if k in current and a.sequence > current[k]]
         insert_rows(conn, records, RECORD_COLUMNS, [_row(a) for a in fresh])

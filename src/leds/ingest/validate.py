@@ -6,6 +6,7 @@ process alongside the writer (see ``pipeline``).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import os
@@ -44,7 +45,7 @@ class Rejected:
 class Pending:
     item: Accepted
     digest: str  # keyed hash of the canonical updategram
-    payload: bytes  # the canonical updategram
+    payload: bytes  # what the log seals: the record's data (canonical JSON); empty for a delete
     origin: str
     line_no: int
     raw: bytes
@@ -57,7 +58,19 @@ class Pending:
     def sealed_with(self, key: bytes) -> bytes:
         if key == self.candidate_key and self.sealed is not None:
             return self.sealed
-        return crypto.seal(key, self.item.rkey, self.item.sequence, self.payload)
+        payload = self.payload
+        if not payload and self.candidate_key and self.sealed:
+            payload = crypto.open_sealed(self.candidate_key, self.item.rkey, self.item.sequence, self.sealed)
+        return crypto.seal(key, self.item.rkey, self.item.sequence, payload)
+
+    def slim(self) -> Pending:
+        """Drop what the parent process already has or can recover (the raw
+        line, and the payload sealed under the candidate key) before the trip
+        back from a worker."""
+        self.raw = b""
+        if self.sealed is not None:
+            self.payload = b""
+        return self
 
     def reject(self, code: str, message: str) -> Rejected:
         return Rejected(self.origin, self.line_no, self.raw, None, len(self.raw),
@@ -98,11 +111,11 @@ class Validator:
                              f"this account submits for {self.allowed_force}, not {ug.force}",
                              (ug.force, ug.source, ug.sequence))
         item = Accepted.from_updategram(ug)
-        canonical = item.canonical()
-        digest = hmac.new(self.hash_secret, canonical, hashlib.sha256).hexdigest()
+        digest = hmac.new(self.hash_secret, item.canonical(), hashlib.sha256).hexdigest()
+        payload = item.data_json.encode() if item.data_json is not None else b""
         key = crypto.new_data_key()
-        return Pending(item, digest, canonical, origin, line_no, line, None, key,
-                       crypto.seal(key, item.rkey, item.sequence, canonical))
+        return Pending(item, digest, payload, origin, line_no, line, None, key,
+                       crypto.seal(key, item.rkey, item.sequence, payload))
 
     def chunk(self, origin: str, lines: list[tuple[int, bytes | Oversized]]) -> list[Outcome]:
         return [self.outcome(origin, n, line) for n, line in lines]
@@ -152,6 +165,9 @@ _worker: Validator | None = None
 def init_worker(hash_secret: bytes, max_line_bytes: int, allowed_force: str | None) -> None:
     global _worker
     _worker = Validator(hash_secret, max_line_bytes, allowed_force)
+    # The worker only validates: its objects are freed by reference counting (see pipeline.quiet_gc).
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
 
 
@@ -165,4 +181,4 @@ def _exit_when_orphaned(parent: int) -> None:
 
 def worker_chunk(origin: str, lines: list[tuple[int, bytes | Oversized]]) -> list[Outcome]:
     assert _worker is not None, "init_worker was not called"
-    return _worker.chunk(origin, lines)
+    return [o.slim() if isinstance(o, Pending) else o for o in _worker.chunk(origin, lines)]

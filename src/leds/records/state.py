@@ -70,7 +70,7 @@ def rebuild(engine: Engine, *, batch_size: int = 2000,
         last_id = 0
         while True:
             rows = conn.execute(
-                select(log.c.id, log.c.rkey, log.c.sequence, log.c.payload, record_keys.c.dek)
+                select(log, record_keys.c.dek)
                 .join(record_keys, record_keys.c.rkey == log.c.rkey, isouter=True)
                 .where(log.c.id > last_id).order_by(log.c.id).limit(batch_size)
             ).all()
@@ -82,8 +82,10 @@ def rebuild(engine: Engine, *, batch_size: int = 2000,
                 if row.dek is None:
                     erased += 1  # crypto-shredded: this record's data no longer exists
                     continue
-                doc = orjson.loads(crypto.open_sealed(row.dek, row.rkey, row.sequence, row.payload))
-                items.append(Accepted.from_canonical(doc))
+                data = crypto.open_sealed(row.dek, row.rkey, row.sequence, row.payload)
+                items.append(Accepted(row.force, row.source, row.sequence, row.rkey, row.rtype, row.ref, row.op,
+                                      row.dataset, row.handling, row.issued_at,
+                                      data.decode() if row.op == "upsert" else None))
             for projector in projectors.registered():
                 projector.apply(conn, items)
             replayed += len(items)

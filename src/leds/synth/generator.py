@@ -58,7 +58,7 @@ class SynthReport:
     person_records: int
     files: list[str]
     counts_by_type: dict[str, int]
-    realised_rates: dict[str, float]
+    realised_rates: dict[str, float | None]
     configured_rates: dict[str, float]
     hard_negatives: dict[str, int]
     elapsed_s: float = 0.0

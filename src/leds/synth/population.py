@@ -247,14 +247,15 @@ class World:
         self.vehicles = Picker([((mk, md), w) for mk, md, w in cat.VEHICLES])
         self.colours = Picker(cat.COLOURS)
         self.markers = Picker(cat.MARKERS)
-        crimes = {slug: w for slug, _, w in cat.CRIME_CATEGORIES}
-        objects = {o: w for o, _, w in cat.SEARCH_OBJECTS}
-        outcomes = dict(cat.SEARCH_OUTCOMES)
+        crimes: dict[str, float] = {slug: w for slug, _, w in cat.CRIME_CATEGORIES}
+        objects: dict[str, float] = {o: w for o, _, w in cat.SEARCH_OBJECTS}
+        outcomes: dict[str, float] = {o: float(w) for o, w in cat.SEARCH_OUTCOMES}
         if reference_dir is not None:
+            # Published counts replace the built-in weights wherever the files have any.
             ref_crimes, ref_objects, ref_outcomes = cat.load_police_uk(reference_dir)
-            crimes.update(ref_crimes)
-            objects.update(ref_objects)
-            outcomes.update(ref_outcomes)
+            crimes = {k: float(v) for k, v in ref_crimes.items()} or crimes
+            objects = {k: float(v) for k, v in ref_objects.items()} or objects
+            outcomes = {k: float(v) for k, v in ref_outcomes.items()} or outcomes
         self.crimes = Picker(sorted(crimes.items()))
         self.search_objects = Picker([((o, leg), objects.get(o, 0.0)) for o, leg, _ in cat.SEARCH_OBJECTS])
         self.search_outcomes = Picker(sorted(outcomes.items()))
@@ -542,8 +543,7 @@ class World:
                 extra.append({"given": [nick], "family": family, "kind": "nickname"})
             else:
                 given[0] = nick
-        if (not given[0].isascii() or not family.isascii() or not all(g.isascii() for g in given)) \
-                and roll("diacritics", rates.diacritics):
+        if (not family.isascii() or not all(g.isascii() for g in given)) and roll("diacritics", rates.diacritics):
             given = [strip_diacritics(g) for g in given]
             family = strip_diacritics(family)
         if roll("typo", rates.typo):

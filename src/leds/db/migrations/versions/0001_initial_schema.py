@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 17:29:21.660223
+Create Date: 2026-11-21 17:38:50.933303
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('sequence', sa.BigInteger(), nullable=False),
     sa.Column('rkey', sa.String(length=200), nullable=False),
     sa.Column('rtype', sa.String(length=16), nullable=False),
+    sa.Column('ref', sa.String(length=64), nullable=False),
     sa.Column('op', sa.String(length=8), nullable=False),
     sa.Column('dataset', sa.String(length=32), nullable=True),
     sa.Column('handling', sa.String(length=24), nullable=True),
@@ -79,7 +80,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_record_refs_target', ['target'], unique=False)
 
     op.create_table('record_versions',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('rkey', sa.String(length=200), nullable=False),
     sa.Column('force', sa.String(length=8), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
@@ -88,8 +88,8 @@ def upgrade() -> None:
     sa.Column('dataset', sa.String(length=32), nullable=True),
     sa.Column('handling', sa.String(length=24), nullable=True),
     sa.Column('issued_at', sa.String(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_record_versions')),
-    sa.UniqueConstraint('force', 'source', 'sequence', name='uq_record_versions_fss')
+    sa.PrimaryKeyConstraint('force', 'source', 'sequence', name=op.f('pk_record_versions')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('record_versions', schema=None) as batch_op:
         batch_op.create_index('ix_record_versions_rkey', ['rkey'], unique=False)
