@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         err.print(f"[bold]1/3[/] generating a national sample of {persons:,} persons in {out}")
         report = generate(out, persons=persons, seed=seed, progress=True, overwrite=True)
         files = sorted(Path(out).rglob("*.ndjson"))
-        err.print(f"[bold]2/3[/] ingesting {len(files)} files ({getattr(report, 'records', '?')} updategrams)")
+        err.print(f"[bold]2/3[/] ingesting {len(files)} files ({report.records:,} updategrams)")
         ingestor = Ingestor(settings)
         summary = ingest_with_progress(ingestor, list(files))
         err.print(f"    accepted {summary.accepted:,}, quarantined {summary.quarantined:,}, "

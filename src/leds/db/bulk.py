@@ -32,9 +32,17 @@ def _update_sql(dialect: str, table: str, set_columns: tuple[str, ...], where: s
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:  # type: ignore[type-arg]
-    if rows:
-        assert all(c in table.c for c in columns), "unknown column"
-        conn.exec_driver_sql(_insert_sql(conn.dialect.name, table.name, tuple(columns)), rows)
+    if not rows:
+        return
+    assert all(c in table.c for c in columns), "unknown column"
+    if conn.dialect.name == "postgresql":
+        # COPY is PostgreSQL's bulk-load path: several times faster than INSERTs.
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.exec_driver_sql(_insert_sql(conn.dialect.name, table.name, tuple(columns)), rows)
 
 
 def update_rows(conn: Connection, table: Table, set_columns: Sequence[str], where: str,

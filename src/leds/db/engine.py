@@ -62,7 +62,12 @@ def _engine_for(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
+        # psycopg prepares a statement after a few runs, and PostgreSQL may then
+        # switch to a generic plan made while a table was still empty: a
+        # sequential scan that never goes away as the table grows.  Plan each
+        # execution with its real parameters instead.
+        engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20,
+                               connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
     _ENGINES[url] = engine
     return engine
 
