@@ -13,6 +13,7 @@ principal is refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,7 @@ PURPOSES: dict[str, str] = {
     "data_quality": "data quality",
     "audit": "audit",
     "system_maintenance": "system maintenance (rebuild, migration, digest)",
+    "data_matching": "entity resolution across forces and systems",
 }
 
 
@@ -73,6 +75,12 @@ def authorise(principal: Principal, purpose: str) -> None:
     raise AccessDenied(f"{principal.id} may not read records")
 
 
+def _view(r: Any) -> RecordView:
+    return RecordView(r["rkey"], r["force"], r["source"], r["rtype"], r["ref"], r["sequence"], bool(r["deleted"]),
+                      r["dataset"], r["handling"], r["issued_at"],
+                      orjson.loads(r["data"]) if r["data"] is not None else None)
+
+
 def read_records(conn: Connection, principal: Principal, purpose: str, *, rkeys: list[str] | None = None,
                  rtype: str | None = None, limit: int = 100) -> list[RecordView]:
     authorise(principal, purpose)
@@ -81,7 +89,16 @@ def read_records(conn: Connection, principal: Principal, purpose: str, *, rkeys:
         q = q.where(records.c.rkey.in_(rkeys))
     if rtype is not None:
         q = q.where(records.c.rtype == rtype)
-    return [RecordView(r["rkey"], r["force"], r["source"], r["rtype"], r["ref"], r["sequence"], bool(r["deleted"]),
-                       r["dataset"], r["handling"], r["issued_at"],
-                       orjson.loads(r["data"]) if r["data"] is not None else None)
-            for r in conn.execute(q).mappings()]
+    return [_view(r) for r in conn.execute(q).mappings()]
+
+
+def iter_records(conn: Connection, principal: Principal, purpose: str, *, rtype: str,
+                 include_deleted: bool = False, batch: int = 10_000) -> Iterator[RecordView]:
+    """Every current record of a type, streamed in batches (batch jobs such as
+    matching).  Same authorisation as :func:`read_records`."""
+    authorise(principal, purpose)
+    q = select(records).where(records.c.rtype == rtype)
+    if not include_deleted:
+        q = q.where(records.c.deleted.is_(False))
+    for r in conn.execution_options(yield_per=batch).execute(q).mappings():
+        yield _view(r)
