@@ -36,10 +36,11 @@ def raw_ceiling(engine: Engine, path: Path, batch: int = 5000) -> tuple[int, flo
                 rkey = f"{d['force']}|{d['source']}|{r['type']}|{r['ref']}"
                 data = orjson.dumps(r["data"]).decode()
                 rows_log.append((d["force"], d["source"], d["sequence"], rkey, r["type"], r["ref"], d["op"],
-                                 r["dataset"], r["handling"], d["issued_at"], now, "0" * 64, data.encode()))
+                                 r["dataset"], r["handling"], "national", d["issued_at"], now, "0" * 64,
+                                 data.encode()))
                 rows_keys.append((rkey, key, now))
                 rows_rec.append((rkey, d["force"], d["source"], r["type"], r["ref"], d["sequence"], False,
-                                 r["dataset"], r["handling"], d["issued_at"], data))
+                                 r["dataset"], r["handling"], "national", d["issued_at"], data))
                 rows_ver.append((rkey, d["force"], d["source"], d["sequence"], d["op"], r["dataset"], r["handling"],
                                  d["issued_at"]))
                 if r["type"] == "marker":

@@ -54,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 headers={"WWW-Authenticate": "Bearer"})
         return account
 
+    from leds.access.views import build_router
+
+    app.include_router(build_router(settings, engine))
+
     @app.get("/api/v1/health", tags=["service"])
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
@@ -85,6 +89,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 return ingestor.ingest_lines(lines, origin)
 
             summary = await run_in_threadpool(run)
+        refused = summary.by_reason.get("NOT_AUTHORISED", 0)
+        if refused:
+            from leds.audit import AuditEvent, get_writer
+
+            await run_in_threadpool(get_writer(settings).record, AuditEvent(
+                action="denied", actor=f"system-account:{account.name}",
+                detail={"attempted": "submit updategrams", "why": f"lines for a force other than {account.force}",
+                        "lines": refused, "kind": "ingest"}))
         return summary.as_dict()
 
     return app

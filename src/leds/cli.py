@@ -24,6 +24,7 @@ DOMAINS = (
     "leds.synth.cli",
     "leds.db.cli",
     "leds.access.cli",
+    "leds.audit.cli",
     "leds.serve",
 )
 

@@ -21,6 +21,8 @@ systems_app = typer.Typer(help="Machine accounts for force systems that POST upd
 
 def register(app: typer.Typer) -> None:
     app.add_typer(systems_app, name="systems")
+    app.add_typer(users_app, name="users")
+    app.add_typer(access_app, name="access")
 
 
 @systems_app.command("add")
@@ -56,3 +58,124 @@ def disable(name: Annotated[str, typer.Argument()]) -> None:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     out.print(f"disabled {name}")
+
+
+# --- people's accounts -------------------------------------------------------------------------
+users_app = typer.Typer(help="People's accounts: roles, force, vetting and dataset entitlements.",
+                        no_args_is_help=True)
+access_app = typer.Typer(help="The published access policy.", no_args_is_help=True)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[red]error:[/] {exc}")
+    return typer.Exit(2)
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[list[str], typer.Option("--role", help="Repeat for several roles. See 'leds access matrix'.")],
+    force: Annotated[str, typer.Option(help="The user's force code.")],
+    vetting: Annotated[str, typer.Option(help="RV, NPPV1, NPPV2, NPPV3, SC, MV or DV.")],
+    dataset: Annotated[list[str] | None, typer.Option("--dataset", help="Entitlements (default: the roles' datasets).")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    surname: Annotated[str | None, typer.Option(help="For misuse signals: the user's own surname.")] = None,
+    postcode: Annotated[str | None, typer.Option(help="For misuse signals: the user's home postcode.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+) -> None:
+    """Create an account.  Without --password-stdin a strong password is generated and printed once."""
+    import secrets
+    import sys
+
+    from . import identity
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(15)
+    try:
+        user = identity.create_user(get_engine(get_settings()), username, roles=role, force=force, vetting=vetting,
+                                    password=password, display_name=name, datasets=dataset, surname=surname,
+                                    postcode=postcode)
+    except identity.IdentityError as exc:
+        raise _fail(exc) from exc
+    err.print(f"created {user.username}: {', '.join(user.roles)}, {user.force}, {user.vetting}")
+    if not password_stdin:
+        err.print("password (shown once):")
+        typer.echo(password)
+
+
+@users_app.command("list")
+def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List accounts."""
+    import json
+    from dataclasses import asdict
+
+    from . import identity
+
+    found = identity.list_users(get_engine(get_settings()))
+    if as_json:
+        for u in found:
+            typer.echo(json.dumps(asdict(u)))
+        return
+    t = Table("username", "roles", "force", "vetting", "datasets", "status")
+    for u in found:
+        t.add_row(u.username, ", ".join(u.roles), u.force, u.vetting, ", ".join(u.datasets),
+                  "disabled" if u.disabled else "active")
+    out.print(t)
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument()]) -> None:
+    """Disable an account: its tokens and sessions stop working at once."""
+    from . import identity
+
+    try:
+        identity.set_disabled(get_engine(get_settings()), username, True)
+    except identity.IdentityError as exc:
+        raise _fail(exc) from exc
+    out.print(f"disabled {username}")
+
+
+@users_app.command("enable")
+def users_enable(username: Annotated[str, typer.Argument()]) -> None:
+    """Enable a disabled account."""
+    from . import identity
+
+    try:
+        identity.set_disabled(get_engine(get_settings()), username, False)
+    except identity.IdentityError as exc:
+        raise _fail(exc) from exc
+    out.print(f"enabled {username}")
+
+
+@users_app.command("grant")
+def users_grant(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[list[str] | None, typer.Option("--role")] = None,
+    dataset: Annotated[list[str] | None, typer.Option("--dataset")] = None,
+    vetting: Annotated[str | None, typer.Option(help="A new vetting level.")] = None,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Take the roles and datasets away instead.")] = False,
+) -> None:
+    """Grant (or with --revoke, take away) roles and dataset entitlements."""
+    from . import identity
+
+    try:
+        u = identity.grant(get_engine(get_settings()), username, roles=role or [], datasets=dataset or [],
+                           vetting=vetting, revoke=revoke)
+    except identity.IdentityError as exc:
+        raise _fail(exc) from exc
+    out.print(f"{u.username}: roles {', '.join(u.roles)}; datasets {', '.join(u.datasets) or '(none)'}; {u.vetting}")
+
+
+@access_app.command("matrix")
+def access_matrix(markdown: Annotated[bool, typer.Option("--markdown", help="Print as Markdown tables.")] = False) -> None:
+    """Print the role/action/dataset matrix, vetting levels and redactions."""
+    from .matrix import markdown_matrix
+
+    if markdown:
+        typer.echo(markdown_matrix())
+        return
+    from . import rules
+
+    t = Table("role", "actions", "datasets")
+    for key, role in rules.ROLES.items():
+        t.add_row(key, ", ".join(role["actions"]), ", ".join(role["datasets"]) or "(none)")  # type: ignore[arg-type]
+    out.print(t)

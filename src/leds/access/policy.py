@@ -1,55 +1,93 @@
 """The one choke point for reads of records.
 
-Every read of record tables by the API, web pages, exports, reports, search
-and alert delivery goes through :func:`read_records`, which takes a principal
-and a stated purpose.  Access is denied unless a rule allows it.
+Every read of record tables, whether by the API, web pages, exports, reports,
+search or alert delivery, goes through this module.  It takes a principal, an
+action and a stated purpose, and turns the published rule table
+(:mod:`leds.access.rules`) into
 
-The full policy (roles, vetting against handling, force restriction, dataset
-entitlements, field redaction and audit of every consultation) is the
-information-assurance capability.  Until it lands, the only principal allowed
-to read is the system itself (rebuild, digest, operators' tools); every other
-principal is refused.
+* an **authorisation** decision: the action must be one of the principal's
+  roles' actions, and the purpose must be on the published list (with text
+  where the purpose requires it); anything else is refused, and refusals are
+  audited;
+* **row predicates** in SQL, the same on SQLite and PostgreSQL: the dataset
+  must be one the principal is entitled to, the handling classification no
+  higher than the vetting level allows, and the record must belong to the
+  principal's force or be shared nationally;
+* **field redactions** applied to each record's data before it leaves.
+
+Every consultation by a person is audited, with the record keys returned.
+The service's own batch jobs read as :meth:`Principal.system` for the system
+purposes only; those jobs audit themselves at job level.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
 
 from leds.db.schema import records
 
+from . import rules
+from .rules import PURPOSES, SYSTEM_PURPOSES
+
 
 class AccessDenied(PermissionError):
-    """The principal may not read this for this purpose."""
+    """The principal may not do this; the message names the rule, never data."""
+
+
+class PurposeRequired(AccessDenied):
+    """No reason, an unknown one, or one that needs an explanation and has none."""
 
 
 @dataclass(frozen=True)
 class Principal:
-    id: str
+    id: str  # "user:<username>", "system", or "system-account:<name>"
     roles: frozenset[str] = field(default_factory=frozenset)
     force: str | None = None
+    vetting: str | None = None
+    datasets: frozenset[str] = field(default_factory=frozenset)  # entitlements
+    surname: str | None = None
+    postcode: str | None = None
 
     @classmethod
     def system(cls) -> Principal:
         return cls(id="system", roles=frozenset({"system"}))
 
+    @classmethod
+    def from_user(cls, user: Any) -> Principal:
+        return cls(id=f"user:{user.username}", roles=frozenset(user.roles), force=user.force, vetting=user.vetting,
+                   datasets=frozenset(user.datasets), surname=user.surname, postcode=user.postcode)
 
-PURPOSES: dict[str, str] = {
-    "incident_response": "incident response",
-    "investigation": "investigation",
-    "intelligence_development": "intelligence development",
-    "safeguarding": "safeguarding",
-    "missing_person_enquiry": "missing person enquiry",
-    "vetting": "vetting",
-    "data_quality": "data quality",
-    "audit": "audit",
-    "system_maintenance": "system maintenance (rebuild, migration, digest)",
-    "data_matching": "entity resolution across forces and systems",
-}
+    @property
+    def is_system(self) -> bool:
+        return self.roles == frozenset({"system"})
+
+    def actions(self) -> frozenset[str]:
+        return frozenset(a for r in self.roles if r in rules.ROLES for a in rules.ROLES[r]["actions"])  # type: ignore[attr-defined]
+
+    def effective_datasets(self) -> frozenset[str]:
+        by_roles = {d for r in self.roles if r in rules.ROLES for d in rules.ROLES[r]["datasets"]}  # type: ignore[attr-defined]
+        return frozenset(by_roles & self.datasets)
+
+    def handlings(self) -> tuple[str, ...]:
+        return rules.handlings_for(self.vetting) if self.vetting in rules.VETTING else ()
+
+    def redactions(self, rtype: str) -> frozenset[str]:
+        """Fields hidden from this principal: a field is hidden only when every
+        role that may see records of this kind hides it (roles grant, never take)."""
+        seeing = [r for r in self.roles if r in rules.ROLES and rules.ROLES[r]["datasets"]]
+        if not seeing:
+            return frozenset()
+        sets = [set(rules.REDACTIONS.get(r, {}).get(rtype, ())) for r in seeing]
+        return frozenset(set.intersection(*sets))
+
+
+AuditSink = Callable[[Any], int]  # receives a leds.audit.AuditEvent
 
 
 @dataclass(frozen=True)
@@ -63,42 +101,140 @@ class RecordView:
     deleted: bool
     dataset: str | None
     handling: str | None
+    sharing: str | None
     issued_at: str
     data: dict[str, Any] | None
+    redacted: tuple[str, ...] = ()
 
 
-def authorise(principal: Principal, purpose: str) -> None:
-    if purpose not in PURPOSES:
-        raise AccessDenied(f"unknown purpose {purpose!r}; give one of: {', '.join(PURPOSES)}")
-    if "system" in principal.roles:
+def _event(**kw: Any) -> Any:
+    from leds.audit import AuditEvent
+
+    return AuditEvent(**kw)
+
+
+def authorise(principal: Principal, action: str, purpose: str, reason: str | None = None,
+              audit: AuditSink | None = None) -> None:
+    """Allow, or raise :class:`AccessDenied` (audited when ``audit`` is given)."""
+    refusal = _refusal(principal, action, purpose, reason)
+    if refusal is None:
         return
-    raise AccessDenied(f"{principal.id} may not read records")
+    if audit is not None and not principal.is_system:
+        audit(_event(action="denied", actor=principal.id, purpose=purpose if purpose in PURPOSES else None,
+                     reason=reason, detail={"attempted": action, "why": str(refusal)}))
+    raise refusal
 
 
-def _view(r: Any) -> RecordView:
+def _refusal(principal: Principal, action: str, purpose: str, reason: str | None) -> AccessDenied | None:
+    if principal.is_system:
+        if purpose not in SYSTEM_PURPOSES:
+            return AccessDenied(f"the system reads only for {', '.join(SYSTEM_PURPOSES)}")
+        return None
+    if purpose not in PURPOSES:
+        return PurposeRequired(f"a reason is required: give one of {', '.join(PURPOSES)}")
+    if PURPOSES[purpose]["needs_text"] and not (reason and reason.strip()):
+        return PurposeRequired(f"the reason '{PURPOSES[purpose]['label']}' needs a short explanation "
+                               "(e.g. the case reference)")
+    if action not in rules.ACTIONS:
+        return AccessDenied(f"unknown action {action!r}")
+    if action not in principal.actions():
+        return AccessDenied(f"{principal.id} has no role that allows '{action}'")
+    return None
+
+
+def row_predicate(principal: Principal) -> ColumnElement[bool]:
+    """The SQL condition a record must meet for ``principal`` to see it."""
+    if principal.is_system:
+        return true()
+    datasets = sorted(principal.effective_datasets())
+    handlings = list(principal.handlings())
+    if not datasets or not handlings or principal.force is None:
+        return records.c.id.is_(None)  # nothing: deny unless allowed
+    return and_(
+        records.c.deleted.is_(False),
+        records.c.dataset.in_(datasets),
+        records.c.handling.in_(handlings),
+        or_(records.c.force == principal.force, records.c.sharing == "national"),
+    )
+
+
+def allows(principal: Principal, rec: RecordView) -> bool:
+    """The row predicate in plain Python, for checks on single records and for tests."""
+    if principal.is_system:
+        return True
+    return (not rec.deleted and rec.dataset in principal.effective_datasets()
+            and rec.handling in principal.handlings() and principal.force is not None
+            and (rec.force == principal.force or rec.sharing == "national"))
+
+
+def redact(principal: Principal, rtype: str, data: dict[str, Any] | None) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+    hidden = principal.redactions(rtype)
+    if data is None or not hidden:
+        return data, ()
+    out = copy.deepcopy(data)
+    removed = tuple(sorted(f for f in hidden if f in out))
+    for f in removed:
+        del out[f]
+    return out, removed
+
+
+def _view(principal: Principal, r: Any) -> RecordView:
+    data = orjson.loads(r["data"]) if r["data"] is not None else None
+    data, removed = redact(principal, r["rtype"], data)
     return RecordView(r["rkey"], r["force"], r["source"], r["rtype"], r["ref"], r["sequence"], bool(r["deleted"]),
-                      r["dataset"], r["handling"], r["issued_at"],
-                      orjson.loads(r["data"]) if r["data"] is not None else None)
+                      r["dataset"], r["handling"], r["sharing"], r["issued_at"], data, removed)
 
 
-def read_records(conn: Connection, principal: Principal, purpose: str, *, rkeys: list[str] | None = None,
+def _audit_consultation(audit: AuditSink | None, principal: Principal, action: str, purpose: str,
+                        reason: str | None, subjects: list[str], detail: dict[str, Any]) -> None:
+    if principal.is_system:
+        return
+    if audit is None:
+        raise AccessDenied("consultations by people are audited; no audit sink was given")
+    audit(_event(action="consultation", actor=principal.id, purpose=purpose, reason=reason,
+                 subjects=tuple(subjects), detail={"kind": action, **detail}))
+
+
+def read_records(conn: Connection, principal: Principal, purpose: str, *, action: str = "view_record",
+                 reason: str | None = None, audit: AuditSink | None = None, rkeys: list[str] | None = None,
                  rtype: str | None = None, limit: int = 100) -> list[RecordView]:
-    authorise(principal, purpose)
-    q = select(records).order_by(records.c.rkey).limit(limit)
+    """The records this principal may see, redacted; the consultation is audited."""
+    authorise(principal, action, purpose, reason, audit)
+    q = select(records).where(row_predicate(principal)).order_by(records.c.rkey).limit(limit)
     if rkeys is not None:
         q = q.where(records.c.rkey.in_(rkeys))
     if rtype is not None:
         q = q.where(records.c.rtype == rtype)
-    return [_view(r) for r in conn.execute(q).mappings()]
+    views = [_view(principal, r) for r in conn.execute(q).mappings()]
+    _audit_consultation(audit, principal, action, purpose, reason, [v.rkey for v in views],
+                        {"requested": len(rkeys) if rkeys is not None else None, "returned": len(views)})
+    return views
+
+
+def count_records(conn: Connection, principal: Principal, purpose: str, *, action: str = "search",
+                  reason: str | None = None, audit: AuditSink | None = None,
+                  by: str = "dataset") -> dict[str, int]:
+    """Counts (facets) over what the principal may see: the same predicate, so a
+    count can never reveal that a hidden record exists."""
+    if by not in ("dataset", "rtype", "force"):
+        raise ValueError("facets are by dataset, rtype or force")
+    authorise(principal, action, purpose, reason, audit)
+    col = records.c[by]
+    q = select(col, func.count()).where(row_predicate(principal)).group_by(col)
+    counts = {k: n for k, n in conn.execute(q).all() if k is not None}
+    _audit_consultation(audit, principal, action, purpose, reason, [], {"facet": by, "total": sum(counts.values())})
+    return counts
 
 
 def iter_records(conn: Connection, principal: Principal, purpose: str, *, rtype: str,
                  include_deleted: bool = False, batch: int = 10_000) -> Iterator[RecordView]:
-    """Every current record of a type, streamed in batches (batch jobs such as
-    matching).  Same authorisation as :func:`read_records`."""
-    authorise(principal, purpose)
+    """Every current record of a type, streamed, for the service's batch jobs
+    (matching, rebuilds).  Only the system principal, for a system purpose."""
+    if not principal.is_system:
+        raise AccessDenied("bulk reads are for the service's own batch jobs")
+    authorise(principal, "view_record", purpose)
     q = select(records).where(records.c.rtype == rtype)
     if not include_deleted:
         q = q.where(records.c.deleted.is_(False))
     for r in conn.execution_options(yield_per=batch).execute(q).mappings():
-        yield _view(r)
+        yield _view(principal, r)

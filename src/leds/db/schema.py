@@ -55,6 +55,7 @@ log = Table(
     Column("op", String(8), nullable=False),
     Column("dataset", String(32)),
     Column("handling", String(24)),
+    Column("sharing", String(8)),  # "force" or "national"; NULL for a delete
     Column("issued_at", String(32), nullable=False),
     Column("received_at", String(32), nullable=False),
     # HMAC-SHA256 of the canonical updategram: duplicate vs conflict.
@@ -90,6 +91,7 @@ records = Table(
     Column("deleted", Boolean, nullable=False, default=False),
     Column("dataset", String(32)),
     Column("handling", String(24)),
+    Column("sharing", String(8)),
     Column("issued_at", String(32), nullable=False),
     Column("data", Text),  # canonical JSON (sorted keys); NULL when deleted or erased
 )
@@ -158,6 +160,52 @@ system_accounts = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", String(32), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+)
+
+# --- identity ----------------------------------------------------------------------------
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(200)),  # argon2id; NULL for accounts that sign in by OIDC only
+    Column("oidc_subject", String(255), unique=True),  # "issuer|sub"
+    Column("roles", Text, nullable=False),  # JSON list
+    Column("force", String(8), nullable=False),
+    Column("vetting", String(8), nullable=False),
+    Column("datasets", Text, nullable=False),  # JSON list: entitlements, narrowing the roles' datasets
+    Column("surname", String(100)),  # for misuse signals
+    Column("postcode", String(10)),  # for misuse signals
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", String(32)),
+    Column("created_at", String(32), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scopes", Text, nullable=False),  # JSON list of actions
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, nullable=False, index=True),
+    Column("session_hash", String(64), nullable=False, unique=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("purpose", String(40)),  # the last reason given, remembered for the session
+    Column("purpose_text", String(500)),
 )
 
 PROJECTION_TABLES = (records, record_versions, record_refs)

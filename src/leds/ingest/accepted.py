@@ -36,6 +36,7 @@ class Accepted:
     handling: str | None
     issued_at: str
     data_json: str | None  # canonical JSON of the record's data; None for a delete
+    sharing: str | None = None  # "force" or "national"; None for a delete
     # True when the record key had never been received before this batch, so
     # projectors need not look for its earlier state.
     new_record: bool = False
@@ -48,8 +49,11 @@ class Accepted:
     def from_updategram(cls, ug: Updategram) -> Accepted:
         r = ug.record
         data = r.data.model_dump(mode="json", by_alias=True, exclude_none=True) if r.data is not None else None
-        return cls._build(ug.force, ug.source, ug.sequence, r.type, r.ref, ug.op, r.dataset, r.handling,
+        item = cls._build(ug.force, ug.source, ug.sequence, r.type, r.ref, ug.op, r.dataset, r.handling,
                           _iso(ug.issued_at), data)
+        if ug.op == "upsert":
+            item.sharing = r.sharing or default_sharing(r.dataset)
+        return item
 
     @classmethod
     def _build(cls, force: str, source: str, sequence: int, rtype: str, ref: str, op: str,
@@ -63,7 +67,8 @@ class Accepted:
         record: dict[str, Any] = {"type": self.rtype, "ref": self.ref}
         if self.op == "upsert":
             assert self.data_json is not None, "an upsert always has data"
-            record.update(dataset=self.dataset, handling=self.handling, data=orjson.Fragment(self.data_json))
+            record.update(dataset=self.dataset, handling=self.handling, sharing=self.sharing,
+                          data=orjson.Fragment(self.data_json))
         return canonical_json({
             "updategram": "1", "force": self.force, "source": self.source, "sequence": self.sequence,
             "issued_at": self.issued_at, "op": self.op, "record": record,
@@ -80,6 +85,12 @@ class Accepted:
             pairs = [("from", data["from"]), ("to", data["to"])]
         return [(role, make_rkey(t.get("force", self.force), t.get("source", self.source), t["type"], t["ref"]))
                 for role, t in pairs]
+
+
+def default_sharing(dataset: str | None) -> str:
+    from leds.access.rules import FORCE_ONLY_DATASETS
+
+    return "force" if dataset in FORCE_ONLY_DATASETS else "national"
 
 
 def _iso(dt: Any) -> str:

@@ -45,8 +45,8 @@ from .validate import Outcome, Pending, Rejected, Validator, init_worker, worker
 DEFAULT_BATCH = 5000
 # Inputs at least this large are validated in a worker process.
 PARALLEL_THRESHOLD_BYTES = 16 << 20
-LOG_COLUMNS = ("force", "source", "sequence", "rkey", "rtype", "ref", "op", "dataset", "handling", "issued_at",
-               "received_at", "content_hash", "payload")
+LOG_COLUMNS = ("force", "source", "sequence", "rkey", "rtype", "ref", "op", "dataset", "handling", "sharing",
+               "issued_at", "received_at", "content_hash", "payload")
 QUARANTINE_COLUMNS = ("raw_sha256", "origin", "line_no", "raw", "raw_path", "raw_size", "reasons", "message",
                       "force", "source", "sequence", "first_seen", "last_seen", "times_seen", "status")
 
@@ -202,7 +202,7 @@ class Ingestor:
         fresh = [p for p in fresh if keys[p.item.rkey] is not None]
         insert_rows(conn, log, LOG_COLUMNS, [(
             p.item.force, p.item.source, p.item.sequence, p.item.rkey, p.item.rtype, p.item.ref, p.item.op,
-            p.item.dataset, p.item.handling, p.item.issued_at, now, p.digest,
+            p.item.dataset, p.item.handling, p.item.sharing, p.item.issued_at, now, p.digest,
             p.sealed_with(keys[p.item.rkey]),  # type: ignore[arg-type]
         ) for p in fresh])
         if fresh:

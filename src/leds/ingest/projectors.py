@@ -93,13 +93,14 @@ class RecordsProjector:
 
 VERSION_COLUMNS = ("rkey", "force", "source", "sequence", "op", "dataset", "handling", "issued_at")
 RECORD_COLUMNS = ("rkey", "force", "source", "rtype", "ref",
-                  "sequence", "deleted", "dataset", "handling", "issued_at", "data")
+                  "sequence", "deleted", "dataset", "handling", "sharing", "issued_at", "data")
 
 
 def _row(a: Accepted) -> tuple[object, ...]:
     deleted = a.op == "delete"
     return (a.rkey, a.force, a.source, a.rtype, a.ref, a.sequence, deleted,
-            None if deleted else a.dataset, None if deleted else a.handling, a.issued_at, a.data_json)
+            None if deleted else a.dataset, None if deleted else a.handling, None if deleted else a.sharing,
+            a.issued_at, a.data_json)
 
 
 register(RecordsProjector())

@@ -85,7 +85,7 @@ def rebuild(engine: Engine, *, batch_size: int = 2000,
                 data = crypto.open_sealed(row.dek, row.rkey, row.sequence, row.payload)
                 items.append(Accepted(row.force, row.source, row.sequence, row.rkey, row.rtype, row.ref, row.op,
                                       row.dataset, row.handling, row.issued_at,
-                                      data.decode() if row.op == "upsert" else None))
+                                      data.decode() if row.op == "upsert" else None, row.sharing))
             for projector in projectors.registered():
                 projector.apply(conn, items)
             replayed += len(items)

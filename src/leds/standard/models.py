@@ -214,6 +214,9 @@ class _RecordBase(_Strict):
     ref: Identifier
     dataset: Annotated[str, _code("datasets")] | None = None
     handling: Annotated[str, _code("handling")] | None = None
+    # Visible to every force ("national") or to the recording force only
+    # ("force").  When absent the dataset decides: see leds.access.rules.
+    sharing: Literal["force", "national"] | None = None
 
 
 class PersonRecord(_RecordBase):
@@ -274,7 +277,7 @@ class Updategram(_Strict):
                     "an upsert needs record.{fields}",
                     {"fields": ", record.".join(missing)},
                 )
-        elif r.data is not None or r.dataset is not None or r.handling is not None:
+        elif r.data is not None or r.dataset is not None or r.handling is not None or r.sharing is not None:
             raise PydanticCustomError(
                 "delete_with_data", "a delete carries only record.type and record.ref", {}
             )

@@ -1,0 +1,140 @@
+"""The access policy, as one published rule table.
+
+This module *is* the policy: the enforcement code (``policy.py``) reads these
+tables and nothing else, ``docs/access.md`` is generated from them
+(``leds access matrix --markdown``), and an auditor can read them as they are.
+Change a rule here and every read path (API, web, exports, reports, search,
+alert delivery) changes with it.
+"""
+
+from __future__ import annotations
+
+from leds.standard.codes import DATASETS, HANDLING_ORDER
+
+ACTIONS: dict[str, str] = {
+    "check": "run a person or vehicle check",
+    "search": "descriptive and full-text search",
+    "view_person": "open the single view of a person",
+    "view_record": "open a source record with its provenance and history",
+    "export": "export records out of the service (a disclosure)",
+    "review_matches": "judge uncertain matches (same / not same)",
+    "manage_alerts": "subscribe to changes on subjects",
+    "view_missing": "see the national register of missing persons",
+    "view_data_quality": "see data-quality measures by force",
+    "view_reports": "see aggregate management information",
+    "manage_quarantine": "inspect and retry quarantined updategrams",
+    "view_audit": "query the audit trail and misuse signals",
+    "manage_users": "create, change and disable accounts",
+}
+
+ALL_DATASETS = tuple(DATASETS)
+_OPERATIONAL = ("nominal", "custody", "crime", "missing", "vehicle", "stop_search")
+
+ROLES: dict[str, dict[str, object]] = {
+    "frontline_officer": {
+        "title": "Frontline officer",
+        "actions": ("check", "view_person", "view_record"),
+        "datasets": _OPERATIONAL,
+    },
+    "control_room": {
+        "title": "Control room operator",
+        "actions": ("check", "view_person"),
+        "datasets": ("nominal", "custody", "missing", "vehicle"),
+    },
+    "investigator": {
+        "title": "Investigator",
+        "actions": ("check", "search", "view_person", "view_record", "export", "review_matches", "manage_alerts"),
+        "datasets": ALL_DATASETS,
+    },
+    "intelligence_analyst": {
+        "title": "Intelligence analyst",
+        "actions": ("search", "view_person", "view_record", "export", "review_matches"),
+        "datasets": ALL_DATASETS,
+    },
+    "offender_manager": {
+        "title": "Offender manager",
+        "actions": ("check", "view_person", "view_record", "manage_alerts"),
+        "datasets": ("nominal", "custody", "crime", "case", "vehicle"),
+    },
+    "missing_persons_coordinator": {
+        "title": "Missing-persons coordinator",
+        "actions": ("check", "search", "view_person", "view_record", "view_missing", "manage_alerts"),
+        "datasets": ("nominal", "missing", "custody", "vehicle"),
+    },
+    "force_data_manager": {
+        "title": "Force data manager",
+        "actions": ("view_record", "search", "view_data_quality", "manage_quarantine", "review_matches"),
+        "datasets": ("nominal", "custody", "crime", "missing", "vehicle", "stop_search", "case", "property"),
+    },
+    "national_data_office_analyst": {
+        "title": "National data office analyst",
+        "actions": ("view_data_quality", "view_reports"),
+        "datasets": (),  # aggregates only: no personal records
+    },
+    "auditor": {
+        "title": "Auditor / data protection officer",
+        "actions": ("view_audit",),
+        "datasets": (),
+    },
+    "system_admin": {
+        "title": "System administrator",
+        "actions": ("manage_users", "manage_quarantine"),
+        "datasets": (),
+    },
+}
+
+# The highest handling classification each vetting level may see.
+VETTING: dict[str, str] = {
+    "RV": "OFFICIAL",  # recruitment vetting
+    "NPPV1": "OFFICIAL",  # non-police personnel vetting, level 1
+    "NPPV2": "OFFICIAL-SENSITIVE",
+    "NPPV3": "SECRET",
+    "SC": "SECRET",  # security check
+    "MV": "SECRET",  # management vetting
+    "DV": "SECRET",  # developed vetting
+}
+
+
+def handlings_for(vetting: str) -> tuple[str, ...]:
+    top = HANDLING_ORDER.index(VETTING[vetting])
+    return HANDLING_ORDER[: top + 1]
+
+
+# A record is visible outside its own force only when shared nationally.  An
+# updategram may say so (record.sharing); otherwise the dataset decides.
+FORCE_ONLY_DATASETS = ("intelligence",)
+
+# Fields removed from a record's data before a role sees it.
+REDACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "control_room": {
+        "person": ("ethnicity_officer", "marks", "cro_number"),
+        "marker": ("detail",),
+        "event": ("description",),
+    },
+    "frontline_officer": {
+        "event": ("description",),  # the summary page shows kind and date; the narrative needs view_record
+    },
+    "offender_manager": {
+        "person": ("ethnicity_officer",),
+    },
+    "missing_persons_coordinator": {
+        "person": ("ethnicity_officer",),
+    },
+}
+
+# Reasons for a look-up, required on every check, search and record view.
+PURPOSES: dict[str, dict[str, object]] = {
+    "incident_response": {"label": "Incident response", "needs_text": False},
+    "investigation": {"label": "Investigation", "needs_text": True},  # the crime or case reference
+    "intelligence_development": {"label": "Intelligence development", "needs_text": True},
+    "safeguarding": {"label": "Safeguarding", "needs_text": False},
+    "missing_person_enquiry": {"label": "Missing person enquiry", "needs_text": False},
+    "vetting": {"label": "Vetting", "needs_text": True},
+    "data_quality": {"label": "Data quality", "needs_text": False},
+    "audit": {"label": "Audit", "needs_text": False},
+}
+# Purposes only the service itself may state.
+SYSTEM_PURPOSES: dict[str, str] = {
+    "system_maintenance": "system maintenance (rebuild, migration, digest)",
+    "data_matching": "entity resolution across forces and systems",
+}

@@ -1,0 +1,193 @@
+"""The comparisons of the police nominal model, each level written twice: as SQL for
+Splink (DuckDB or Spark) and as a Python predicate for the real-time matcher and for
+explanations.  Both forms live on the same line, so they are reviewed together, and
+``tests/test_matching.py`` checks that batch and real-time agree on a held-out sample.
+
+Levels are tried in order; the first that holds is the pair's level.  A null level
+carries no evidence (Bayes factor 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+
+Row = dict[str, Any]
+Pred = Callable[[Row, Row], bool]
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    sql: Callable[[str], str]  # dialect -> SQL condition over l. and r.
+    test: Pred
+    is_null: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    description: str
+    levels: tuple[Level, ...]
+
+    def level_of(self, a: Row, b: Row) -> int:
+        for i, level in enumerate(self.levels):
+            if level.test(a, b):
+                return i
+        raise AssertionError(f"{self.name}: no level matched (the last level must be 'else')")
+
+
+def _overlap(col: str) -> Callable[[str], str]:
+    def sql(dialect: str) -> str:
+        if dialect == "spark":
+            return f"size(array_intersect(l.{col}, r.{col})) > 0"
+        return f"len(list_intersect(l.{col}, r.{col})) > 0"
+    return sql
+
+
+def _overlaps(col: str) -> Pred:
+    return lambda a, b: bool(a[col] and b[col] and not set(a[col]).isdisjoint(b[col]))
+
+
+def _const(text: str) -> Callable[[str], str]:
+    return lambda _dialect: text
+
+
+def _null(*cols: str) -> Level:
+    sql = " OR ".join(f"l.{c} IS NULL OR r.{c} IS NULL" for c in cols)
+    return Level("null", _const(sql), lambda a, b: any(a[c] is None or b[c] is None for c in cols), is_null=True)
+
+
+def _exact(col: str, label: str = "exact") -> Level:
+    return Level(label, _const(f"l.{col} = r.{col}"), lambda a, b: a[col] == b[col])
+
+
+ELSE = Level("else", _const("ELSE"), lambda a, b: True)
+
+
+def _typo_sql(col: str) -> Callable[[str], str]:
+    d = f"levenshtein(l.{col}, r.{col})"
+    return _const(f"{d} <= 1 OR ({d} <= 2 AND length(l.{col}) >= 5 AND length(r.{col}) >= 5)")
+
+
+def _typo(col: str) -> Pred:
+    def test(a: Row, b: Row) -> bool:
+        d = Levenshtein.distance(a[col], b[col], score_cutoff=3)
+        return d <= 1 or (d <= 2 and len(a[col]) >= 5 and len(b[col]) >= 5)
+    return test
+
+
+def _or(*preds: Pred) -> Pred:
+    return lambda a, b: any(p(a, b) for p in preds)
+
+
+def _swapped(x: str, y: str) -> Level:
+    return Level("swapped with the other name", _const(f"l.{x} = r.{y} OR l.{y} = r.{x}"),
+                 lambda a, b: a[x] == b[y] or a[y] == b[x])
+
+
+def _id_typo(col: str) -> Level:
+    return Level("one character apart", _const(f"levenshtein(l.{col}, r.{col}) <= 1"),
+                 lambda a, b: Levenshtein.distance(a[col], b[col], score_cutoff=2) <= 1)
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("forename", "First given name, with nicknames and short forms", (
+        _null("fn"),
+        _exact("fn"),
+        Level("nickname or short form", _overlap("fn_groups"), _overlaps("fn_groups")),
+        Level("keying slip", _typo_sql("fn"), _typo("fn")),
+        Level("another recorded given name", _overlap("given_all"), _overlaps("given_all")),
+        _swapped("fn", "sn"),
+        ELSE,
+    )),
+    Comparison("surname", "Family name, with spellings, Mc/Mac, parts, maiden names and aliases", (
+        _null("sn"),
+        _exact("sn"),
+        Level("spelling variant or another recorded family name",
+              lambda d: f"({_overlap('sn_groups')(d)}) OR ({_overlap('family_all')(d)})",
+              _or(_overlaps("sn_groups"), _overlaps("family_all"))),
+        Level("keying slip", _typo_sql("sn"), _typo("sn")),
+        _swapped("sn", "fn"),
+        ELSE,
+    )),
+    Comparison("dob", "Date of birth, with transposed day/month and year off by one", (
+        _null("dob"),
+        _exact("dob"),
+        Level("another recorded date of birth", _overlap("dobs"), _overlaps("dobs")),
+        Level("day and month transposed",
+              _const("l.dob_y = r.dob_y AND l.dob_m = r.dob_d AND l.dob_d = r.dob_m"),
+              lambda a, b: a["dob_y"] == b["dob_y"] and a["dob_m"] == b["dob_d"] and a["dob_d"] == b["dob_m"]),
+        Level("year off by one",
+              _const("l.dob_m = r.dob_m AND l.dob_d = r.dob_d AND abs(l.dob_y - r.dob_y) = 1"),
+              lambda a, b: a["dob_m"] == b["dob_m"] and a["dob_d"] == b["dob_d"] and abs(a["dob_y"] - b["dob_y"]) == 1),
+        Level("same year and month", _const("l.dob_y = r.dob_y AND l.dob_m = r.dob_m"),
+              lambda a, b: a["dob_y"] == b["dob_y"] and a["dob_m"] == b["dob_m"]),
+        ELSE,
+    )),
+    Comparison("sex", "Sex", (_null("sex"), _exact("sex"), ELSE)),
+    Comparison("pnc", "PNC ID", (_null("pnc"), _exact("pnc"), _id_typo("pnc"), ELSE)),
+    Comparison("cro", "CRO number", (_null("cro"), _exact("cro"), _id_typo("cro"), ELSE)),
+    Comparison("address", "Home address and postcode (through resides_at links)", (
+        _null("postcode"),
+        _exact("addr", "same address"),
+        _exact("postcode", "same postcode"),
+        _exact("district", "same postcode district"),
+        Level("different address, same force", _const("l.force = r.force"),
+              lambda a, b: a["force"] is not None and a["force"] == b["force"]),
+        ELSE,
+    )),
+    Comparison("height", "Height in cm (measurements wobble a few cm)", (
+        _null("height"),
+        Level("within 4 cm", _const("abs(l.height - r.height) <= 4"), lambda a, b: abs(a["height"] - b["height"]) <= 4),
+        Level("within 8 cm", _const("abs(l.height - r.height) <= 8"), lambda a, b: abs(a["height"] - b["height"]) <= 8),
+        ELSE,
+    )),
+    Comparison("ethnicity", "Officer-defined ethnicity", (_null("eth"), _exact("eth"), ELSE)),
+)
+
+# The plain model the benchmarks compare against: names and date of birth, Splink's
+# own library comparisons, default training.
+PLAIN_COMPARISON_NAMES = ("first_name", "surname", "dob")
+
+
+def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPARISONS) -> list[dict[str, Any]]:
+    out = []
+    for c in comparisons:
+        levels = []
+        for lv in c.levels:
+            level: dict[str, Any] = {"sql_condition": lv.sql(dialect), "label_for_charts": lv.label}
+            if lv.is_null:
+                level["is_null_level"] = True
+            levels.append(level)
+        out.append({"output_column_name": c.name, "comparison_description": c.description,
+                    "comparison_levels": levels})
+    return out
+
+
+# Blocking rules for prediction, chosen by measurement (docs/matching.md): together
+# they find nearly every true pair while keeping comparisons near-linear in N.
+BLOCKING_RULES: tuple[str, ...] = (
+    "l.pnc = r.pnc",
+    "l.cro = r.cro",
+    "l.dob = r.dob AND l.sn1 = r.sn1",
+    "l.dob = r.dob AND l.fn1 = r.fn1",
+    "l.fn = r.fn AND l.sn = r.sn",
+    "l.sn = r.sn AND l.dob_y = r.dob_y",
+    "l.postcode = r.postcode AND l.fn1 = r.fn1",
+)
+
+
+def block_keys(row: Row) -> list[str]:
+    """The same blocking rules as lookup keys, for the real-time matcher: two records
+    share a key exactly when some blocking rule would pair them."""
+    keys = []
+    for i, rule in enumerate(BLOCKING_RULES):
+        cols = [part.strip().split("=")[0].strip().removeprefix("l.") for part in rule.split(" AND ")]
+        values = [row.get(c) for c in cols]
+        if all(v is not None for v in values):
+            keys.append(f"{i}:" + "|".join(str(v) for v in values))
+    return keys

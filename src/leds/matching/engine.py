@@ -1,0 +1,152 @@
+"""Splink, on DuckDB (default) or Spark (scale-out, same settings): load feature rows,
+train (u by random sampling, then EM), and predict scored pairs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from .comparisons import BLOCKING_RULES, splink_comparisons
+from .features import FEATURE_COLUMNS, FEATURE_TYPES
+from .model import fill_unobserved
+
+ENGINES = ("duckdb", "spark")
+_ARROW = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "INTEGER[]": pa.list_(pa.int32()),
+          "VARCHAR[]": pa.list_(pa.string())}
+Pair = tuple[str, str, float]
+
+# EM sessions: each trains every comparison its blocking rule does not use.
+EM_RULES = ("l.dob = r.dob AND l.sn1 = r.sn1", "l.fn = r.fn AND l.sn = r.sn", "l.pnc = r.pnc")
+DETERMINISTIC_RULES = ("l.pnc = r.pnc AND l.dob = r.dob", "l.fn = r.fn AND l.sn = r.sn AND l.dob = r.dob")
+
+
+class EngineError(RuntimeError):
+    """The requested Splink backend cannot run here."""
+
+
+def arrow_table(cols: dict[str, list[Any]], columns: Sequence[str] = FEATURE_COLUMNS) -> pa.Table:
+    return pa.table({c: pa.array(cols[c], type=_ARROW[FEATURE_TYPES[c]]) for c in columns})
+
+
+_SPARK: Any = None
+
+
+def spark_session() -> Any:
+    """A local-mode Spark session (one per process)."""
+    global _SPARK
+    if _SPARK is None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EngineError("the Spark engine needs pyspark: pip install 'leds[spark]'") from exc
+        _SPARK = (SparkSession.builder.master("local[2]").appName("leds-matching")
+                  .config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
+                  .config("spark.driver.memory", "2g").getOrCreate())
+        _SPARK.sparkContext.setLogLevel("ERROR")
+        _SPARK.sparkContext.setCheckpointDir("/tmp/leds-spark-checkpoints")
+    return _SPARK
+
+
+class Backend:
+    """One Splink database API and the tables registered in it."""
+
+    def __init__(self, engine: str = "duckdb") -> None:
+        if engine not in ENGINES:
+            raise EngineError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+        self.engine = engine
+        self.dialect = engine
+        logging.getLogger("splink").setLevel(logging.WARNING)
+        if engine == "duckdb":
+            import duckdb
+            from splink import DuckDBAPI
+
+            self.con = duckdb.connect()
+            self.con.execute("SET preserve_insertion_order = false")
+            self.db_api: Any = DuckDBAPI(self.con)
+        else:
+            from splink import SparkAPI
+
+            self.spark = spark_session()
+            self.db_api = SparkAPI(spark_session=self.spark, break_lineage_method="parquet",
+                                   num_partitions_on_repartition=8)
+
+    def register(self, name: str, table: pa.Table) -> Any:
+        if self.engine == "duckdb":
+            self.con.register(f"{name}_arrow", table)
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")  # noqa: S608
+            self.con.unregister(f"{name}_arrow")
+            return self.db_api.register(name)
+        sdf = self.spark.createDataFrame(table.to_pandas())
+        return self.db_api.register(sdf, table_name=name)
+
+    def pairs(self, predictions: Any) -> list[Pair]:
+        cols = "unique_id_l, unique_id_r, match_weight"
+        if self.engine == "duckdb":
+            rows = self.con.execute(f"SELECT {cols} FROM {predictions.physical_name}").fetchall()  # noqa: S608
+        else:
+            rows = [tuple(r) for r in predictions.as_spark_dataframe().select(
+                "unique_id_l", "unique_id_r", "match_weight").collect()]
+        return [(a, b, float(w)) if a < b else (b, a, float(w)) for a, b, w in rows]
+
+
+def settings_dict(dialect: str, link_type: str = "dedupe_only", trained: dict[str, Any] | None = None,
+                  blocking_rules: Sequence[str] = BLOCKING_RULES) -> dict[str, Any]:
+    """The leds settings for a dialect; with ``trained``, its m/u probabilities and prior
+    carried over level by level (a model trained on DuckDB runs unchanged on Spark)."""
+    comparisons = splink_comparisons(dialect)
+    if trained is not None:
+        by_name = {c["output_column_name"]: c for c in trained["comparisons"]}
+        for comp in comparisons:
+            for level, old in zip(comp["comparison_levels"], by_name[comp["output_column_name"]]["comparison_levels"],
+                                  strict=True):
+                for key in ("m_probability", "u_probability"):
+                    if key in old:
+                        level[key] = old[key]
+    settings: dict[str, Any] = {
+        "link_type": link_type, "unique_id_column_name": "unique_id",
+        "comparisons": comparisons,
+        "blocking_rules_to_generate_predictions": [{"blocking_rule": r} for r in blocking_rules],
+        "retain_matching_columns": False, "retain_intermediate_calculation_columns": False,
+    }
+    if trained is not None:
+        settings["probability_two_random_records_match"] = trained["probability_two_random_records_match"]
+    return settings
+
+
+def train(backend: Backend, tables: Any, link_type: str = "dedupe_only", *, seed: int = 1,
+          max_pairs: float = 2e6, recall: float = 0.7,
+          on_step: Callable[[str], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """u by random sampling, then one EM session per rule in ``EM_RULES``.  Returns the
+    trained Splink settings and a note of how they were trained."""
+    from splink import Linker
+
+    def step(msg: str) -> None:
+        if on_step:
+            on_step(msg)
+
+    linker = Linker(tables, settings_dict(backend.dialect, link_type), log_level=None)
+    step("estimating the prior from deterministic rules")
+    linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
+    step(f"estimating u by random sampling ({max_pairs:,.0f} pairs)")
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    for rule in EM_RULES:
+        step(f"EM, blocked on {rule}")
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=max_pairs)
+    trained = fill_unobserved(linker.misc.save_model_to_json())
+    note = {"u_max_pairs": max_pairs, "seed": seed, "em_blocking_rules": list(EM_RULES),
+            "deterministic_rules": list(DETERMINISTIC_RULES), "recall": recall, "engine": backend.engine}
+    return trained, note
+
+
+def predict(backend: Backend, tables: Any, trained: dict[str, Any], min_weight: float,
+            link_type: str = "dedupe_only") -> list[Pair]:
+    """Every blocked pair scoring at least ``min_weight``, as (rkey_low, rkey_high, weight)."""
+    from splink import Linker
+
+    linker = Linker(tables, settings_dict(backend.dialect, link_type, trained), log_level=None)
+    return backend.pairs(linker.inference.predict(threshold_match_weight=min_weight))
+
+

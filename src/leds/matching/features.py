@@ -1,0 +1,142 @@
+"""What matching compares: one flat row of normalised features per person record.
+
+The same function builds the row for the batch run (records read through the access
+choke point) and for the real-time matcher (an accepted updategram in the ingest
+transaction), so the two can never normalise differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from leds.access.policy import Principal, RecordView, iter_records
+from leds.ingest.accepted import make_rkey
+
+from .names import family_groups, fold, fold_surname, given_groups, surname_parts
+
+PURPOSE = "data_matching"
+
+# Column name -> DuckDB type, in the order of the table handed to Splink.
+FEATURE_TYPES: dict[str, str] = {
+    "unique_id": "VARCHAR", "force": "VARCHAR", "source": "VARCHAR", "ref": "VARCHAR",
+    "fn": "VARCHAR", "fn1": "VARCHAR", "sn": "VARCHAR", "sn1": "VARCHAR",
+    "fn_groups": "INTEGER[]", "sn_groups": "INTEGER[]", "given_all": "VARCHAR[]", "family_all": "VARCHAR[]",
+    "dob": "VARCHAR", "dob_y": "INTEGER", "dob_m": "INTEGER", "dob_d": "INTEGER", "dobs": "VARCHAR[]",
+    "sex": "VARCHAR", "pnc": "VARCHAR", "cro": "VARCHAR", "eth": "VARCHAR", "height": "INTEGER",
+    "postcode": "VARCHAR", "district": "VARCHAR", "addr": "VARCHAR",
+}
+FEATURE_COLUMNS = tuple(FEATURE_TYPES)
+
+Address = tuple[str | None, str | None]  # (postcode without space, address key)
+
+
+def _none_if_empty(xs: list[Any]) -> list[Any] | None:
+    return xs or None
+
+
+def address_of(location: dict[str, Any] | None) -> Address:
+    """Postcode (upper case, no space) and an address key: the UPRN when there is one,
+    otherwise the folded address lines with the postcode."""
+    if not location:
+        return None, None
+    a = location.get("address") or {}
+    pc = (a.get("postcode") or "").replace(" ", "").upper() or None
+    if location.get("uprn"):
+        key: str | None = f"u{location['uprn']}"
+    else:
+        lines = "".join(fold(x) + "".join(c for c in x if c.isdigit()) for x in a.get("lines") or [])
+        key = f"a{lines}|{pc}" if lines else None
+    return pc, key
+
+
+def person_features(rkey: str, force: str, source: str, ref: str, data: dict[str, Any],
+                    address: Address = (None, None)) -> dict[str, Any]:
+    names = data.get("names") or []
+    primary = next((n for n in names if n.get("kind", "primary") == "primary"), names[0] if names else {})
+    given = primary.get("given") or []
+    fn = fold(given[0]) if given else ""
+    sn = fold_surname(primary.get("family") or "")
+    given_all: set[str] = set()
+    family_all: set[str] = set()
+    fn_groups: set[int] = set(given_groups(fn)) if fn else set()
+    for n in names:
+        for g in n.get("given") or []:
+            if f := fold(g):
+                given_all.add(f)
+        if n.get("family"):
+            family_all.add(fold_surname(n["family"]))
+            family_all.update(surname_parts(n["family"]))
+        if n.get("kind") == "nickname" and n.get("given"):
+            fn_groups.update(given_groups(fold(n["given"][0])))
+    family_all.discard("")
+    dobs = sorted(set(data.get("birth_dates") or []))
+    first_dob = (data.get("birth_dates") or [None])[0]
+    y = m = d = None
+    if first_dob:
+        y, m, d = (int(p) for p in first_dob.split("-"))
+    pc, addr = address
+    return {
+        "unique_id": rkey, "force": force, "source": source, "ref": ref,
+        "fn": fn or None, "fn1": fn[:1] or None, "sn": sn or None, "sn1": sn[:1] or None,
+        "fn_groups": _none_if_empty(sorted(fn_groups)),
+        "sn_groups": _none_if_empty(sorted({g for f in family_all for g in family_groups(f)})),
+        "given_all": _none_if_empty(sorted(given_all)), "family_all": _none_if_empty(sorted(family_all)),
+        "dob": first_dob, "dob_y": y, "dob_m": m, "dob_d": d, "dobs": _none_if_empty(dobs),
+        "sex": data.get("sex") if data.get("sex") in ("M", "F") else None,
+        "pnc": data.get("pnc_id"), "cro": data.get("cro_number"),
+        "eth": data.get("ethnicity_officer") if data.get("ethnicity_officer") not in (None, "IC0") else None,
+        "height": data.get("height_cm"),
+        "postcode": pc, "district": pc[:-3] if pc and len(pc) > 4 else None, "addr": addr,
+    }
+
+
+def link_end(link: RecordView | Any, end: dict[str, Any]) -> str:
+    return make_rkey(end.get("force", link.force), end.get("source", link.source), end["type"], end["ref"])
+
+
+def load_features(conn: Connection, *, on_progress: Callable[[str, int], None] | None = None
+                  ) -> list[dict[str, Any]]:
+    """A feature row for every current person record, read through the access choke point
+    (principal: the system; purpose: data matching)."""
+    me = Principal.system()
+
+    def tick(stage: str, n: int) -> None:
+        if on_progress and n % 20_000 == 0:
+            on_progress(stage, n)
+
+    resides: dict[str, tuple[str, str]] = {}  # person rkey -> (valid_from, location rkey)
+    for i, link in enumerate(iter_records(conn, me, PURPOSE, rtype="link"), 1):
+        tick("links", i)
+        data = link.data
+        if not data or data.get("role") != "resides_at" or data["from"].get("type") != "person":
+            continue
+        person = link_end(link, data["from"])
+        since = str(data.get("valid_from") or "")
+        if person not in resides or since >= resides[person][0]:
+            resides[person] = (since, link_end(link, data["to"]))
+    wanted = {loc for _, loc in resides.values()}
+    addresses: dict[str, Address] = {}
+    for i, loc in enumerate(iter_records(conn, me, PURPOSE, rtype="location"), 1):
+        tick("locations", i)
+        if loc.rkey in wanted:
+            addresses[loc.rkey] = address_of(loc.data)
+    rows = []
+    for i, p in enumerate(iter_records(conn, me, PURPOSE, rtype="person"), 1):
+        tick("persons", i)
+        if p.data is None:
+            continue
+        home = resides.get(p.rkey)
+        rows.append(person_features(p.rkey, p.force, p.source, p.ref, p.data,
+                                    addresses.get(home[1], (None, None)) if home else (None, None)))
+    return rows
+
+
+def columns_of(rows: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {c: [] for c in FEATURE_COLUMNS}
+    for r in rows:
+        for c in FEATURE_COLUMNS:
+            cols[c].append(r.get(c))
+    return cols

@@ -1,0 +1,178 @@
+"""A trained model: Splink's settings JSON (comparisons with their m and u
+probabilities) plus leds' thresholds, saved under ``LEDS_HOME/models/``, versioned.
+
+:class:`MatchModel` also scores a pair of feature rows in plain Python, from the same
+m/u probabilities (a Bayes factor per comparison level), so the real-time matcher
+needs no DuckDB per record and every score can be explained.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from leds.config import Settings
+
+from .comparisons import COMPARISONS, Comparison, Row
+
+FORMAT = "leds-person-model/1"
+NOT_OBSERVED = 1e-6  # what Splink uses for a level never seen in training
+# A pair at or above THRESHOLD (match weight, bits) is the same person.  Pairs
+# between REVIEW_LOW and THRESHOLD go to the review queue.
+THRESHOLD = 8.0
+REVIEW_LOW = 0.0
+
+
+class ModelError(RuntimeError):
+    """A model file is missing, unreadable, or does not fit the comparisons."""
+
+
+def models_dir(settings: Settings) -> Path:
+    return settings.home / "models"
+
+
+def _prob(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return max(float(value), NOT_OBSERVED)
+    return NOT_OBSERVED  # None or Splink's "level not observed in training data"
+
+
+def fill_unobserved(splink_settings: dict[str, Any]) -> dict[str, Any]:
+    """Write Splink's fallback for untrained levels into the JSON, so Splink and the
+    Python scorer read the very same numbers."""
+    for comparison in splink_settings.get("comparisons", []):
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level"):
+                level["m_probability"] = _prob(level.get("m_probability"))
+                level["u_probability"] = _prob(level.get("u_probability"))
+    return splink_settings
+
+
+@dataclass
+class LevelWeight:
+    label: str
+    m: float | None
+    u: float | None
+
+    @property
+    def bayes_factor(self) -> float:
+        return 1.0 if self.m is None or self.u is None else self.m / self.u
+
+    @property
+    def weight(self) -> float:
+        return math.log2(self.bayes_factor)
+
+
+@dataclass
+class MatchModel:
+    version: int
+    created_at: str
+    splink: dict[str, Any]
+    threshold: float = THRESHOLD
+    review_low: float = REVIEW_LOW
+    training: dict[str, Any] = field(default_factory=dict)
+    comparisons: tuple[Comparison, ...] = COMPARISONS
+
+    def __post_init__(self) -> None:
+        prior = self.splink.get("probability_two_random_records_match")
+        if not isinstance(prior, int | float) or not 0 < prior < 1:
+            raise ModelError("model has no valid probability_two_random_records_match")
+        self.prior_weight = math.log2(prior / (1 - prior))
+        by_name = {c.get("output_column_name"): c for c in self.splink.get("comparisons", [])}
+        self.weights: list[list[LevelWeight]] = []
+        for comp in self.comparisons:
+            saved = by_name.get(comp.name)
+            if saved is None:
+                raise ModelError(f"model has no comparison {comp.name!r}; retrain with `leds match --retrain`")
+            levels = saved.get("comparison_levels", [])
+            if [lv.get("label_for_charts") for lv in levels] != [lv.label for lv in comp.levels]:
+                raise ModelError(f"model's levels for {comp.name!r} differ from this version of leds; "
+                                 "retrain with `leds match --retrain`")
+            self.weights.append([
+                LevelWeight(lv.label, None, None) if lv.is_null
+                else LevelWeight(lv.label, _prob(s.get("m_probability")), _prob(s.get("u_probability")))
+                for lv, s in zip(comp.levels, levels, strict=True)
+            ])
+
+    # -- scoring -------------------------------------------------------------------
+    def levels(self, a: Row, b: Row) -> list[int]:
+        return [c.level_of(a, b) for c in self.comparisons]
+
+    def score(self, a: Row, b: Row) -> float:
+        total = self.prior_weight
+        for comp, weights in zip(self.comparisons, self.weights, strict=True):
+            total += weights[comp.level_of(a, b)].weight
+        return total
+
+    def explain(self, a: Row, b: Row) -> dict[str, Any]:
+        rows = []
+        total = self.prior_weight
+        for comp, weights, level in zip(self.comparisons, self.weights, self.levels(a, b), strict=True):
+            w = weights[level]
+            total += w.weight
+            rows.append({"comparison": comp.name, "level": w.label, "gamma": level,
+                         "m": w.m, "u": w.u, "bayes_factor": w.bayes_factor, "match_weight": w.weight,
+                         "cumulative": total})
+        return {"prior_weight": self.prior_weight, "comparisons": rows, "match_weight": total,
+                "match_probability": probability(total), "model_version": self.version}
+
+    # -- persistence ---------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "version": self.version, "created_at": self.created_at,
+                "threshold": self.threshold, "review_low": self.review_low, "training": self.training,
+                "splink": self.splink}
+
+    @classmethod
+    def from_json(cls, doc: Any, origin: str = "model") -> MatchModel:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ModelError(f"{origin} is not a leds person model (expected \"format\": \"{FORMAT}\")")
+        try:
+            return cls(version=int(doc["version"]), created_at=str(doc["created_at"]), splink=doc["splink"],
+                       threshold=float(doc["threshold"]), review_low=float(doc["review_low"]),
+                       training=doc.get("training") or {})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelError(f"{origin} is damaged: {exc!r}") from exc
+
+    @classmethod
+    def load(cls, path: Path) -> MatchModel:
+        try:
+            doc = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise ModelError(f"no model file at {path}") from exc
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelError(f"cannot read model file {path}: {exc}") from exc
+        return cls.from_json(doc, str(path))
+
+    def save(self, settings: Settings) -> Path:
+        d = models_dir(settings)
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"person-v{self.version:04d}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=1, sort_keys=True))
+        tmp.replace(path)
+        return path
+
+
+def probability(weight: float) -> float:
+    if weight > 60:
+        return 1.0
+    odds = 2.0 ** weight
+    return odds / (1 + odds)
+
+
+def latest_model_path(settings: Settings) -> Path | None:
+    paths = sorted(models_dir(settings).glob("person-v*.json"))
+    return paths[-1] if paths else None
+
+
+def next_version(settings: Settings) -> int:
+    latest = latest_model_path(settings)
+    return int(latest.stem.split("-v")[1]) + 1 if latest else 1
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
