@@ -335,9 +335,9 @@ def test_verify_command_reports_the_first_broken_entry_and_exits_non_zero(settin
 def test_the_chain_verifies_after_100000_entries(settings: Settings) -> None:
     engine = get_engine(settings)
     signer = get_signer(settings)
-    for start in range(0, 100_000, 2000):
+    for start in range(0, 100_000, 1000):
         with engine.connect() as conn, write_transaction(conn):
-            append(conn, [consult(f"officer-{i % 50}", f"NP-{i % 997}", kind="check") for i in range(start, start + 2000)],
+            append(conn, [consult(f"officer-{i % 50}", f"NP-{i % 997}", kind="check") for i in range(start, start + 1000)],
                    signer=signer)
     progress: list[tuple[int, int]] = []
     report = verify(engine, settings, on_progress=lambda done, total: progress.append((done, total)))

@@ -26,6 +26,7 @@ DOMAINS = (
     "leds.access.cli",
     "leds.audit.cli",
     "leds.serve",
+    "leds.matching.cli",
 )
 
 

@@ -14,6 +14,39 @@ err = Console(stderr=True)
 SIZES = {"small": 5_000, "default": 20_000, "large": 200_000, "national": 1_000_000}
 
 
+def create_demo_accounts(settings) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    """One account per role, with a fresh random password each run (never stored in the repo)."""
+    import secrets
+
+    from leds.access import identity, rules
+    from leds.db.engine import get_engine
+
+    engine = get_engine(settings)
+    made = []
+    for role in rules.ROLES:
+        username = f"demo-{role.replace('_', '-')}"
+        password = secrets.token_urlsafe(12)
+        if identity.get_user(engine, username) is None:
+            identity.create_user(engine, username, roles=[role], force="WYP", vetting="SC", password=password,
+                                 display_name=f"Demo {rules.ROLES[role]['title']}")
+        else:
+            identity.set_password(engine, username, password)
+            identity.set_disabled(engine, username, False)
+        made.append((username, role, password))
+    return made
+
+
+def _print_accounts(accounts: list[tuple[str, str, str]]) -> None:
+    from rich.table import Table
+
+    t = Table(title="Demo accounts (force WYP, vetting SC; new passwords every run)")
+    for name in ("username", "role", "password"):
+        t.add_column(name, overflow="fold")
+    for row in accounts:
+        t.add_row(*row)
+    err.print(t)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
@@ -51,7 +84,14 @@ def register(app: typer.Typer) -> None:
         summary = ingest_with_progress(ingestor, list(files))
         err.print(f"    accepted {summary.accepted:,}, quarantined {summary.quarantined:,}, "
                   f"in {summary.elapsed_s:.1f} s; state digest {state_digest(get_engine(settings))[:16]}…")
-        err.print("[bold]3/3[/] matching is not built yet (issue: entity resolution); skipping")
+        try:
+            from leds.matching import run_demo_matching
+        except ImportError:
+            err.print("[bold]3/3[/] matching: not available in this build")
+        else:
+            err.print("[bold]3/3[/] matching the national sample")
+            err.print(f"    {run_demo_matching(settings)}")
+        _print_accounts(create_demo_accounts(settings))
         if serve:
             import uvicorn
 

@@ -213,7 +213,29 @@ class Ingestor:
 
         self._quarantine(conn, [*rejected, *conflicts], now)
         update_rows(conn, quarantine, ("status", "resolved_at"), "id = ?", [(s, now, q) for s, q in resolved])
+        self._audit_collection(conn, fresh, rejected, conflicts)
         return len(fresh), duplicates, conflicts
+
+    def _audit_collection(self, conn: Connection, fresh: list[Pending], rejected: list[Rejected],
+                          conflicts: list[Rejected]) -> None:
+        """One s62 'collection' entry per batch, in the batch's own transaction.
+        It names the records by (force, source, sequence range) rather than
+        listing every key: the log resolves a range to its records."""
+        if not fresh and not rejected and not conflicts:
+            return
+        from leds.audit import AuditEvent, append
+
+        streams: dict[str, list[int]] = {}
+        for p in fresh:
+            streams.setdefault(f"{p.item.force}|{p.item.source}", []).append(p.item.sequence)
+        origins = sorted({p.origin for p in fresh} | {r.origin for r in [*rejected, *conflicts]})
+        actor = origins[0].replace("api:", "system-account:", 1) if origins and origins[0].startswith("api:") \
+            else "system"
+        append(conn, [AuditEvent(action="collection", actor=actor, detail={
+            "kind": "ingest", "origins": origins[:10], "accepted": len(fresh),
+            "quarantined": len(rejected) + len(conflicts),
+            "sequences": {k: [min(v), max(v), len(v)] for k, v in sorted(streams.items())},
+        })], settings=self.settings)
 
     def _known_hashes(self, conn: Connection, batch: list[Pending]) -> dict[tuple[str, str, int], str]:
         by_stream: dict[tuple[str, str], list[int]] = {}

@@ -9,6 +9,7 @@ carries no evidence (Bayes factor 1).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -154,12 +155,17 @@ COMPARISONS: tuple[Comparison, ...] = (
 PLAIN_COMPARISON_NAMES = ("first_name", "surname", "dob")
 
 
+# Levels are written with l.col / r.col; Splink's comparison SQL names them col_l / col_r.
+_SIDE = re.compile(r"\b([lr])\.(\w+)")
+
+
 def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPARISONS) -> list[dict[str, Any]]:
     out = []
     for c in comparisons:
         levels = []
         for lv in c.levels:
-            level: dict[str, Any] = {"sql_condition": lv.sql(dialect), "label_for_charts": lv.label}
+            sql = _SIDE.sub(lambda m: f"{m.group(2)}_{m.group(1)}", lv.sql(dialect))
+            level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": lv.label}
             if lv.is_null:
                 level["is_null_level"] = True
             levels.append(level)

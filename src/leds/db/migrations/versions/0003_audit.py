@@ -6,14 +6,11 @@ Revises: 0002
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-# TEMPORARY while 0002_matching.py is being written: fixed to "0002" before hand-over.
-down_revision = "0002" if (Path(__file__).parent / "0002_matching.py").exists() else "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

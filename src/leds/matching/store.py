@@ -1,0 +1,127 @@
+"""Reads and writes of matching's own tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, func, insert, select
+
+from leds.db.bulk import insert_rows
+
+from .clusters import IdentityEvent
+from .comparisons import block_keys
+from .model import MatchModel, ModelError, now
+from .tables import identity_log, judgements, match_keys, match_models, match_review, person_ids
+
+
+VERDICTS = ("same", "not-same", "unsure")
+
+
+def pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+# -- models -----------------------------------------------------------------------------
+def register_model(conn: Connection, model: MatchModel) -> None:
+    conn.execute(delete(match_models).where(match_models.c.version == model.version))
+    conn.execute(insert(match_models).values(version=model.version, created_at=model.created_at,
+                                             doc=json.dumps(model.to_json())))
+
+
+def current_model_version(conn: Connection) -> int | None:
+    v = conn.execute(select(func.max(match_models.c.version))).scalar()
+    return int(v) if v is not None else None
+
+
+def model_from_db(conn: Connection, version: int) -> MatchModel:
+    doc = conn.execute(select(match_models.c.doc).where(match_models.c.version == version)).scalar()
+    if doc is None:
+        raise ModelError(f"model version {version} is not registered in the store")
+    return MatchModel.from_json(json.loads(doc), f"model v{version} in the store")
+
+
+# -- judgements ---------------------------------------------------------------------------
+def latest_verdicts(conn: Connection) -> dict[tuple[str, str], str]:
+    """The latest judgement on each pair (judgements are append-only; a newer one overrides)."""
+    out: dict[tuple[str, str], str] = {}
+    for a, b, v in conn.execute(select(judgements.c.rkey_a, judgements.c.rkey_b, judgements.c.verdict)
+                                .order_by(judgements.c.id)):
+        out[(a, b)] = v
+    return out
+
+
+def add_judgement(conn: Connection, a: str, b: str, verdict: str, by: str, why: str) -> int:
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    if a == b:
+        raise ValueError("a judgement needs two different records")
+    if not by.strip() or not why.strip():
+        raise ValueError("a judgement needs who made it (--by) and why (--why)")
+    lo, hi = pair(a, b)
+    res = conn.execute(insert(judgements).values(rkey_a=lo, rkey_b=hi, verdict=verdict, by=by, why=why, at=now()))
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+# -- assignments -----------------------------------------------------------------------
+def assignments(conn: Connection, rkeys: Iterable[str] | None = None) -> dict[str, str]:
+    q = select(person_ids.c.rkey, person_ids.c.person_id)
+    if rkeys is not None:
+        keys = list(rkeys)
+        out: dict[str, str] = {}
+        for i in range(0, len(keys), 500):
+            out.update(dict(conn.execute(q.where(person_ids.c.rkey.in_(keys[i:i + 500]))).tuples().all()))
+        return out
+    return dict(conn.execute(q).tuples().all())
+
+
+def members_of(conn: Connection, person_id: str) -> list[str]:
+    return list(conn.execute(select(person_ids.c.rkey).where(person_ids.c.person_id == person_id)
+                             .order_by(person_ids.c.rkey)).scalars())
+
+
+def features_of(conn: Connection, rkeys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    keys = list(rkeys)
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(keys), 500):
+        for r, f in conn.execute(select(person_ids.c.rkey, person_ids.c.features)
+                                 .where(person_ids.c.rkey.in_(keys[i:i + 500]))):
+            out[r] = orjson.loads(f)
+    return out
+
+
+def replace_all_assignments(conn: Connection, rows: list[dict[str, Any]], assign: dict[str, str],
+                            model_version: int) -> None:
+    """Full re-run: every person record's id, features and blocking keys."""
+    conn.execute(delete(match_keys))
+    conn.execute(delete(person_ids))
+    at = now()
+    insert_rows(conn, person_ids, ("rkey", "person_id", "features", "assigned_by", "assigned_at", "model_version"),
+                [(r["unique_id"], assign[r["unique_id"]], orjson.dumps(r).decode(), "batch", at, model_version)
+                 for r in rows])
+    insert_rows(conn, match_keys, ("key", "rkey"),
+                [(k, r["unique_id"]) for r in rows for k in block_keys(r)])
+
+
+def set_person_ids(conn: Connection, assign: dict[str, str], by: str) -> None:
+    at = now()
+    for r, pid in assign.items():
+        conn.execute(person_ids.update().where(person_ids.c.rkey == r)
+                     .values(person_id=pid, assigned_by=by, assigned_at=at))
+
+
+def log_events(conn: Connection, events: list[IdentityEvent], reason: str, *, model_version: int | None = None,
+               judgement_id: int | None = None, run_id: int | None = None) -> None:
+    at = now()
+    insert_rows(conn, identity_log, ("at", "kind", "person_ids", "rkeys", "reason", "model_version",
+                                     "judgement_id", "run_id"),
+                [(at, e.kind, json.dumps(e.person_ids), json.dumps(e.rkeys), reason, model_version,
+                  judgement_id, run_id) for e in events])
+
+
+def replace_review(conn: Connection, rows: list[tuple[str, str, float, str]], run_id: int) -> None:
+    conn.execute(delete(match_review))
+    insert_rows(conn, match_review, ("rkey_a", "rkey_b", "match_weight", "reason", "run_id"),
+                [(a, b, w, why, run_id) for a, b, w, why in rows])
