@@ -29,7 +29,7 @@ def test_anyone_but_the_system_is_refused(sqlite_settings: Settings, tmp_path: P
         assert [v.ref for v in read_records(conn, Principal.system(), "system_maintenance")] == ["P-1"]
         with pytest.raises(AccessDenied):
             read_records(conn, Principal("officer-1", frozenset({"frontline"}), "WYP"), "incident_response")
-        with pytest.raises(AccessDenied, match="unknown purpose"):
+        with pytest.raises(AccessDenied, match="the system reads only for"):
             read_records(conn, Principal.system(), "curiosity")
 
 

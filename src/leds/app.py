@@ -54,9 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 headers={"WWW-Authenticate": "Bearer"})
         return account
 
+    from leds.access import oidc
     from leds.access.views import build_router
 
     app.include_router(build_router(settings, engine))
+    oidc.install(app, settings, engine)
 
     @app.get("/api/v1/health", tags=["service"])
     def health() -> dict[str, Any]:

@@ -82,22 +82,29 @@ def users_add(
     surname: Annotated[str | None, typer.Option(help="For misuse signals: the user's own surname.")] = None,
     postcode: Annotated[str | None, typer.Option(help="For misuse signals: the user's home postcode.")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    oidc_subject: Annotated[str | None, typer.Option(help="Link to an identity provider's 'ISSUER|SUB'; "
+                                                     "such an account has no password.")] = None,
 ) -> None:
-    """Create an account.  Without --password-stdin a strong password is generated and printed once."""
+    """Create an account.  Without --password-stdin (or --oidc-subject) a strong password is generated and
+    printed once."""
     import secrets
     import sys
 
     from . import identity
 
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(15)
+    password: str | None
+    if oidc_subject:
+        password = None
+    else:
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(15)
     try:
         user = identity.create_user(get_engine(get_settings()), username, roles=role, force=force, vetting=vetting,
                                     password=password, display_name=name, datasets=dataset, surname=surname,
-                                    postcode=postcode)
+                                    postcode=postcode, oidc_subject=oidc_subject)
     except identity.IdentityError as exc:
         raise _fail(exc) from exc
     err.print(f"created {user.username}: {', '.join(user.roles)}, {user.force}, {user.vetting}")
-    if not password_stdin:
+    if password is not None and not password_stdin:
         err.print("password (shown once):")
         typer.echo(password)
 

@@ -14,7 +14,7 @@ the hash chain only: see "Known limits" in docs/audit.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +101,7 @@ def verify(engine: Engine, settings: Settings | None = None,
     return report
 
 
-def _check_checkpoint_sequence(report: VerifyReport, cps: list[Any],
+def _check_checkpoint_sequence(report: VerifyReport, cps: Sequence[Any],
                                public_key: Ed25519PublicKey | None) -> None:
     prev_entry = 0
     for expected, cp in enumerate(cps, 1):

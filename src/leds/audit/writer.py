@@ -17,12 +17,13 @@ transaction (it would wait for you); inside a write transaction, use
 from __future__ import annotations
 
 import atexit
+import contextlib
 import queue
 import threading
 from concurrent.futures import Future
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from leds.config import Settings
 from leds.db.engine import get_engine, write_transaction
@@ -54,6 +55,7 @@ class AuditWriter:
         self.entries = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = False
+        self._conn: Connection | None = None
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="leds-audit-writer", daemon=True)
         self._thread.start()
@@ -96,13 +98,22 @@ class AuditWriter:
                 batch = [b for b in batch if b is not _STOP]
             if batch:
                 self._write(batch)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _write(self, batch: list[tuple[AuditEvent, Future[int]]]) -> None:
         try:
-            with self.engine.connect() as conn, write_transaction(conn):
-                ids = append(conn, [e for e, _ in batch], signer=self.signer,
+            if self._conn is None:  # one connection for the writer's life, reopened after an error
+                self._conn = self.engine.connect()
+            with write_transaction(self._conn):
+                ids = append(self._conn, [e for e, _ in batch], signer=self.signer,
                              checkpoint_every=self.checkpoint_every)
         except Exception as exc:  # every waiter learns that its entry was not written
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
             err = AuditError(f"audit entries could not be written: {exc}")
             err.__cause__ = exc
             for _, fut in batch:

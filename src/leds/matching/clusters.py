@@ -73,7 +73,8 @@ class _Components:
         if not self.cannot[big].isdisjoint(self.members[small]) or \
                 not self.cannot[small].isdisjoint(self.members[big]):
             return "judged not-same"
-        if check_pnc and len(self.pncs[ra] | self.pncs[rb]) > 1:
+        pa, pb = self.pncs[ra], self.pncs[rb]
+        if check_pnc and pa and pb and pa.isdisjoint(pb):
             return "different PNC IDs"
         return None
 

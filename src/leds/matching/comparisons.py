@@ -26,6 +26,9 @@ class Level:
     sql: Callable[[str], str]  # dialect -> SQL condition over l. and r.
     test: Pred
     is_null: bool = False
+    # Domain knowledge EM cannot learn from blocked pairs that are full of look-alikes:
+    # how often a true match disagrees outright (kept fixed during training).
+    fixed_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,10 @@ def _exact(col: str, label: str = "exact") -> Level:
 
 
 ELSE = Level("else", _const("ELSE"), lambda a, b: True)
+
+
+def _else(fixed_m: float) -> Level:
+    return Level("else", _const("ELSE"), lambda a, b: True, fixed_m=fixed_m)
 
 
 def _typo_sql(col: str) -> Callable[[str], str]:
@@ -127,11 +134,11 @@ COMPARISONS: tuple[Comparison, ...] = (
               lambda a, b: a["dob_m"] == b["dob_m"] and a["dob_d"] == b["dob_d"] and abs(a["dob_y"] - b["dob_y"]) == 1),
         Level("same year and month", _const("l.dob_y = r.dob_y AND l.dob_m = r.dob_m"),
               lambda a, b: a["dob_y"] == b["dob_y"] and a["dob_m"] == b["dob_m"]),
-        ELSE,
+        _else(0.002),
     )),
     Comparison("sex", "Sex", (_null("sex"), _exact("sex"), ELSE)),
-    Comparison("pnc", "PNC ID", (_null("pnc"), _exact("pnc"), _id_typo("pnc"), ELSE)),
-    Comparison("cro", "CRO number", (_null("cro"), _exact("cro"), _id_typo("cro"), ELSE)),
+    Comparison("pnc", "PNC ID", (_null("pnc"), _exact("pnc"), _id_typo("pnc"), _else(1e-4))),
+    Comparison("cro", "CRO number", (_null("cro"), _exact("cro"), _id_typo("cro"), _else(1e-3))),
     Comparison("address", "Home address and postcode (through resides_at links)", (
         _null("postcode"),
         _exact("addr", "same address"),
@@ -145,7 +152,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         _null("height"),
         Level("within 4 cm", _const("abs(l.height - r.height) <= 4"), lambda a, b: abs(a["height"] - b["height"]) <= 4),
         Level("within 8 cm", _const("abs(l.height - r.height) <= 8"), lambda a, b: abs(a["height"] - b["height"]) <= 8),
-        ELSE,
+        _else(0.001),
     )),
     Comparison("ethnicity", "Officer-defined ethnicity", (_null("eth"), _exact("eth"), ELSE)),
 )
@@ -168,6 +175,9 @@ def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPA
             level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": lv.label}
             if lv.is_null:
                 level["is_null_level"] = True
+            if lv.fixed_m is not None:
+                level["m_probability"] = lv.fixed_m
+                level["fix_m_probability"] = True
             levels.append(level)
         out.append({"output_column_name": c.name, "comparison_description": c.description,
                     "comparison_levels": levels})

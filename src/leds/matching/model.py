@@ -23,8 +23,8 @@ FORMAT = "leds-person-model/1"
 NOT_OBSERVED = 1e-6  # what Splink uses for a level never seen in training
 # A pair at or above THRESHOLD (match weight, bits) is the same person.  Pairs
 # between REVIEW_LOW and THRESHOLD go to the review queue.
-THRESHOLD = 8.0
-REVIEW_LOW = 0.0
+THRESHOLD = 12.0
+REVIEW_LOW = 4.0
 
 
 class ModelError(RuntimeError):
