@@ -166,3 +166,23 @@ def test_system_account_submitting_for_another_force_is_refused_and_audited(app:
                  headers={"Authorization": f"Bearer {tok}"})
     assert r.json()["by_reason"] == {"NOT_AUTHORISED": 1}
     assert any(row["actor"] == "system-account:wyp-rms" for row in audit_rows(settings, "denied"))
+
+
+def test_looking_up_someone_with_your_own_surname_raises_a_signal_for_auditors(app: TestClient,
+                                                                             settings: Settings) -> None:
+    engine = get_engine(settings)
+    identity.create_user(engine, "pc-smith", roles=["frontline_officer"], force="WYP", vetting="NPPV2",
+                         password=PASSWORD, surname="Smith")
+    t = token(app, "pc-smith").json()["token"]
+    r = app.get("/api/v1/records/WYP|NICHE-RMS|person|P-1", params={"purpose": "incident_response"},
+                headers={"Authorization": f"Bearer {t}"})
+    assert r.status_code == 200
+    from leds.audit.signals import list_signals
+
+    found = list_signals(engine, kind="personal_connection", actor="user:pc-smith")
+    assert [s.subject_key for s in found] == ["WYP|NICHE-RMS|person|P-1"]
+    # An officer without that surname raises none.
+    t2 = token(app).json()["token"]
+    app.get("/api/v1/records/WYP|NICHE-RMS|person|P-1", params={"purpose": "incident_response"},
+            headers={"Authorization": f"Bearer {t2}"})
+    assert list_signals(engine, kind="personal_connection", actor="user:officer") == []

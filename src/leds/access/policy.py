@@ -208,7 +208,26 @@ def read_records(conn: Connection, principal: Principal, purpose: str, *, action
     views = [_view(principal, r) for r in conn.execute(q).mappings()]
     _audit_consultation(audit, principal, action, purpose, reason, [v.rkey for v in views],
                         {"requested": len(rkeys) if rkeys is not None else None, "returned": len(views)})
+    _personal_connection(conn, principal, views)
     return views
+
+
+def _personal_connection(conn: Connection, principal: Principal, views: list[RecordView]) -> None:
+    """Misuse signal: a user looking at someone who shares their surname or postcode."""
+    if principal.is_system or not (principal.surname or principal.postcode) or not views:
+        return
+    from leds.audit.signals import ConsultedSubject, check_consultation, record_signals
+
+    subjects = []
+    for v in views:
+        d = v.data or {}
+        surnames = tuple(n["family"] for n in d.get("names", ()) if n.get("family"))
+        postcode = (d.get("address") or {}).get("postcode")
+        if surnames or postcode:
+            subjects.append(ConsultedSubject(v.rkey, surnames, (postcode,) if postcode else ()))
+    found = check_consultation(principal.id, principal.surname, principal.postcode, subjects)
+    if found:
+        record_signals(conn.engine, found)
 
 
 def count_records(conn: Connection, principal: Principal, purpose: str, *, action: str = "search",

@@ -167,7 +167,7 @@ def succeed(old: Mapping[str, str], clusters: Iterable[list[str]], taken: set[st
         olds = sorted(set(sources.get(i, [])) - {pid})
         if i in new_ids and not sources.get(i):
             events.append(IdentityEvent("new", [pid], sorted(members)))
-        elif olds:
+        elif len(set(sources.get(i, []))) >= 2:
             events.append(IdentityEvent("merge", [pid, *olds], sorted(members)))
     for pid, idxs in sorted(targets.items()):
         if len(idxs) > 1:

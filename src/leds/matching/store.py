@@ -72,9 +72,9 @@ def assignments(conn: Connection, rkeys: Iterable[str] | None = None) -> dict[st
         keys = list(rkeys)
         out: dict[str, str] = {}
         for i in range(0, len(keys), 500):
-            out.update(dict(conn.execute(q.where(person_ids.c.rkey.in_(keys[i:i + 500]))).tuples().all()))
+            out.update({r: p for r, p in conn.execute(q.where(person_ids.c.rkey.in_(keys[i:i + 500])))})
         return out
-    return dict(conn.execute(q).tuples().all())
+    return {r: p for r, p in conn.execute(q)}
 
 
 def members_of(conn: Connection, person_id: str) -> list[str]:
