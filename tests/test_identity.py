@@ -186,3 +186,18 @@ def test_looking_up_someone_with_your_own_surname_raises_a_signal_for_auditors(a
     app.get("/api/v1/records/WYP|NICHE-RMS|person|P-1", params={"purpose": "incident_response"},
             headers={"Authorization": f"Bearer {t2}"})
     assert list_signals(engine, kind="personal_connection", actor="user:officer") == []
+
+
+def test_auditor_sees_who_looked_at_a_person_and_an_officer_is_refused_the_audit_trail(
+        app: TestClient, settings: Settings) -> None:
+    officer = {"Authorization": f"Bearer {token(app).json()['token']}"}
+    app.get("/api/v1/records/WYP|NICHE-RMS|person|P-1", params={"purpose": "safeguarding"}, headers=officer)
+    refused = app.get("/api/v1/audit/who-looked-at", params={"subject": "WYP|NICHE-RMS|person|P-1"},
+                      headers=officer)
+    assert refused.status_code == 403
+    auditor = {"Authorization": f"Bearer {token(app, 'auditor', ['view_audit']).json()['token']}"}
+    seen = app.get("/api/v1/audit/who-looked-at", params={"subject": "WYP|NICHE-RMS|person|P-1"}, headers=auditor)
+    assert seen.status_code == 200
+    assert [(e["actor"], e["purpose"]) for e in seen.json()] == [("user:officer", "safeguarding")]
+    mine = app.get("/api/v1/audit/users/user:officer", headers=auditor).json()
+    assert any(e["action"] == "denied" for e in mine), "the refused audit query is itself in the trail"

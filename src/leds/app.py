@@ -56,8 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from leds.access import oidc
     from leds.access.views import build_router
+    from leds.audit.views import build_audit_router
 
     app.include_router(build_router(settings, engine))
+    app.include_router(build_audit_router(settings, engine))
     oidc.install(app, settings, engine)
 
     @app.get("/api/v1/health", tags=["service"])

@@ -47,21 +47,9 @@ class Caller:
         return self.scopes is None or action in self.scopes
 
 
-def build_router(settings: Settings, engine: Engine) -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
-
-    def audit_sink() -> Any:
-        from leds.audit import get_writer
-
-        return get_writer(settings).record
-
-    def audit_auth(actor: str, outcome: str, request: Request, detail: dict[str, Any] | None = None) -> None:
-        from leds.audit import AuditEvent
-
-        client = request.client.host if request.client else None
-        # The password is never part of what is recorded.
-        audit_sink()(AuditEvent(action="authentication", actor=actor,
-                                detail={"outcome": outcome, "client": client, **(detail or {})}))
+def make_caller(engine: Engine):  # type: ignore[no-untyped-def]
+    """The FastAPI dependency that resolves the caller: a bearer token, or a web
+    session (with its CSRF token on state-changing requests)."""
 
     def caller(request: Request,
                creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
@@ -80,6 +68,26 @@ def build_router(settings: Settings, engine: Engine) -> APIRouter:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header for this session")
         return Caller(session.user, None, session)
 
+    return caller
+
+
+def build_router(settings: Settings, engine: Engine) -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+
+    def audit_sink() -> Any:
+        from leds.audit import get_writer
+
+        return get_writer(settings).record
+
+    def audit_auth(actor: str, outcome: str, request: Request, detail: dict[str, Any] | None = None) -> None:
+        from leds.audit import AuditEvent
+
+        client = request.client.host if request.client else None
+        # The password is never part of what is recorded.
+        audit_sink()(AuditEvent(action="authentication", actor=actor,
+                                detail={"outcome": outcome, "client": client, **(detail or {})}))
+
+    caller = make_caller(engine)
     CallerDep = Annotated[Caller, Depends(caller)]
 
     @router.post("/auth/tokens", tags=["identity"], summary="Exchange a username and password for an API token")

@@ -58,7 +58,8 @@ def _engine_for(url: str) -> Engine:
     if url in _ENGINES:
         return _ENGINES[url]
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # Room for many concurrent readers (WAL readers do not block each other).
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=32, max_overflow=32)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     else:

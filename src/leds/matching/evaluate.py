@@ -67,7 +67,8 @@ def plain_splink(backend: Backend, tables: Any, link_type: str = "dedupe_only", 
     from splink import Linker, SettingsCreator, block_on
 
     settings = SettingsCreator(
-        link_type=link_type, unique_id_column_name="unique_id",
+        link_type=link_type,  # type: ignore[arg-type]
+        unique_id_column_name="unique_id",
         comparisons=[cl.NameComparison("fn"), cl.NameComparison("sn"),
                      cl.DateOfBirthComparison("dob", input_is_string=True)],
         blocking_rules_to_generate_predictions=[block_on("dob"), block_on("fn", "sn")],
@@ -156,7 +157,7 @@ def synth(settings: Settings, directory: Path, *, say: Say = _noop, baseline: bo
 def _febrl_rows(df: Any, prefix: str) -> list[dict[str, Any]]:
     rows = []
     for rec_id, r in df.iterrows():
-        def s(col: str) -> str:
+        def s(col: str, r: Any = r) -> str:
             v = r.get(col)
             return "" if v is None or v != v else str(v).strip()
         fn, sn = fold(s("given_name")), fold_surname(s("surname"))

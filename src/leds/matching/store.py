@@ -16,7 +16,6 @@ from .comparisons import block_keys
 from .model import MatchModel, ModelError, now
 from .tables import identity_log, judgements, match_keys, match_models, match_review, person_ids
 
-
 VERDICTS = ("same", "not-same", "unsure")
 
 
