@@ -104,6 +104,10 @@ _RECORD_FIELDS: dict[str, _Patch] = {
                 + ". Required for an upsert, absent for a delete.", _enum("datasets")),
     "handling": ("Government Security Classification marking: " + _code_list("handling")
                  + ". Required for an upsert, absent for a delete.", _enum("handling")),
+    "sharing": ("Optional, upsert only: 'national' (visible to every force, within the access "
+                "policy) or 'force' (the recording force only). When absent the dataset decides: "
+                "intelligence stays with its force, every other dataset is shared nationally.",
+                {"enum": ["force", "national"]}),
     "data": ("The record's content. Required for an upsert; a delete must not carry it "
              "(DELETE_WITH_DATA).", {}),
 }
@@ -256,7 +260,7 @@ MODEL_EXTRAS: dict[str, dict[str, Any]] = {
         }}},
         "else": {"properties": {"record": {
             "properties": {"dataset": {"type": "null"}, "handling": {"type": "null"},
-                           "data": {"type": "null"}},
+                           "sharing": {"type": "null"}, "data": {"type": "null"}},
         }}},
     },
 }
