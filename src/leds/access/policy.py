@@ -22,9 +22,9 @@ purposes only; those jobs audit themselves at job level.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -142,8 +142,10 @@ def _refusal(principal: Principal, action: str, purpose: str, reason: str | None
     return None
 
 
+@lru_cache(maxsize=4096)
 def row_predicate(principal: Principal) -> ColumnElement[bool]:
-    """The SQL condition a record must meet for ``principal`` to see it."""
+    """The SQL condition a record must meet for ``principal`` to see it
+    (built once per principal: SQLAlchemy expressions are immutable)."""
     if principal.is_system:
         return true()
     datasets = sorted(principal.effective_datasets())
@@ -171,7 +173,7 @@ def redact(principal: Principal, rtype: str, data: dict[str, Any] | None) -> tup
     hidden = principal.redactions(rtype)
     if data is None or not hidden:
         return data, ()
-    out = copy.deepcopy(data)
+    out = dict(data)  # redactions remove top-level fields only; nested values are never changed
     removed = tuple(sorted(f for f in hidden if f in out))
     for f in removed:
         del out[f]
