@@ -16,7 +16,7 @@ from leds.cli import app
 from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
 from leds.ingest.pipeline import Ingestor, ingest_paths
-from leds.matching import store
+from leds.matching import run_demo_matching, store
 from leds.matching.batch import MatchError, run_match
 from leds.matching.clusters import cluster, succeed
 from leds.matching.engine import Backend, arrow_table, predict
@@ -277,3 +277,19 @@ def test_spark_engine_gives_the_same_pairs_as_duckdb(matched) -> None:
     got = predict(spark, spark.register("t_spark", arrow_table(columns_of(rows))), model.splink, model.review_low)
     assert len(expected) > 20
     assert {(a, b): round(w, 6) for a, b, w in got} == {(a, b): round(w, 6) for a, b, w in expected}
+
+
+def test_merges_and_splits_are_audited_as_combination(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from leds.audit import verify
+
+    settings = Settings(home=tmp_path / "home")
+    generate(tmp_path / "syn", persons=150, seed=11, progress=False)
+    ingest_paths(Ingestor(settings), sorted((tmp_path / "syn").rglob("*.ndjson")))
+    run_demo_matching(settings)
+    engine = get_engine(settings)
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT actor, purpose, detail FROM audit_entries WHERE action = 'combination'")).all()
+    assert rows and all(a == "system" and p == "data_matching" for a, p, _ in rows)
+    assert verify(engine, settings).ok

@@ -66,6 +66,17 @@ users_app = typer.Typer(help="People's accounts: roles, force, vetting and datas
 access_app = typer.Typer(help="The published access policy.", no_args_is_help=True)
 
 
+def _audit_admin(what: str, subject: str, **detail: object) -> None:
+    """Changes to who may see what are themselves audited ('alteration')."""
+    import getpass
+
+    from leds.audit import AuditEvent, get_writer
+
+    get_writer(get_settings()).record(AuditEvent(
+        action="alteration", actor=f"operator:{getpass.getuser()}", subjects=(f"user:{subject}",),
+        detail={"kind": "account", "change": what, **detail}))
+
+
 def _fail(exc: Exception) -> typer.Exit:
     err.print(f"[red]error:[/] {exc}")
     return typer.Exit(2)
@@ -103,6 +114,8 @@ def users_add(
                                     postcode=postcode, oidc_subject=oidc_subject)
     except identity.IdentityError as exc:
         raise _fail(exc) from exc
+    _audit_admin("created", user.username, roles=list(user.roles), force=user.force, vetting=user.vetting,
+                 datasets=list(user.datasets))
     err.print(f"created {user.username}: {', '.join(user.roles)}, {user.force}, {user.vetting}")
     if password is not None and not password_stdin:
         err.print("password (shown once):")
@@ -138,6 +151,7 @@ def users_disable(username: Annotated[str, typer.Argument()]) -> None:
         identity.set_disabled(get_engine(get_settings()), username, True)
     except identity.IdentityError as exc:
         raise _fail(exc) from exc
+    _audit_admin("disabled", username)
     out.print(f"disabled {username}")
 
 
@@ -150,6 +164,7 @@ def users_enable(username: Annotated[str, typer.Argument()]) -> None:
         identity.set_disabled(get_engine(get_settings()), username, False)
     except identity.IdentityError as exc:
         raise _fail(exc) from exc
+    _audit_admin("enabled", username)
     out.print(f"enabled {username}")
 
 
@@ -169,6 +184,8 @@ def users_grant(
                            vetting=vetting, revoke=revoke)
     except identity.IdentityError as exc:
         raise _fail(exc) from exc
+    _audit_admin("revoked" if revoke else "granted", username, roles=role or [], datasets=dataset or [],
+                 vetting=vetting)
     out.print(f"{u.username}: roles {', '.join(u.roles)}; datasets {', '.join(u.datasets) or '(none)'}; {u.vetting}")
 
 

@@ -101,8 +101,8 @@ def create_user(engine: Engine, username: str, *, roles: list[str], force: str, 
                 password: str | None, display_name: str | None = None, datasets: list[str] | None = None,
                 surname: str | None = None, postcode: str | None = None, oidc_subject: str | None = None) -> User:
     force = force.upper()
+    validate_grants(roles, force, vetting, datasets or [])
     datasets = default_datasets(roles) if datasets is None else datasets
-    validate_grants(roles, force, vetting, datasets)
     if not username or len(username) > 64 or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise IdentityError("a username is 1-64 letters, digits, dots, dashes or underscores")
     if password is not None and len(password) < 12:

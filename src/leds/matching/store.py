@@ -118,6 +118,28 @@ def log_events(conn: Connection, events: list[IdentityEvent], reason: str, *, mo
                                      "judgement_id", "run_id"),
                 [(at, e.kind, json.dumps(e.person_ids), json.dumps(e.rkeys), reason, model_version,
                   judgement_id, run_id) for e in events])
+    _audit_combination(conn, events, reason, model_version, judgement_id, run_id)
+
+
+AUDIT_SUBJECTS_MAX = 1000
+
+
+def _audit_combination(conn: Connection, events: list[IdentityEvent], reason: str, model_version: int | None,
+                       judgement_id: int | None, run_id: int | None) -> None:
+    """s62 'combination': records joined into (or split from) national persons,
+    one audit entry per batch of identity events, in the same transaction."""
+    if not events:
+        return
+    from collections import Counter
+
+    from leds.audit import AuditEvent, append
+
+    ids = sorted({p for e in events for p in e.person_ids})
+    append(conn, [AuditEvent(action="combination", actor="system", purpose="data_matching", subjects=tuple(
+        ids[:AUDIT_SUBJECTS_MAX]), detail={
+            "kind": "matching", "reason": reason, "events": dict(Counter(e.kind for e in events)),
+            "person_ids": len(ids), "model_version": model_version, "judgement_id": judgement_id,
+            "run_id": run_id})])
 
 
 def replace_review(conn: Connection, rows: list[tuple[str, str, float, str]], run_id: int) -> None:
