@@ -67,12 +67,13 @@ class Principal:
     def is_system(self) -> bool:
         return self.roles == frozenset({"system"})
 
+    # Each of these depends only on the (immutable) principal and the rule table:
+    # computed once per principal, not once per look-up.
     def actions(self) -> frozenset[str]:
-        return frozenset(a for r in self.roles if r in rules.ROLES for a in rules.ROLES[r]["actions"])  # type: ignore[attr-defined]
+        return _actions(self.roles)
 
     def effective_datasets(self) -> frozenset[str]:
-        by_roles = {d for r in self.roles if r in rules.ROLES for d in rules.ROLES[r]["datasets"]}  # type: ignore[attr-defined]
-        return frozenset(by_roles & self.datasets)
+        return _datasets(self.roles, self.datasets)
 
     def handlings(self) -> tuple[str, ...]:
         return rules.handlings_for(self.vetting) if self.vetting in rules.VETTING else ()
@@ -80,11 +81,26 @@ class Principal:
     def redactions(self, rtype: str) -> frozenset[str]:
         """Fields hidden from this principal: a field is hidden only when every
         role that may see records of this kind hides it (roles grant, never take)."""
-        seeing = [r for r in self.roles if r in rules.ROLES and rules.ROLES[r]["datasets"]]
-        if not seeing:
-            return frozenset()
-        sets = [set(rules.REDACTIONS.get(r, {}).get(rtype, ())) for r in seeing]
-        return frozenset(set.intersection(*sets))
+        return _redactions(self.roles, rtype)
+
+
+@lru_cache(maxsize=1024)
+def _actions(roles: frozenset[str]) -> frozenset[str]:
+    return frozenset(a for r in roles if r in rules.ROLES for a in rules.ROLES[r]["actions"])  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4096)
+def _datasets(roles: frozenset[str], entitled: frozenset[str]) -> frozenset[str]:
+    by_roles = {d for r in roles if r in rules.ROLES for d in rules.ROLES[r]["datasets"]}  # type: ignore[attr-defined]
+    return frozenset(by_roles & entitled)
+
+
+@lru_cache(maxsize=4096)
+def _redactions(roles: frozenset[str], rtype: str) -> frozenset[str]:
+    seeing = [r for r in roles if r in rules.ROLES and rules.ROLES[r]["datasets"]]
+    if not seeing:
+        return frozenset()
+    return frozenset(set.intersection(*[set(rules.REDACTIONS.get(r, {}).get(rtype, ())) for r in seeing]))
 
 
 AuditSink = Callable[[Any], int]  # receives a leds.audit.AuditEvent
