@@ -145,27 +145,25 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 @users_app.command("disable")
 def users_disable(username: Annotated[str, typer.Argument()]) -> None:
     """Disable an account: its tokens and sessions stop working at once."""
-    from . import identity
-
-    try:
-        identity.set_disabled(get_engine(get_settings()), username, True)
-    except identity.IdentityError as exc:
-        raise _fail(exc) from exc
-    _audit_admin("disabled", username)
-    out.print(f"disabled {username}")
+    _set_disabled(username, True)
 
 
 @users_app.command("enable")
 def users_enable(username: Annotated[str, typer.Argument()]) -> None:
     """Enable a disabled account."""
+    _set_disabled(username, False)
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
     from . import identity
 
     try:
-        identity.set_disabled(get_engine(get_settings()), username, False)
+        identity.set_disabled(get_engine(get_settings()), username, disabled)
     except identity.IdentityError as exc:
         raise _fail(exc) from exc
-    _audit_admin("enabled", username)
-    out.print(f"enabled {username}")
+    change = "disabled" if disabled else "enabled"
+    _audit_admin(change, username)
+    out.print(f"{change} {username}")
 
 
 @users_app.command("grant")
