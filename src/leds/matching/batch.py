@@ -15,7 +15,7 @@ from leds.db.engine import get_engine, write_transaction
 
 from . import store
 from .clusters import cluster, succeed
-from .engine import Backend, arrow_table, predict, train
+from .engine import Backend, arrow_table, predict, term_frequencies, train
 from .features import columns_of, load_features
 from .model import MatchModel, ModelError, latest_model_path, next_version, now
 from .tables import match_runs
@@ -81,16 +81,17 @@ def run_match(settings: Settings, *, engine: str = "duckdb", retrain: bool = Fal
     trained = False
     if model is None:
         say(f"training a new model on {len(rows):,} records")
-        splink_settings, note = train(backend, table, seed=seed, on_step=lambda m: say("  " + m))
+        tf = term_frequencies(rows)
+        splink_settings, note = train(backend, table, seed=seed, tf=tf, on_step=lambda m: say("  " + m))
         model = MatchModel(version=next_version(settings), created_at=now(), splink=splink_settings,
-                           training={**note, "records": len(rows)})
+                           training={**note, "records": len(rows)}, term_frequencies=tf)
         trained = True
     path = model.save(settings) if trained else (model_path or latest_model_path(settings))
     timings["train_s"] = time.perf_counter() - t if trained else 0.0
 
     t = time.perf_counter()
     say(f"predicting pairs with model v{model.version} ({engine})")
-    pairs = predict(backend, table, model.splink, model.review_low)
+    pairs = predict(backend, table, model.splink, model.review_low, tf=model.term_frequencies)
     timings["predict_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -100,7 +101,7 @@ def run_match(settings: Settings, *, engine: str = "duckdb", retrain: bool = Fal
         verdicts = store.latest_verdicts(conn)
         old = store.assignments(conn)
         result = cluster((r["unique_id"] for r in rows), pairs, model.threshold, verdicts,
-                         {r["unique_id"]: r["pnc"] for r in rows})
+                         {r["unique_id"]: r["pnc"] for r in rows}, {r["unique_id"]: r for r in rows})
         assign, events = succeed(old, result.members.values())
         run_id = int(conn.execute(match_runs.insert().values(
             started_at=started, model_version=model.version, engine=engine)).inserted_primary_key[0])  # type: ignore[index]

@@ -4,7 +4,11 @@ A cluster is a connected component of accepted links: first every ``same`` judge
 then the model's pairs at or above the threshold, strongest first.  A link is refused
 (and sent for review) when it would put two records judged ``not-same`` in one
 component, or two different PNC IDs: so a not-same judgement propagates transitively
-(A != B and B = C means A != C) and a judgement always overrides the model.
+(A != B and B = C means A != C) and a judgement always overrides the model.  It is also
+refused when the two components hold records that cannot be one person (see
+:func:`conflict`: far-apart dates of birth, different sexes, twins) unless they share a
+PNC ID or CRO number: a chain of individually plausible links must not join a father
+to his son.
 
 Ids pass from one run to the next by overlap: each old person id goes to the new
 cluster holding most of its records (greedy, largest overlap first), so adding an
@@ -18,6 +22,22 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .comparisons import COMPARISONS
+
+Row = Mapping[str, Any]
+# Dates of birth further apart than this (and not a keying slip of the year) are two people.
+MAX_DOB_GAP_DAYS = 731
+# Adult heights further apart than this are two people (measurements wobble a few cm;
+# children grow, so only for people born at least ADULT_AGE years ago).
+MAX_HEIGHT_GAP_CM = 12
+ADULT_AGE = 25
+_FORENAME = next(c for c in COMPARISONS if c.name == "forename")
+# First names that are not the same name (exact, nickname, keying slip, swapped): a shared
+# middle name does not make twins one person.
+_FORENAME_DIFFERENT = {i for i, lv in enumerate(_FORENAME.levels) if lv.label in ("another recorded given name", "else")}
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -27,6 +47,83 @@ def new_person_id(taken: set[str] | None = None) -> str:
         pid = "NP-" + "".join(secrets.choice(_ALPHABET) for _ in range(10))
         if taken is None or pid not in taken:
             return pid
+
+
+def _ordinal(iso: str) -> int | None:
+    try:
+        return date.fromisoformat(iso).toordinal()
+    except ValueError:
+        return None
+
+
+def _year_slip(a: str, b: str) -> bool:
+    """Same day and month, and the year's last two digits swapped (1969 / 1996)."""
+    return a[4:] == b[4:] and a[:2] == b[:2] and a[2] == b[3] and a[3] == b[2]
+
+
+def _dobs_compatible(x: Row, y: Row) -> bool:
+    xs, ys = x.get("dobs") or [], y.get("dobs") or []
+    if not xs or not ys:
+        return True
+    for a in xs:
+        for b in ys:
+            oa, ob = _ordinal(a), _ordinal(b)
+            if oa is None or ob is None or abs(oa - ob) <= MAX_DOB_GAP_DAYS or _year_slip(a, b):
+                return True
+    return False
+
+
+def _shared(xs: Iterable[Row], ys: Iterable[Row], col: str) -> bool:
+    a = {x.get(col) for x in xs} - {None}
+    return bool(a) and not a.isdisjoint({y.get(col) for y in ys})
+
+
+def _adult(x: Row) -> bool:
+    return bool(x.get("dob_y")) and x["dob_y"] <= date.today().year - ADULT_AGE
+
+
+def record_conflict(x: Row, y: Row) -> str | None:
+    """Why two records cannot be one person whatever the other fields say, or None."""
+    if not _dobs_compatible(x, y):
+        return "dates of birth more than two years apart"
+    if x.get("sex") and y.get("sex") and x["sex"] != y["sex"]:
+        return "different sexes"
+    if (x.get("dob") and x.get("dob") == y.get("dob") and x.get("addr") and x.get("addr") == y.get("addr")
+            and x.get("fn") and y.get("fn") and _FORENAME.level_of(x, y) in _FORENAME_DIFFERENT):  # type: ignore[arg-type]
+        return "same date of birth and address, different forenames (twins?)"
+    if (x.get("height") and y.get("height") and abs(x["height"] - y["height"]) > MAX_HEIGHT_GAP_CM
+            and (_adult(x) or _adult(y))):
+        return f"adult heights more than {MAX_HEIGHT_GAP_CM} cm apart"
+    return None
+
+
+def conflict(xs: list[Row], ys: list[Row]) -> str | None:
+    """Why two groups of records (two clusters, or a record and a cluster) cannot be one
+    person, or None.  A shared PNC ID or CRO number overrides: it is strong evidence."""
+    if not xs or not ys or _shared(xs, ys, "pnc") or _shared(xs, ys, "cro"):
+        return None
+    for x in xs:
+        for y in ys:
+            reason = record_conflict(x, y)
+            if reason:
+                return reason
+    return None
+
+
+def ambiguous(x: Row, neighbours: list[Row]) -> bool:
+    """True when ``x`` matches two records that cannot be one person (and conflicts with
+    neither): a record without a date of birth that fits both father and son.  Such a
+    record is linked to neither, and goes for review."""
+    if not any(x.get(c) for c in ("pnc", "cro")):
+        fits = [n for n in neighbours if record_conflict(x, n) is None]
+    else:
+        fits = [n for n in neighbours if not (x.get("pnc") and x.get("pnc") == n.get("pnc"))
+                and not (x.get("cro") and x.get("cro") == n.get("cro")) and record_conflict(x, n) is None]
+    for i, y in enumerate(fits):
+        for z in fits[i + 1:]:
+            if conflict([y], [z]):
+                return True
+    return False
 
 
 @dataclass
@@ -45,7 +142,8 @@ class Clustering:
 
 class _Components:
     def __init__(self, rkeys: Iterable[str], pnc: Mapping[str, str | None],
-                 cannot: Mapping[str, set[str]]) -> None:
+                 cannot: Mapping[str, set[str]], features: Mapping[str, Row] | None = None) -> None:
+        self.features = features or {}
         self.parent: dict[str, str] = {}
         self.members: dict[str, set[str]] = {}
         self.pncs: dict[str, set[str]] = {}
@@ -76,6 +174,9 @@ class _Components:
         pa, pb = self.pncs[ra], self.pncs[rb]
         if check_pnc and pa and pb and pa.isdisjoint(pb):
             return "different PNC IDs"
+        if check_pnc and self.features:
+            f = self.features
+            return conflict([f[r] for r in self.members[ra] if r in f], [f[r] for r in self.members[rb] if r in f])
         return None
 
     def union(self, a: str, b: str) -> None:
@@ -91,15 +192,17 @@ class _Components:
 
 
 def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], threshold: float,
-            verdicts: Mapping[tuple[str, str], str], pnc: Mapping[str, str | None]) -> Clustering:
+            verdicts: Mapping[tuple[str, str], str], pnc: Mapping[str, str | None],
+            features: Mapping[str, Row] | None = None) -> Clustering:
     """Connected components under the rules in the module docstring.  ``verdicts`` maps
-    (rkey_low, rkey_high) to the latest judgement on that pair."""
+    (rkey_low, rkey_high) to the latest judgement on that pair; with ``features`` (rkey ->
+    feature row) the cluster-level constraints of :func:`conflict` apply too."""
     cannot: dict[str, set[str]] = {}
     for (a, b), v in verdicts.items():
         if v == "not-same":
             cannot.setdefault(a, set()).add(b)
             cannot.setdefault(b, set()).add(a)
-    comps = _Components(rkeys, pnc, cannot)
+    comps = _Components(rkeys, pnc, cannot, features)
     refused: list[Refusal] = []
     for (a, b), v in sorted(verdicts.items()):
         if v == "same" and a in comps.parent and b in comps.parent:
@@ -108,8 +211,20 @@ def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], thres
                 refused.append(Refusal(a, b, float("inf"), f"same judgement contradicts: {reason}"))
             else:
                 comps.union(a, b)
-    for a, b, w in sorted((p for p in pairs if p[2] >= threshold), key=lambda p: (-p[2], p[0], p[1])):
+    strong = [p for p in pairs if p[2] >= threshold]
+    unsure: set[str] = set()
+    if features:
+        near: dict[str, list[str]] = {}
+        for a, b, _w in strong:
+            near.setdefault(a, []).append(b)
+            near.setdefault(b, []).append(a)
+        unsure = {r for r, ns in near.items() if len(ns) > 1 and r in features
+                  and ambiguous(features[r], [features[n] for n in ns if n in features])}
+    for a, b, w in sorted(strong, key=lambda p: (-p[2], p[0], p[1])):
         if verdicts.get((a, b)) == "not-same":
+            continue
+        if verdicts.get((a, b)) != "same" and (a in unsure or b in unsure):
+            refused.append(Refusal(a, b, w, "ambiguous: matches two records that cannot be one person"))
             continue
         reason = comps.why_not(a, b)
         if reason:

@@ -29,6 +29,9 @@ class Level:
     # Domain knowledge EM cannot learn from blocked pairs that are full of look-alikes:
     # how often a true match disagrees outright (kept fixed during training).
     fixed_m: float | None = None
+    # Term-frequency adjustment: agreeing on a common value (Smith, John) is weaker
+    # evidence than agreeing on a rare one, by log2(u_exact / tf(value)) bits.
+    tf: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,10 @@ def _null(*cols: str) -> Level:
     return Level("null", _const(sql), lambda a, b: any(a[c] is None or b[c] is None for c in cols), is_null=True)
 
 
-def _exact(col: str, label: str = "exact") -> Level:
-    return Level(label, _const(f"l.{col} = r.{col}"), lambda a, b: a[col] == b[col])
+def _exact(col: str, label: str = "exact", tf: bool = False) -> Level:
+    # SQL's NULL = NULL is not true: neither is it here (an address with a postcode but no key)
+    return Level(label, _const(f"l.{col} = r.{col}"), lambda a, b: a[col] is not None and a[col] == b[col],
+                 tf=col if tf else None)
 
 
 ELSE = Level("else", _const("ELSE"), lambda a, b: True)
@@ -94,7 +99,7 @@ def _or(*preds: Pred) -> Pred:
 
 def _swapped(x: str, y: str) -> Level:
     return Level("swapped with the other name", _const(f"l.{x} = r.{y} OR l.{y} = r.{x}"),
-                 lambda a, b: a[x] == b[y] or a[y] == b[x])
+                 lambda a, b: a[x] is not None and a[x] == b[y] or a[y] is not None and a[y] == b[x])
 
 
 def _id_typo(col: str) -> Level:
@@ -105,7 +110,7 @@ def _id_typo(col: str) -> Level:
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("forename", "First given name, with nicknames and short forms", (
         _null("fn"),
-        _exact("fn"),
+        _exact("fn", tf=True),
         Level("nickname or short form", _overlap("fn_groups"), _overlaps("fn_groups")),
         Level("keying slip", _typo_sql("fn"), _typo("fn")),
         Level("another recorded given name", _overlap("given_all"), _overlaps("given_all")),
@@ -114,7 +119,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     )),
     Comparison("surname", "Family name, with spellings, Mc/Mac, parts, maiden names and aliases", (
         _null("sn"),
-        _exact("sn"),
+        _exact("sn", tf=True),
         Level("spelling variant or another recorded family name",
               lambda d: f"({_overlap('sn_groups')(d)}) OR ({_overlap('family_all')(d)})",
               _or(_overlaps("sn_groups"), _overlaps("family_all"))),
@@ -166,7 +171,14 @@ PLAIN_COMPARISON_NAMES = ("first_name", "surname", "dob")
 _SIDE = re.compile(r"\b([lr])\.(\w+)")
 
 
-def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPARISONS) -> list[dict[str, Any]]:
+TF_COLUMNS = tuple(lv.tf for c in COMPARISONS for lv in c.levels if lv.tf)
+
+
+def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPARISONS, *,
+                       tf: bool = True, fixed_m: bool = True) -> list[dict[str, Any]]:
+    """Splink comparison dicts.  ``fixed_m=False`` lets EM learn the "else" levels whose m
+    is otherwise fixed from police domain knowledge (for data where, say, the national id
+    column is not a PNC ID)."""
     out = []
     for c in comparisons:
         levels = []
@@ -175,7 +187,10 @@ def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPA
             level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": lv.label}
             if lv.is_null:
                 level["is_null_level"] = True
-            if lv.fixed_m is not None:
+            if tf and lv.tf:
+                level["tf_adjustment_column"] = lv.tf
+                level["tf_adjustment_weight"] = 1.0
+            if fixed_m and lv.fixed_m is not None:
                 level["m_probability"] = lv.fixed_m
                 level["fix_m_probability"] = True
             levels.append(level)
@@ -194,6 +209,8 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.fn = r.fn AND l.sn = r.sn",
     "l.sn = r.sn AND l.dob_y = r.dob_y",
     "l.postcode = r.postcode AND l.fn1 = r.fn1",
+    "l.name_pair = r.name_pair AND l.dob_y = r.dob_y",
+    "l.dob = r.dob AND l.district = r.district",
 )
 
 

@@ -4,12 +4,13 @@ train (u by random sampling, then EM), and predict scored pairs."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
-from .comparisons import BLOCKING_RULES, splink_comparisons
+from .comparisons import BLOCKING_RULES, TF_COLUMNS, splink_comparisons
 from .features import FEATURE_COLUMNS, FEATURE_TYPES
 from .model import fill_unobserved
 
@@ -17,6 +18,7 @@ ENGINES = ("duckdb", "spark")
 _ARROW = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "INTEGER[]": pa.list_(pa.int32()),
           "VARCHAR[]": pa.list_(pa.string())}
 Pair = tuple[str, str, float]
+TermFrequencies = dict[str, dict[str, float]]
 
 # EM sessions: each trains every comparison its blocking rule does not use.
 EM_RULES = ("l.dob = r.dob AND l.sn1 = r.sn1", "l.fn = r.fn AND l.sn = r.sn", "l.pnc = r.pnc")
@@ -92,11 +94,32 @@ class Backend:
         return [(a, b, float(w)) if a < b else (b, a, float(w)) for a, b, w in rows]
 
 
+def term_frequencies(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] = TF_COLUMNS) -> TermFrequencies:
+    """value -> share of the non-null values, per column (as Splink computes them).  Saved
+    with the model, so batch (Splink) and real time (Python) use the same numbers."""
+    counts: dict[str, Counter[str]] = {c: Counter() for c in columns}
+    for r in rows:
+        for c in columns:
+            if r.get(c) is not None:
+                counts[c][r[c]] += 1
+    return {c: {v: n / total for v, n in sorted(cnt.items())} for c, cnt in counts.items()
+            if (total := sum(cnt.values()))}
+
+
+def _register_tf(backend: Backend, linker: Any, tf: TermFrequencies) -> None:
+    for col, table in tf.items():
+        df = backend.register(f"leds_tf_{col}", pa.table({col: pa.array(list(table), type=pa.string()),
+                                                           f"tf_{col}": pa.array(list(table.values()), type=pa.float64())}))
+        linker.table_management.register_term_frequency_lookup(df, col)
+
+
 def settings_dict(dialect: str, link_type: str = "dedupe_only", trained: dict[str, Any] | None = None,
-                  blocking_rules: Sequence[str] = BLOCKING_RULES) -> dict[str, Any]:
+                  blocking_rules: Sequence[str] = BLOCKING_RULES, *, tf: bool = True,
+                  fixed_m: bool = True) -> dict[str, Any]:
     """The leds settings for a dialect; with ``trained``, its m/u probabilities and prior
-    carried over level by level (a model trained on DuckDB runs unchanged on Spark)."""
-    comparisons = splink_comparisons(dialect)
+    carried over level by level (a model trained on DuckDB runs unchanged on Spark).
+    ``tf=False`` leaves out term-frequency adjustments (a model saved without them)."""
+    comparisons = splink_comparisons(dialect, tf=tf, fixed_m=fixed_m)
     if trained is not None:
         by_name = {c["output_column_name"]: c for c in trained["comparisons"]}
         for comp in comparisons:
@@ -117,17 +140,20 @@ def settings_dict(dialect: str, link_type: str = "dedupe_only", trained: dict[st
 
 
 def train(backend: Backend, tables: Any, link_type: str = "dedupe_only", *, seed: int = 1,
-          max_pairs: float = 2e6, recall: float = 0.7,
+          max_pairs: float = 2e6, recall: float = 0.7, tf: TermFrequencies, fixed_m: bool = True,
           on_step: Callable[[str], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """u by random sampling, then one EM session per rule in ``EM_RULES``.  Returns the
-    trained Splink settings and a note of how they were trained."""
+    trained Splink settings and a note of how they were trained.  ``tf``: the term
+    frequencies (:func:`term_frequencies` of the training records); ``fixed_m=False``: EM
+    learns every level (no police domain knowledge, e.g. for FEBRL)."""
     from splink import Linker
 
     def step(msg: str) -> None:
         if on_step:
             on_step(msg)
 
-    linker = Linker(tables, settings_dict(backend.dialect, link_type), log_level=None)
+    linker = Linker(tables, settings_dict(backend.dialect, link_type, fixed_m=fixed_m), log_level=None)
+    _register_tf(backend, linker, tf)
     step("estimating the prior from deterministic rules")
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     step(f"estimating u by random sampling ({max_pairs:,.0f} pairs)")
@@ -137,16 +163,20 @@ def train(backend: Backend, tables: Any, link_type: str = "dedupe_only", *, seed
         linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=max_pairs)
     trained = fill_unobserved(linker.misc.save_model_to_json())
     note = {"u_max_pairs": max_pairs, "seed": seed, "em_blocking_rules": list(EM_RULES),
-            "deterministic_rules": list(DETERMINISTIC_RULES), "recall": recall, "engine": backend.engine}
+            "deterministic_rules": list(DETERMINISTIC_RULES), "recall": recall, "engine": backend.engine,
+            "fixed_m": fixed_m}
     return trained, note
 
 
 def predict(backend: Backend, tables: Any, trained: dict[str, Any], min_weight: float,
-            link_type: str = "dedupe_only") -> list[Pair]:
-    """Every blocked pair scoring at least ``min_weight``, as (rkey_low, rkey_high, weight)."""
+            link_type: str = "dedupe_only", *, tf: TermFrequencies | None = None) -> list[Pair]:
+    """Every blocked pair scoring at least ``min_weight``, as (rkey_low, rkey_high, weight).
+    ``tf``: the model's term frequencies (None for a model saved without them)."""
     from splink import Linker
 
-    linker = Linker(tables, settings_dict(backend.dialect, link_type, trained), log_level=None)
+    linker = Linker(tables, settings_dict(backend.dialect, link_type, trained, tf=tf is not None), log_level=None)
+    if tf is not None:
+        _register_tf(backend, linker, tf)
     return backend.pairs(linker.inference.predict(threshold_match_weight=min_weight))
 
 

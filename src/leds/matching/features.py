@@ -26,11 +26,16 @@ FEATURE_TYPES: dict[str, str] = {
     "fn_groups": "INTEGER[]", "sn_groups": "INTEGER[]", "given_all": "VARCHAR[]", "family_all": "VARCHAR[]",
     "dob": "VARCHAR", "dob_y": "INTEGER", "dob_m": "INTEGER", "dob_d": "INTEGER", "dobs": "VARCHAR[]",
     "sex": "VARCHAR", "pnc": "VARCHAR", "cro": "VARCHAR", "eth": "VARCHAR", "height": "INTEGER",
-    "postcode": "VARCHAR", "district": "VARCHAR", "addr": "VARCHAR",
+    "postcode": "VARCHAR", "district": "VARCHAR", "addr": "VARCHAR", "name_pair": "VARCHAR",
 }
 FEATURE_COLUMNS = tuple(FEATURE_TYPES)
 
 Address = tuple[str | None, str | None]  # (postcode without space, address key)
+
+
+def name_pair(fn: str | None, sn: str | None) -> str | None:
+    """Forename and surname in sorted order: a blocking key that also finds swapped names."""
+    return "|".join(sorted((fn, sn))) if fn and sn else None
 
 
 def _none_if_empty(xs: list[Any]) -> list[Any] | None:
@@ -90,6 +95,7 @@ def person_features(rkey: str, force: str, source: str, ref: str, data: dict[str
         "eth": data.get("ethnicity_officer") if data.get("ethnicity_officer") not in (None, "IC0") else None,
         "height": data.get("height_cm"),
         "postcode": pc, "district": pc[:-3] if pc and len(pc) > 4 else None, "addr": addr,
+        "name_pair": name_pair(fn, sn),
     }
 
 

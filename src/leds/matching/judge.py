@@ -48,7 +48,7 @@ def judge(settings: Settings, a: str, b: str, verdict: str, by: str, why: str) -
         feats = store.features_of(conn, members)
         pairs = [(x, y, model.score(feats[x], feats[y])) for i, x in enumerate(members) for y in members[i + 1:]]
         result = cluster(members, pairs, model.threshold, store.latest_verdicts(conn),
-                         {r: f["pnc"] for r, f in feats.items()})
+                         {r: f["pnc"] for r, f in feats.items()}, feats)
         old = {r: assign_ for r, assign_ in store.assignments(conn, members).items()}
         new, events = succeed(old, result.members.values())
         changed = {r: p for r, p in new.items() if old.get(r) != p}

@@ -75,6 +75,8 @@ class MatchModel:
     threshold: float = THRESHOLD
     review_low: float = REVIEW_LOW
     training: dict[str, Any] = field(default_factory=dict)
+    # column -> value -> share of records (None: a model saved without term frequencies)
+    term_frequencies: dict[str, dict[str, float]] | None = None
     comparisons: tuple[Comparison, ...] = COMPARISONS
 
     def __post_init__(self) -> None:
@@ -97,25 +99,48 @@ class MatchModel:
                 else LevelWeight(lv.label, _prob(s.get("m_probability")), _prob(s.get("u_probability")))
                 for lv, s in zip(comp.levels, levels, strict=True)
             ])
+        # Per level with a term-frequency column: (column, log2 of the exact level's u).
+        self.tf_levels: list[list[tuple[str, float] | None]] = [
+            [(lv.tf, math.log2(w.u)) if lv.tf and self.term_frequencies is not None and w.u else None
+             for lv, w in zip(comp.levels, ws, strict=True)]
+            for comp, ws in zip(self.comparisons, self.weights, strict=True)
+        ]
 
     # -- scoring -------------------------------------------------------------------
     def levels(self, a: Row, b: Row) -> list[int]:
         return [c.level_of(a, b) for c in self.comparisons]
 
+    def tf_adjustment(self, comparison: int, level: int, a: Row, b: Row) -> float:
+        """Splink's term-frequency adjustment: log2(u_exact) - log2(max(tf(a), tf(b))),
+        0 when neither value is in the model's table."""
+        spec = self.tf_levels[comparison][level]
+        if spec is None or self.term_frequencies is None:
+            return 0.0
+        col, log2_u = spec
+        table = self.term_frequencies.get(col, {})
+        fa, fb = table.get(a[col]), table.get(b[col])
+        if fa is None and fb is None:
+            return 0.0
+        return log2_u - math.log2(max(f for f in (fa, fb) if f is not None))
+
     def score(self, a: Row, b: Row) -> float:
         total = self.prior_weight
-        for comp, weights in zip(self.comparisons, self.weights, strict=True):
-            total += weights[comp.level_of(a, b)].weight
+        for i, (comp, weights) in enumerate(zip(self.comparisons, self.weights, strict=True)):
+            level = comp.level_of(a, b)
+            total += weights[level].weight + self.tf_adjustment(i, level, a, b)
         return total
 
     def explain(self, a: Row, b: Row) -> dict[str, Any]:
         rows = []
         total = self.prior_weight
-        for comp, weights, level in zip(self.comparisons, self.weights, self.levels(a, b), strict=True):
+        for i, (comp, weights, level) in enumerate(zip(self.comparisons, self.weights, self.levels(a, b),
+                                                       strict=True)):
             w = weights[level]
-            total += w.weight
+            tf = self.tf_adjustment(i, level, a, b)
+            total += w.weight + tf
             rows.append({"comparison": comp.name, "level": w.label, "gamma": level,
-                         "m": w.m, "u": w.u, "bayes_factor": w.bayes_factor, "match_weight": w.weight,
+                         "m": w.m, "u": w.u, "bayes_factor": w.bayes_factor * 2.0 ** tf,
+                         "match_weight": w.weight + tf, "term_frequency_adjustment": tf,
                          "cumulative": total})
         return {"prior_weight": self.prior_weight, "comparisons": rows, "match_weight": total,
                 "match_probability": probability(total), "model_version": self.version}
@@ -124,7 +149,7 @@ class MatchModel:
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": self.version, "created_at": self.created_at,
                 "threshold": self.threshold, "review_low": self.review_low, "training": self.training,
-                "splink": self.splink}
+                "term_frequencies": self.term_frequencies, "splink": self.splink}
 
     @classmethod
     def from_json(cls, doc: Any, origin: str = "model") -> MatchModel:
@@ -133,7 +158,7 @@ class MatchModel:
         try:
             return cls(version=int(doc["version"]), created_at=str(doc["created_at"]), splink=doc["splink"],
                        threshold=float(doc["threshold"]), review_low=float(doc["review_low"]),
-                       training=doc.get("training") or {})
+                       training=doc.get("training") or {}, term_frequencies=doc.get("term_frequencies"))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"{origin} is damaged: {exc!r}") from exc
 
@@ -162,6 +187,20 @@ def probability(weight: float) -> float:
         return 1.0
     odds = 2.0 ** weight
     return odds / (1 + odds)
+
+
+def choose_threshold(weights: list[float], target_precision: float, floor: float = float("-inf")) -> float:
+    """The lowest match weight at which the model's own estimate of precision (the mean
+    match probability of the pairs at or above it) is still ``target_precision``: a
+    threshold chosen on the trained model and its predictions, with no truth.  Never
+    below ``floor``."""
+    missed = 0.0
+    best = float("inf")
+    for n, w in enumerate(sorted(weights, reverse=True), 1):
+        missed += 1 - probability(w)
+        if 1 - missed / n >= target_precision:
+            best = w
+    return max(best, floor)
 
 
 def latest_model_path(settings: Settings) -> Path | None:

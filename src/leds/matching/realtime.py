@@ -6,7 +6,7 @@ others one indexed look-up of the current model version.  With a model, each new
 person record is scored in plain Python (m/u Bayes factors, see ``model.py``) against
 the records that share a blocking key with it, and joins the cluster of its best match
 at or above the threshold, under the same constraints as the batch clustering
-(judged not-same, different PNC IDs); otherwise it gets a new id.
+(judged not-same, different PNC IDs, ``clusters.conflict``); otherwise it gets a new id.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from leds.ingest import projectors
 from leds.ingest.accepted import Accepted
 
 from . import store
-from .clusters import IdentityEvent, new_person_id
+from .clusters import IdentityEvent, ambiguous, conflict, new_person_id
 from .comparisons import block_keys
 from .features import PURPOSE, Address, address_of, link_end, person_features
 from .model import MatchModel, now
@@ -147,7 +147,7 @@ def candidates(conn: Connection, row: dict[str, Any]) -> list[str]:
 
 def best_cluster(conn: Connection, model: MatchModel, row: dict[str, Any]) -> str | None:
     """The person id of the best-scoring candidate at or above the threshold whose cluster
-    the record may join (no not-same judgement, no different PNC ID)."""
+    the record may join (no not-same judgement, no different PNC ID, no conflict)."""
     rkey = row["unique_id"]
     cands = candidates(conn, row)
     if not cands:
@@ -155,8 +155,8 @@ def best_cluster(conn: Connection, model: MatchModel, row: dict[str, Any]) -> st
     feats = store.features_of(conn, cands)
     scored = sorted(((model.score(row, f), r) for r, f in feats.items()), key=lambda x: (-x[0], x[1]))
     scored = [(w, r) for w, r in scored if w >= model.threshold]
-    if not scored:
-        return None
+    if not scored or len(scored) > 1 and ambiguous(row, [feats[r] for _, r in scored]):
+        return None  # no match, or it fits two records that cannot be one person (as in batch)
     assign = store.assignments(conn, [r for _, r in scored])
     verdicts = store.latest_verdicts(conn) if row["pnc"] is None else None
     tried: set[str] = set()
@@ -168,6 +168,8 @@ def best_cluster(conn: Connection, model: MatchModel, row: dict[str, Any]) -> st
         members = store.members_of(conn, pid)
         mf = store.features_of(conn, members)
         if row["pnc"] and any(f["pnc"] and f["pnc"] != row["pnc"] for f in mf.values()):
+            continue
+        if conflict([row], list(mf.values())):
             continue
         if verdicts is None:
             verdicts = store.latest_verdicts(conn)
