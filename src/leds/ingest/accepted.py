@@ -23,7 +23,7 @@ def canonical_json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-@dataclass
+@dataclass(slots=True)
 class Accepted:
     force: str
     source: str

@@ -25,7 +25,7 @@ from .reader import Oversized
 from .reasons import classify
 
 
-@dataclass
+@dataclass(slots=True)
 class Rejected:
     origin: str
     line_no: int
@@ -41,7 +41,7 @@ class Rejected:
     quarantine_id: int | None = None  # set when retrying an existing entry
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
     item: Accepted
     digest: str  # keyed hash of the canonical updategram
