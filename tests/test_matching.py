@@ -214,6 +214,7 @@ def test_explanation_adds_up_to_the_match_weight(matched) -> None:
     pid, members = next((p, m) for p, m in sorted(by_pid.items()) if len(m) >= 2)
     out = explain_pair(settings, members[0], members[1])
     assert out["match_weight"] == pytest.approx(out["prior_weight"] + sum(c["match_weight"] for c in out["comparisons"]))
+    assert out["conflict"] is None  # records of one person never conflict (see clusters.conflict)
     assert {c["comparison"] for c in out["comparisons"]} >= {"forename", "surname", "dob", "pnc", "address"}
     person = explain_person(settings, pid)
     assert {r["rkey"] for r in person["records"]} == set(members)

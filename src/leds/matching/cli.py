@@ -136,6 +136,8 @@ def register(app: typer.Typer) -> None:
                 print(f"  {c['comparison']:<10} {c['level']:<44} {c['match_weight']:+7.2f}  = {c['cumulative']:+7.2f}")
             print(f"  match weight {out['match_weight']:+.2f} (probability {out['match_probability']:.6f}); "
                   f"model says {out['model_says']}; judgement: {out['decision'] or 'none'}")
+            if out.get("conflict"):
+                print(f"  never linked without a judgement or a shared PNC ID / CRO number: {out['conflict']}")
         else:
             print(f"{out['person_id']}: {len(out['records'])} records (model v{out['model_version']})")
             for r in out["records"]:

@@ -144,6 +144,7 @@ class _Components:
     def __init__(self, rkeys: Iterable[str], pnc: Mapping[str, str | None],
                  cannot: Mapping[str, set[str]], features: Mapping[str, Row] | None = None) -> None:
         self.features = features or {}
+        self._conflicts: dict[tuple[str, int, str, int], str | None] = {}
         self.parent: dict[str, str] = {}
         self.members: dict[str, set[str]] = {}
         self.pncs: dict[str, set[str]] = {}
@@ -175,8 +176,14 @@ class _Components:
         if check_pnc and pa and pb and pa.isdisjoint(pb):
             return "different PNC IDs"
         if check_pnc and self.features:
-            f = self.features
-            return conflict([f[r] for r in self.members[ra] if r in f], [f[r] for r in self.members[rb] if r in f])
+            # Cached per pair of components as they are now: many links between the same two
+            # big clusters must not each compare every record with every record.
+            key = (ra, len(self.members[ra]), rb, len(self.members[rb]))
+            if key not in self._conflicts:
+                f = self.features
+                self._conflicts[key] = conflict([f[r] for r in self.members[ra] if r in f],
+                                                [f[r] for r in self.members[rb] if r in f])
+            return self._conflicts[key]
         return None
 
     def union(self, a: str, b: str) -> None:

@@ -11,6 +11,7 @@ from leds.config import Settings
 from leds.db.engine import get_engine
 
 from . import store
+from .clusters import conflict
 from .model import MatchModel, ModelError
 from .tables import judgements
 
@@ -48,6 +49,8 @@ def explain_pair_conn(conn: Connection, a: str, b: str) -> dict[str, Any]:
         model_says="same" if out["match_weight"] >= model.threshold else
         ("review" if out["match_weight"] >= model.review_low else "not-same"),
         judgements=js, decision=js[-1]["verdict"] if js and js[-1]["verdict"] != "unsure" else None,
+        # why the two cannot be one person whatever the weight (clusters.conflict), if they cannot
+        conflict=conflict([feats[a]], [feats[b]]),
         person_id_a=assign.get(a), person_id_b=assign.get(b),
         values={r: {k: feats[r].get(k) for k in SHOWN} for r in (a, b)},
     )
