@@ -89,7 +89,12 @@ def register(app: typer.Typer) -> None:
         except ImportError:
             err.print("[bold]3/3[/] matching: not available in this build")
         else:
+            import logging
+
             err.print("[bold]3/3[/] matching the national sample")
+            # Splink's training notes ("level not observed") are for analysts running
+            # `leds match`; the demo shows the outcome only.
+            logging.getLogger("splink").setLevel(logging.ERROR)
             err.print(f"    {run_demo_matching(settings)}")
         _print_accounts(create_demo_accounts(settings))
         if serve:

@@ -60,7 +60,9 @@ class Backend:
             raise EngineError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
         self.engine = engine
         self.dialect = engine
-        logging.getLogger("splink").setLevel(logging.WARNING)
+        splink_log = logging.getLogger("splink")
+        if splink_log.level < logging.WARNING:  # quieter, never louder, than a caller asked
+            splink_log.setLevel(logging.WARNING)
         if engine == "duckdb":
             import duckdb
             from splink import DuckDBAPI
