@@ -56,9 +56,10 @@ class Settings:
     def hash_secret(self) -> bytes:
         """The key for content hashes in the log (HMAC-SHA256).  Keyed so that a
         hash left in the log after erasure cannot be used to confirm a guess."""
-        return self._secret("content-hash.key")
+        return self.secret("content-hash.key")
 
-    def _secret(self, name: str) -> bytes:
+    def secret(self, name: str) -> bytes:
+        """A 256-bit secret kept in ``LEDS_HOME/secrets/NAME`` (mode 0600), made on first use."""
         self.ensure_home()
         path = self.secrets_dir / name
         if not path.exists():

@@ -67,7 +67,8 @@ def _parse(ts: str) -> datetime:
     return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def _sha(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored for a token or session id: 256 random bits need no slow hash."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -227,7 +228,7 @@ def issue_token(engine: Engine, user: User, scopes: list[str], ttl: timedelta = 
     now = _now()
     expires = _ts(now + ttl)
     with engine.begin() as conn:
-        conn.execute(insert(api_tokens).values(user_id=user.id, token_hash=_sha(token),
+        conn.execute(insert(api_tokens).values(user_id=user.id, token_hash=token_digest(token),
                                                scopes=orjson.dumps(scopes).decode(), created_at=_ts(now),
                                                expires_at=expires, revoked=False))
     return token, expires
@@ -241,7 +242,7 @@ def resolve_token(engine: Engine, token: str) -> tuple[User, tuple[str, ...]] | 
         row = conn.execute(select(users, api_tokens.c.scopes, api_tokens.c.revoked,
                                   api_tokens.c.expires_at.label("token_expires"))
                            .join(api_tokens, users.c.id == api_tokens.c.user_id)
-                           .where(api_tokens.c.token_hash == _sha(token))).mappings().first()
+                           .where(api_tokens.c.token_hash == token_digest(token))).mappings().first()
     if row is None or row["revoked"] or row["disabled"] or _parse(row["token_expires"]) <= _now():
         return None
     return _user(row), tuple(orjson.loads(row["scopes"]))
@@ -268,7 +269,7 @@ def create_session(engine: Engine, user: User, ttl: timedelta = SESSION_TTL) -> 
     now = _now()
     with engine.begin() as conn:
         sid = conn.execute(insert(web_sessions).values(
-            user_id=user.id, session_hash=_sha(token), csrf_token=csrf, created_at=_ts(now),
+            user_id=user.id, session_hash=token_digest(token), csrf_token=csrf, created_at=_ts(now),
             expires_at=_ts(now + ttl))).inserted_primary_key
     assert sid is not None
     return token, Session(sid[0], user, csrf, None, None)
@@ -280,7 +281,7 @@ def resolve_session(engine: Engine, token: str) -> Session | None:
                                   web_sessions.c.purpose, web_sessions.c.purpose_text,
                                   web_sessions.c.expires_at.label("session_expires"))
                            .join(web_sessions, users.c.id == web_sessions.c.user_id)
-                           .where(web_sessions.c.session_hash == _sha(token))).mappings().first()
+                           .where(web_sessions.c.session_hash == token_digest(token))).mappings().first()
     if row is None or row["disabled"] or _parse(row["session_expires"]) <= _now():
         return None
     return Session(row["session_id"], _user(row), row["csrf_token"], row["purpose"], row["purpose_text"])
@@ -295,5 +296,5 @@ def remember_purpose(engine: Engine, session: Session, purpose: str, text: str |
 
 def end_session(engine: Engine, token: str) -> None:
     with engine.begin() as conn:
-        conn.execute(update(web_sessions).where(web_sessions.c.session_hash == _sha(token))
+        conn.execute(update(web_sessions).where(web_sessions.c.session_hash == token_digest(token))
                      .values(expires_at=_ts(_now())))

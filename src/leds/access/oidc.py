@@ -13,7 +13,6 @@ the refusal audited.
 """
 
 import os
-import secrets
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
@@ -33,16 +32,6 @@ def oidc_configured() -> bool:
     return all(os.environ.get(k) for k in ENV)
 
 
-def _session_secret(settings: Settings) -> str:
-    path = settings.secrets_dir / "web-session.key"
-    if not path.exists():
-        settings.ensure_home()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
-
-
 def install(app: FastAPI, settings: Settings, engine: Engine) -> bool:
     """Add the OIDC routes when configured; returns whether it did."""
     if not oidc_configured():
@@ -52,7 +41,7 @@ def install(app: FastAPI, settings: Settings, engine: Engine) -> bool:
 
     # Holds only the OAuth state and nonce between the redirect and the callback.
     secure = os.environ.get("LEDS_COOKIE_SECURE", "1") != "0"
-    app.add_middleware(SessionMiddleware, secret_key=_session_secret(settings), session_cookie="leds_oidc",
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret("web-session.key").hex(), session_cookie="leds_oidc",
                        same_site="lax", https_only=secure, max_age=600)
     oauth = OAuth()
     oauth.register("force_idp", client_id=os.environ["LEDS_OIDC_CLIENT_ID"],

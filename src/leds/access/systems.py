@@ -7,7 +7,6 @@ hashes such as argon2 are for human-chosen passwords).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from leds.db.schema import system_accounts
 from leds.standard.codes import FORCES
+
+from .identity import token_digest
 
 TOKEN_PREFIX = "leds_sys_"
 
@@ -33,10 +34,6 @@ class SystemAccount:
     disabled: bool
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create(engine: Engine, name: str, force: str, now: str) -> tuple[SystemAccount, str]:
     force = force.upper()
     if force not in FORCES:
@@ -47,7 +44,7 @@ def create(engine: Engine, name: str, force: str, now: str) -> tuple[SystemAccou
     try:
         with engine.begin() as conn:
             new_id = conn.execute(insert(system_accounts).values(
-                name=name, force=force, token_hash=_hash(token), created_at=now, disabled=False)).inserted_primary_key
+                name=name, force=force, token_hash=token_digest(token), created_at=now, disabled=False)).inserted_primary_key
     except IntegrityError as exc:
         raise AccountError(f"a system account named {name!r} already exists") from exc
     assert new_id is not None
@@ -58,7 +55,7 @@ def authenticate(engine: Engine, token: str) -> SystemAccount | None:
     """The enabled account this token belongs to, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    digest = _hash(token)
+    digest = token_digest(token)
     with engine.connect() as conn:
         row = conn.execute(select(system_accounts).where(system_accounts.c.token_hash == digest)).mappings().first()
     if row is None or row["disabled"] or not hmac.compare_digest(row["token_hash"], digest):

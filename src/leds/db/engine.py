@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event
 
 from leds.config import Settings
 
@@ -89,10 +88,3 @@ def dispose_all() -> None:
     while _ENGINES:
         _ENGINES.popitem()[1].dispose()
 
-
-def table_names(engine: Engine) -> list[str]:
-    return inspect(engine).get_table_names()
-
-
-def sqlite_path(url: str) -> Path | None:
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None

@@ -208,5 +208,3 @@ web_sessions = Table(
     Column("purpose_text", String(500)),
 )
 
-PROJECTION_TABLES = (records, record_versions, record_refs)
-RECORD_TABLES = frozenset({"records", "record_versions", "record_refs", "log"})

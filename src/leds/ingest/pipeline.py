@@ -14,7 +14,6 @@ input order.
 from __future__ import annotations
 
 import gc
-import hashlib
 import multiprocessing
 import os
 import sys
@@ -349,6 +348,3 @@ def ingest_paths(ingestor: Ingestor, paths: list[Path | str],
             summary.warnings.append(f"{name}: the file is empty; no updategrams were read")
     return summary
 
-
-def content_sha256(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
