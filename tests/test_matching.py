@@ -204,13 +204,19 @@ def test_every_person_record_gets_an_id_and_the_run_is_logged(matched) -> None:
     assert res.model_path and Path(res.model_path).exists()
 
 
-def test_explanation_adds_up_to_the_match_weight(matched) -> None:
-    settings, _, _ = matched
+def members_by_person(settings: Settings) -> dict[str, list[str]]:
+    """National person id -> its record keys."""
     with get_engine(settings).connect() as conn:
         assign = store.assignments(conn)
     by_pid: dict[str, list[str]] = {}
     for r, p in assign.items():
         by_pid.setdefault(p, []).append(r)
+    return by_pid
+
+
+def test_explanation_adds_up_to_the_match_weight(matched) -> None:
+    settings, _, _ = matched
+    by_pid = members_by_person(settings)
     pid, members = next((p, m) for p, m in sorted(by_pid.items()) if len(m) >= 2)
     out = explain_pair(settings, members[0], members[1])
     assert out["match_weight"] == pytest.approx(out["prior_weight"] + sum(c["match_weight"] for c in out["comparisons"]))
@@ -244,11 +250,7 @@ def test_ids_are_stable_when_an_unrelated_record_is_added(matched) -> None:
 
 def test_not_same_judgement_splits_a_person_and_survives_a_full_rerun(matched) -> None:
     settings, _, _ = matched
-    with get_engine(settings).connect() as conn:
-        assign = store.assignments(conn)
-    by_pid: dict[str, list[str]] = {}
-    for r, p in assign.items():
-        by_pid.setdefault(p, []).append(r)
+    by_pid = members_by_person(settings)
     pid, members = next((p, sorted(m)) for p, m in sorted(by_pid.items()) if len(m) == 2)
     a, b = members
     res = judge(settings, a, b, "not-same", "DC Test", "different custody photographs")
