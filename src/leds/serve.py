@@ -12,11 +12,15 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+        workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one per core is a good start).")] = 1,
     ) -> None:
-        """Serve the API (and, later, the web app) over HTTP."""
+        """Serve the API and the web app over HTTP (uvicorn)."""
         import uvicorn
 
-        from leds.app import create_app
+        from leds.config import get_settings
+        from leds.db.engine import get_engine
 
+        get_engine(get_settings())  # migrates the store once, before workers start and race to do it
         typer.echo(f"leds is serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        uvicorn.run("leds.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning",
+                    access_log=False)

@@ -275,3 +275,78 @@ def iter_records(conn: Connection, principal: Principal, purpose: str, *, rtype:
         q = q.where(records.c.deleted.is_(False))
     for r in conn.execution_options(yield_per=batch).execute(q).mappings():
         yield _view(principal, r)
+
+
+# -- keys for look-ups that follow references or search indexes ---------------------------
+def references(conn: Connection, *, to: list[str] | None = None, of: list[str] | None = None
+               ) -> list[tuple[str, str, str]]:
+    """(record, role, target) rows of the reference index: the markers and links that point
+    at ``to``, or the targets of the markers and links ``of``.  Keys only, for finding
+    which records a look-up needs; those records are then read with :func:`read_records`,
+    which decides what the caller may see of them (a reference whose record is not
+    returned must not be shown)."""
+    from leds.db.bulk import select_in
+    from leds.db.schema import record_refs
+
+    key, values = ("target", to) if to is not None else ("rkey", of or [])
+    if not values:
+        return []
+    return [(r[0], r[1], r[2]) for r in select_in(conn, record_refs, ("rkey", "role", "target"), key, values)]
+
+
+def visible_keys(conn: Connection, principal: Principal, purpose: str, candidates: Any, *, action: str = "search",
+                 reason: str | None = None, audit: AuditSink | None = None, rtype: str | None = None,
+                 force: str | None = None, dataset: str | None = None, order_by: Callable[[Any], Any] | None = None,
+                 limit: int = 20, offset: int = 0, facets: tuple[str, ...] = ("force", "dataset"),
+                 joined_facets: dict[str, Any] | None = None,
+                 ) -> tuple[list[str], dict[str, dict[str, int]], int]:
+    """A page of the keys in ``candidates`` (a one-column SELECT of record keys) that the
+    principal may see, the facet counts over all of them and their total: the same
+    predicate for page, facets and total, so no count reveals a hidden record.  Authorised
+    here; the page's records are then read (and audited) with :func:`read_records`."""
+    authorise(principal, action, purpose, reason, audit)
+    sub = candidates.subquery()
+    where = [records.c.rkey.in_(select(sub.c[0])), row_predicate(principal)]
+    if rtype is not None:
+        where.append(records.c.rtype == rtype)
+    if force is not None:
+        where.append(records.c.force == force)
+    if dataset is not None:
+        where.append(records.c.dataset == dataset)
+    counts: dict[str, dict[str, int]] = {}
+    for name in facets:
+        col = records.c[name]
+        counts[name] = {k: n for k, n in conn.execute(select(col, func.count()).where(*where).group_by(col)) if k}
+    for name, col in (joined_facets or {}).items():
+        # A column of a table keyed by rkey (e.g. a search index), counted over the same rows.
+        q_facet = (select(col, func.count()).select_from(records).join(col.table, col.table.c.rkey == records.c.rkey)
+                   .where(*where).group_by(col))
+        counts[name] = {(k if k is not None else "unknown"): n for k, n in conn.execute(q_facet)}
+    total = conn.execute(select(func.count()).select_from(records).where(*where)).scalar_one()
+    q = select(records.c.rkey).where(*where)
+    q = order_by(q) if order_by is not None else q.order_by(records.c.rkey)
+    page = [r[0] for r in conn.execute(q.limit(limit).offset(offset))]
+    return page, counts, int(total)
+
+
+def only_visible(principal: Principal, keys: Any) -> Any:
+    """The keys of a one-column SELECT of record keys that the principal may see, as a
+    SELECT: for look-ups that reach a record *through* another (persons linked to an event
+    whose text matches), so a hidden event or link cannot be found through its neighbours."""
+    sub = keys.subquery()
+    return select(records.c.rkey).where(records.c.rkey.in_(select(sub.c[0])), row_predicate(principal))
+
+
+def record_history(conn: Connection, principal: Principal, rkey: str, limit: int = 200) -> list[dict[str, Any]]:
+    """The version history (envelope only: sequence, op, dataset, handling, issued_at) of
+    a record the principal may see; empty otherwise.  Call after :func:`read_records` has
+    returned (and audited) the record itself."""
+    from leds.db.schema import record_versions
+
+    visible = conn.execute(select(records.c.rkey).where(records.c.rkey == rkey, row_predicate(principal))).first()
+    if visible is None:
+        return []
+    v = record_versions.c
+    return [dict(r) for r in conn.execute(
+        select(v.sequence, v.op, v.dataset, v.handling, v.issued_at).where(v.rkey == rkey)
+        .order_by(v.sequence.desc()).limit(limit)).mappings()]

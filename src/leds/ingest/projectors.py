@@ -28,6 +28,11 @@ class Projector(Protocol):
 
 
 _REGISTRY: dict[str, Projector] = {}
+# Modules that register a projector, in the order their projectors run after the records
+# projector (search reads the current state; matching reads both).  Loaded on first use,
+# so every way in (CLI, API, rebuild) runs the same projectors.
+PROJECTOR_MODULES = ("leds.search.projector", "leds.matching.realtime")
+_loaded = False
 
 
 def register(projector: Projector) -> None:
@@ -35,6 +40,13 @@ def register(projector: Projector) -> None:
 
 
 def registered() -> list[Projector]:
+    global _loaded
+    if not _loaded:
+        import importlib
+
+        _loaded = True
+        for name in PROJECTOR_MODULES:
+            importlib.import_module(name)
     return list(_REGISTRY.values())
 
 

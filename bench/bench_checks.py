@@ -1,0 +1,262 @@
+"""Checks and search benchmark: person checks, vehicle checks and descriptive search over
+HTTP, with the access policy and audit on, against a national sample.
+
+    .venv/bin/python bench/bench_checks.py --persons 1000000            # builds the store
+    .venv/bin/python bench/bench_checks.py --home /path/to/matched/home  # an existing store
+
+1. Unless ``--home`` is given: ``leds synth``, ``leds ingest`` and ``leds match`` into
+   ``bench/out/checks-<N>/`` (kept for the next run).
+2. An investigator account (force WYP, vetting SC) and an API token.
+3. Queries drawn from the store (seeded): person checks by surname, forename and date
+   of birth of real records; vehicle checks by VRM, half of them with one character
+   swapped for its confusable twin (0/O, 1/I, 5/S, 8/B, 2/Z); descriptive searches by
+   the first three letters of a surname and a ten-year age range.
+4. ``leds serve --workers W`` in a child process, then ``wrk`` (Debian) over loopback
+   with C connections for D seconds per kind: every response is checked for 200.
+5. Latency percentiles (p50/p95/p99, from wrk's own histogram), throughput, and the
+   serving processes' peak RSS (VmHWM summed over the workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+LEDS = str(ROOT / ".venv" / "bin" / "leds")
+CONFUSE = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8", "2": "Z", "Z": "2"}
+
+LUA = r"""
+local bodies = {}
+local path = "%(path)s"
+for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+local counter = 0
+local bad = 0
+request = function()
+  counter = counter + 1
+  local body = bodies[(counter %% #bodies) + 1]
+  return wrk.format("POST", path, {["Content-Type"] = "application/json",
+                                   ["Authorization"] = "Bearer %(token)s"}, body)
+end
+response = function(status, headers, body)
+  if status ~= 200 then
+    bad = bad + 1
+    if bad < 4 then io.stderr:write("status " .. status .. ": " .. body:sub(1, 200) .. "\n") end
+  end
+end
+done = function(summary, latency, requests)
+  local out = io.open("%(result)s", "w")
+  out:write(string.format('{"requests": %%d, "duration_us": %%d, "errors": %%d, "p50_ms": %%.3f, "p95_ms": %%.3f, '
+    .. '"p99_ms": %%.3f, "max_ms": %%.3f, "mean_ms": %%.3f}',
+    summary.requests, summary.duration, summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, latency.mean / 1000))
+  out:close()
+end
+"""
+
+
+def say(msg: str) -> None:
+    print(f"[bench_checks] {msg}", file=sys.stderr, flush=True)
+
+
+def run(args: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(args, env=env, check=True)
+    return time.perf_counter() - t
+
+
+def build(home: Path, persons: int, seed: int, env: dict[str, str]) -> dict[str, float]:
+    synth = home.parent / "synth"
+    took: dict[str, float] = {}
+    if not (synth / "manifest.json").exists():
+        say(f"synth: {persons:,} persons")
+        took["synth_s"] = run([LEDS, "synth", "--persons", str(persons), "--seed", str(seed), "--out", str(synth),
+                               "-q"], env)
+    if not (home / "ingested").exists():
+        say("ingest")
+        files = sorted(str(p) for p in synth.rglob("*.ndjson"))
+        took["ingest_s"] = run([LEDS, "ingest", *files], env)
+        (home / "ingested").write_text("yes")
+    if not (home / "matched").exists():
+        say("match")
+        took["match_s"] = run([LEDS, "match"], env)
+        (home / "matched").write_text("yes")
+    return took
+
+
+def queries(home: Path, n: int, seed: int) -> dict[str, list[dict[str, Any]]]:
+    """Person, vehicle and search bodies from records of the store (read as the system)."""
+    os.environ["LEDS_HOME"] = str(home)
+    from leds.access.policy import Principal, iter_records
+    from leds.config import Settings
+    from leds.db.engine import get_engine
+
+    rng = random.Random(seed)
+    engine = get_engine(Settings(home=home))
+    persons: list[dict[str, Any]] = []
+    vrms: list[str] = []
+    with engine.connect() as conn:
+        seen = 0
+        for v in iter_records(conn, Principal.system(), "system_maintenance", rtype="person"):
+            d = v.data or {}
+            name = (d.get("names") or [{}])[0]
+            if not name.get("given") or not d.get("birth_dates"):
+                continue
+            seen += 1
+            item = {"surname": name["family"], "forename": name["given"][0], "dob": d["birth_dates"][0]}
+            if len(persons) < n:
+                persons.append(item)
+            elif rng.random() < n / seen:
+                persons[rng.randrange(n)] = item
+        seen = 0
+        for v in iter_records(conn, Principal.system(), "system_maintenance", rtype="vehicle"):
+            seen += 1
+            vrm = (v.data or {}).get("vrm")
+            if not vrm:
+                continue
+            if len(vrms) < n:
+                vrms.append(vrm)
+            elif rng.random() < n / seen:
+                vrms[rng.randrange(n)] = vrm
+    purpose = {"purpose": "incident_response"}
+    vehicle = []
+    for i, vrm in enumerate(vrms):
+        if i % 2:
+            spots = [j for j, c in enumerate(vrm) if c in CONFUSE]
+            if spots:
+                j = rng.choice(spots)
+                vrm = vrm[:j] + CONFUSE[vrm[j]] + vrm[j + 1:]
+        vehicle.append({"vrm": vrm, **purpose})
+    search = []
+    for p in persons:
+        age = max(0, (2026 - int(p["dob"][:4])) - rng.randrange(0, 10))
+        search.append({"surname": p["surname"][:3] + "*", "age_from": age, "age_to": age + 10, **purpose})
+    return {"person": [{**p, **purpose} for p in persons], "vehicle": vehicle, "search": search}
+
+
+def token_for(home: Path) -> str:
+    from leds.access import identity
+    from leds.config import Settings
+    from leds.db.engine import get_engine
+
+    engine = get_engine(Settings(home=home))
+    user = identity.get_user(engine, "bench-investigator") or identity.create_user(
+        engine, "bench-investigator", roles=["investigator"], force="WYP", vetting="SC",
+        password=os.urandom(12).hex(), display_name="Benchmark investigator")
+    token, _ = identity.issue_token(engine, user, ["check", "search"])
+    return token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def vmhwm_mb(pid: int) -> float:
+    """Peak RSS of a process and its children (uvicorn's workers)."""
+    total = 0.0
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def load(url: str, path: str, token: str, bodies: list[dict[str, Any]], connections: int, seconds: int,
+         threads: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        bfile, script, result = Path(tmp) / "bodies.ndjson", Path(tmp) / "load.lua", Path(tmp) / "result.json"
+        bfile.write_text("".join(json.dumps(b) + "\n" for b in bodies))
+        script.write_text(LUA % {"path": path, "bodies": bfile, "token": token, "result": result})
+        subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+                        "-s", str(script), url], check=True, stdout=subprocess.DEVNULL)
+        out = json.loads(result.read_text())
+    out["per_s"] = out["requests"] / (out["duration_us"] / 1e6)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--persons", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--home", type=Path, help="an existing, matched LEDS_HOME (SQLite) to use instead of building one")
+    ap.add_argument("--workers", type=int, default=2, help="server processes")
+    ap.add_argument("--connections", type=int, default=16, help="concurrent clients")
+    ap.add_argument("--threads", type=int, default=2, help="wrk threads")
+    ap.add_argument("--seconds", type=int, default=30, help="per kind of request")
+    ap.add_argument("--queries", type=int, default=2000, help="distinct queries per kind")
+    ap.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench_checks: needs wrk (apt-get install -y wrk)")
+    home = args.home or ROOT / "bench" / "out" / f"checks-{args.persons}" / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDS_")} | {"LEDS_HOME": str(home)}
+    report: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "home": str(home), "workers": args.workers,
+                              "connections": args.connections, "seconds": args.seconds}
+    if args.home is None:
+        report["build"] = build(home, args.persons, args.seed, env)
+    say("drawing queries from the store")
+    bodies = queries(home, args.queries, args.seed)
+    report["store_mb"] = round((home / "leds.sqlite3").stat().st_size / 2**20)
+    token = token_for(home)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([LEDS, "serve", "--port", str(port), "--workers", str(args.workers)], env=env,
+                              stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"{url}/api/v1/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            sys.exit("bench_checks: the server did not start")
+        for kind, path in (("person", "/api/v1/checks/person"), ("vehicle", "/api/v1/checks/vehicle"),
+                           ("search", "/api/v1/search")):
+            say(f"{kind}: warm-up, then {args.seconds} s with {args.connections} connections")
+            load(url, path, token, bodies[kind][:200], args.connections, 3, args.threads)
+            report[kind] = load(url, path, token, bodies[kind], args.connections, args.seconds, args.threads)
+        report["server_peak_rss_mb"] = round(vmhwm_mb(server.pid))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return
+    print(f"machine: {report['machine']}; store {report['store_mb']:,} MB; {args.workers} server processes; "
+          f"{args.connections} concurrent clients (wrk) over loopback; policy and audit on")
+    print(f"{'kind':<8} {'requests':>9} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for kind in ("person", "vehicle", "search"):
+        r = report[kind]
+        print(f"{kind:<8} {r['requests']:>9,} {r['per_s']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
+              f"{r['p99_ms']:>8.1f} {r['errors']:>7}")
+    print(f"server peak RSS (all processes): {report['server_peak_rss_mb']:,} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,754 @@
+"""Person checks, vehicle checks, descriptive search, the person view and the record view.
+
+Each function takes a connection and a :class:`Lookup` (who is asking, for what purpose,
+and where consultations are audited).  Candidate keys come from the search indexes and
+the reference index (keys only, never data); the records themselves are read once per
+look-up through :func:`leds.access.policy.read_records`, which authorises the action,
+applies the row predicate and the redactions, and audits every record returned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, not_, or_, select, union
+
+from leds.access.policy import (
+    AuditSink,
+    Principal,
+    RecordView,
+    authorise,
+    only_visible,
+    read_records,
+    record_history,
+    references,
+    visible_keys,
+)
+from leds.ingest.accepted import make_rkey
+from leds.matching.names import fold, fold_surname
+from leds.search import keys
+from leds.search.graph import linked_from, persons_at, postcodes_of
+from leds.search.tables import (
+    search_dobs,
+    search_names,
+    search_persons,
+    search_text,
+    search_vehicles,
+)
+from leds.standard.codes import MARKERS
+from leds.standard.validators import today
+
+from .models import PersonQuery, SearchQuery, VehicleQuery
+
+CANDIDATE_LIMIT = 200  # person records considered by one check
+RESULTS = 10  # candidate persons returned by one check
+RECENT_EVENTS = 10
+
+
+@dataclass(frozen=True)
+class Lookup:
+    principal: Principal
+    purpose: str
+    reason: str | None
+    audit: AuditSink
+
+
+class Consultation:
+    """Collects the consultations of one look-up (its reads of candidates, markers and
+    linked records) and records them as **one** audit entry naming every record returned.
+    Refusals pass straight through.  The entry is written before the answer leaves
+    (the writer returns once it is committed), so an audit failure shows nothing."""
+
+    def __init__(self, sink: AuditSink):
+        self.sink = sink
+        self.events: list[Any] = []
+
+    def __call__(self, event: Any) -> int:
+        if event.action != "consultation":
+            return self.sink(event)
+        self.events.append(event)
+        return 0
+
+    def flush(self, kind: str, detail: dict[str, Any]) -> None:
+        if not self.events:
+            return
+        from leds.audit import AuditEvent
+
+        first = self.events[0]
+        subjects = tuple(dict.fromkeys(s for e in self.events for s in e.subjects))
+        self.events = []
+        self.sink(AuditEvent(action="consultation", actor=first.actor, purpose=first.purpose, reason=first.reason,
+                             subjects=subjects, detail={"kind": kind, "returned": len(subjects), **detail}))
+
+
+@contextmanager
+def _consulting(lookup: Lookup, kind: str, detail: dict[str, Any]) -> Iterator[Lookup]:
+    c = Consultation(lookup.audit)
+    try:
+        yield replace(lookup, audit=c)
+    finally:
+        c.flush(kind, detail)
+
+
+class CheckError(ValueError):
+    """A query that cannot be answered as asked; names the field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(LookupError):
+    """No such person or record, or not one the caller may see (the same answer for both)."""
+
+
+# -- small helpers ------------------------------------------------------------------------
+def _years_before(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - years, day=28)
+
+
+def dob_range(age_from: int | None, age_to: int | None) -> tuple[str | None, str | None]:
+    """Dates of birth of people aged age_from..age_to today (inclusive)."""
+    t = today()
+    hi = _years_before(t, age_from).isoformat() if age_from is not None else None
+    lo = (_years_before(t, age_to + 1) + timedelta(days=1)).isoformat() if age_to is not None else None
+    return lo, hi
+
+
+def _fact(v: RecordView, when: Any = None) -> dict[str, Any]:
+    return {"force": v.force, "source": v.source, "rkey": v.rkey, "date": str(when or v.issued_at)[:10]}
+
+
+def _name_text(n: dict[str, Any]) -> str:
+    return " ".join([*(n.get("given") or []), n.get("family") or ""]).strip()
+
+
+def _primary_name(data: dict[str, Any] | None) -> str:
+    names = (data or {}).get("names") or []
+    primary = next((n for n in names if n.get("kind", "primary") == "primary"), names[0] if names else {})
+    return _name_text(primary)
+
+
+def _chunks(seq: list[str], n: int = 500) -> list[list[str]]:
+    return [seq[i:i + n] for i in range(0, len(seq), n)]
+
+
+def _refs_to(conn: Connection, targets: list[str]) -> list[tuple[str, str, str]]:
+    """(rkey, role, target) of every marker or link that points at one of ``targets``."""
+    return references(conn, to=targets)
+
+
+def _refs_from(conn: Connection, rkeys: list[str]) -> list[tuple[str, str, str]]:
+    return references(conn, of=rkeys)
+
+
+def _rtype(rkey: str) -> str:
+    return rkey.split("|", 3)[2] if rkey.count("|") >= 3 else ""
+
+
+def _assignments(conn: Connection, rkeys: list[str]) -> dict[str, str]:
+    from leds.matching.store import assignments
+
+    return assignments(conn, rkeys) if rkeys else {}
+
+
+def members(conn: Connection, person_id: str) -> list[str]:
+    """The person records of a national person id; a person record key stands for itself
+    (a record that has no national id yet)."""
+    from leds.matching.store import members_of
+
+    if person_id.startswith("NP-"):
+        return members_of(conn, person_id)
+    if _rtype(person_id) == "person":
+        return [person_id]
+    return []
+
+
+# -- scoring candidates -----------------------------------------------------------------
+_MODEL_CACHE: dict[tuple[str, int], Any] = {}
+
+
+def _model(conn: Connection) -> Any:
+    from leds.matching.store import current_model_version, model_from_db
+
+    version = current_model_version(conn)
+    if version is None:
+        return None
+    key = (str(conn.engine.url), version)
+    if key not in _MODEL_CACHE:
+        _MODEL_CACHE[key] = model_from_db(conn, version)
+    return _MODEL_CACHE[key]
+
+
+def _query_features(q: PersonQuery) -> dict[str, Any]:
+    from leds.matching.features import person_features
+
+    data: dict[str, Any] = {"names": [{"given": [q.forename] if q.forename else [],
+                                       "family": (q.surname or "").replace("*", "").replace("?", "")}]}
+    if q.dob:
+        data["birth_dates"] = [q.dob.isoformat()]
+    if q.sex:
+        data["sex"] = q.sex
+    if q.pnc_id:
+        data["pnc_id"] = q.pnc_id
+    pc = q.postcode if q.postcode and len(q.postcode) > 4 else None
+    return person_features("query", "", "", "", data, (pc, None))
+
+
+def _fallback_explain(qf: dict[str, Any], rf: dict[str, Any]) -> dict[str, Any]:
+    """Without a trained model: agreement on each field, with fixed weights (in bits) that
+    say how much rarer such an agreement is by chance.  Shown as such to the user."""
+    rows: list[dict[str, Any]] = []
+
+    def add(comparison: str, level: str, weight: float) -> None:
+        rows.append({"comparison": comparison, "level": level, "match_weight": weight})
+
+    if qf["pnc"] and rf["pnc"]:
+        add("pnc", "exact" if qf["pnc"] == rf["pnc"] else "different", 20.0 if qf["pnc"] == rf["pnc"] else -10.0)
+    if qf["sn"] and rf["sn"]:
+        same = qf["sn"] == rf["sn"] or qf["sn"] in (rf["family_all"] or [])
+        sounds = keys.phonetic(qf["sn"]) == keys.phonetic(rf["sn"])
+        add("surname", "exact" if same else "sounds alike" if sounds else "different",
+            8.0 if same else 4.0 if sounds else -4.0)
+    if qf["fn"] and rf["fn"]:
+        same = qf["fn"] == rf["fn"] or qf["fn"] in (rf["given_all"] or [])
+        nick = bool(set(qf["fn_groups"] or []) & set(rf["fn_groups"] or []))
+        add("forename", "exact" if same else "nickname" if nick else "different",
+            6.0 if same else 4.0 if nick else -3.0)
+    if qf["dob"] and rf["dobs"]:
+        exact = qf["dob"] in rf["dobs"]
+        year = any(abs(int(d[:4]) - qf["dob_y"]) <= 1 for d in rf["dobs"])
+        add("dob", "exact" if exact else "within a year" if year else "different",
+            10.0 if exact else 2.0 if year else -8.0)
+    if qf["sex"] and rf["sex"]:
+        add("sex", "exact" if qf["sex"] == rf["sex"] else "different", 1.0 if qf["sex"] == rf["sex"] else -6.0)
+    if qf["postcode"] and rf["postcode"]:
+        add("address", "same postcode" if qf["postcode"] == rf["postcode"] else "different",
+            6.0 if qf["postcode"] == rf["postcode"] else 0.0)
+    total = float(sum(r["match_weight"] for r in rows))  # type: ignore[misc]
+    return {"comparisons": rows, "match_weight": total, "model_version": None}
+
+
+def _probability(weight: float) -> float:
+    return 1.0 / (1.0 + 2.0 ** -weight) if weight > -60 else 0.0
+
+
+def _explain(model: Any, qf: dict[str, Any], rf: dict[str, Any]) -> dict[str, Any]:
+    if model is None:
+        return _fallback_explain(qf, rf)
+    return model.explain(qf, rf)  # type: ignore[no-any-return]
+
+
+# -- candidate keys -----------------------------------------------------------------------
+def _given_alternatives(fn: str) -> list[str]:
+    from leds.synth.variants import GIVEN_ALTERNATIVES
+
+    table = _folded_alternatives(GIVEN_ALTERNATIVES)
+    return sorted({fn, *table.get(fn, ())})
+
+
+_FOLDED: dict[int, dict[str, tuple[str, ...]]] = {}
+
+
+def _folded_alternatives(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    key = id(table)
+    if key not in _FOLDED:
+        out: dict[str, set[str]] = defaultdict(set)
+        for name, alts in table.items():
+            out[fold(name)].update(fold(a) for a in alts)
+        _FOLDED[key] = {k: tuple(sorted(v)) for k, v in out.items()}
+    return _FOLDED[key]
+
+
+def _family_condition(surname: str, phonetic: bool) -> Any:
+    pat, wild = keys.pattern(surname)
+    if wild:
+        return search_names.c.family.like(pat)
+    fam = fold_surname(surname)
+    if not fam:
+        raise CheckError("surname", "a surname needs at least one letter")
+    cond = search_names.c.family == fam
+    return or_(cond, search_names.c.family_ph == keys.phonetic(fam)) if phonetic else cond
+
+
+def _given_condition(forename: str, phonetic: bool, nicknames: bool) -> Any:
+    pat, wild = keys.pattern(forename)
+    if wild:
+        return or_(search_names.c.given.like(pat), search_names.c.given.like(f"% {pat}"))
+    fn = fold(forename)
+    if not fn:
+        raise CheckError("forename", "a forename needs at least one letter")
+    names = _given_alternatives(fn) if nicknames else [fn]
+    conds = [search_names.c.given == n for n in names] + [search_names.c.given.like(f"{n} %") for n in names]
+    if phonetic:
+        conds.append(search_names.c.given_ph == keys.phonetic(fn))
+    return or_(*conds)
+
+
+def _dob_filter(lo: str | None, hi: str | None) -> Any:
+    conds = []
+    if lo:
+        conds.append(search_dobs.c.dob >= lo)
+    if hi:
+        conds.append(search_dobs.c.dob <= hi)
+    return search_names.c.rkey.in_(select(search_dobs.c.rkey).where(and_(*conds)))
+
+
+def _person_candidates(conn: Connection, q: PersonQuery, principal: Principal) -> list[str]:
+    selects: list[Select[Any]] = []
+    if q.pnc_id:
+        selects.append(select(search_persons.c.rkey.label("rkey")).where(search_persons.c.pnc == q.pnc_id))
+    age_lo, age_hi = dob_range(q.age_from, q.age_to)
+    if q.surname:
+        where = [_family_condition(q.surname, phonetic=True)]
+        if q.forename:
+            where.append(_given_condition(q.forename, phonetic=True, nicknames=True))
+        if q.dob:
+            # Near the given date of birth (a year either way, or day and month swapped), or none recorded.
+            d = q.dob
+            near: list[Any] = [search_dobs.c.dob.between(_years_before(d, 1).isoformat(), _years_before(d, -1).isoformat())]
+            if d.day <= 12 and d.day != d.month:
+                near.append(search_dobs.c.dob == date(d.year, d.day, d.month).isoformat())
+            where.append(or_(search_names.c.rkey.in_(select(search_dobs.c.rkey).where(or_(*near))),
+                             not_(search_names.c.rkey.in_(select(search_dobs.c.rkey)))))
+        if age_lo or age_hi:
+            where.append(_dob_filter(age_lo, age_hi))
+        selects.append(select(search_names.c.rkey.label("rkey")).where(*where).limit(CANDIDATE_LIMIT))
+    elif q.dob:
+        selects.append(select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == q.dob.isoformat())
+                       .limit(CANDIDATE_LIMIT))
+    if q.postcode and not (q.surname or q.pnc_id or q.dob):
+        selects.append(persons_at(q.postcode, lambda k: only_visible(principal, k)).limit(CANDIDATE_LIMIT))
+    if not selects:
+        raise CheckError("surname", "give at least a surname, a date of birth, a PNC ID or a postcode")
+    stmt = selects[0] if len(selects) == 1 else union(*selects)
+    found = list(dict.fromkeys(r[0] for r in conn.execute(stmt)))
+    return found[:CANDIDATE_LIMIT]
+
+
+# -- person check -------------------------------------------------------------------------
+def person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: str | None = None) -> dict[str, Any]:
+    """Ranked candidate national persons for the query, each with a match confidence and
+    an explanation, then the single concise page for the chosen one (the best, unless
+    ``person_id`` chooses another)."""
+    authorise(lookup.principal, "check", lookup.purpose, lookup.reason, lookup.audit)
+    with _consulting(lookup, "person check", {"query": q.model_dump(mode="json", exclude_none=True),
+                                              "chosen": person_id}) as lk:
+        return _person_check(conn, lk, q, person_id)
+
+
+def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: str | None) -> dict[str, Any]:
+    from leds.matching.features import person_features
+
+    cands = _person_candidates(conn, q, lookup.principal)
+    views = read_records(conn, lookup.principal, lookup.purpose, action="check", reason=lookup.reason,
+                         audit=lookup.audit, rkeys=cands, rtype="person", limit=max(len(cands), 1)) if cands else []
+    model = _model(conn)
+    qf = _query_features(q)
+    pcs = postcodes_of(conn, [v.rkey for v in views]) if qf["postcode"] else {}
+    ids = _assignments(conn, [v.rkey for v in views])
+    lo, hi = dob_range(q.age_from, q.age_to)
+    best: dict[str, tuple[float, RecordView, dict[str, Any]]] = {}
+    by_person: dict[str, list[RecordView]] = defaultdict(list)
+    for v in views:
+        if v.data is None:
+            continue
+        if (lo or hi) and not any((not lo or d >= lo) and (not hi or d <= hi) for d in v.data.get("birth_dates") or []):
+            continue
+        pc = pcs.get(v.rkey)
+        rf = person_features(v.rkey, v.force, v.source, v.ref, v.data, (pc, None))
+        exp = _explain(model, qf, rf)
+        pid = ids.get(v.rkey, v.rkey)
+        by_person[pid].append(v)
+        if pid not in best or exp["match_weight"] > best[pid][0]:
+            best[pid] = (exp["match_weight"], v, exp)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:RESULTS]
+    markers = _marker_codes(conn, lookup, [v.rkey for pid, _ in ranked for v in by_person[pid]])
+    candidates = []
+    for pid, (weight, v, exp) in ranked:
+        recs = by_person[pid]
+        candidates.append({
+            "person_id": pid,
+            "confidence": round(_probability(weight), 6),
+            "weight": round(weight, 3) if math.isfinite(weight) else weight,
+            "model_version": exp.get("model_version"),
+            "explanation": [{"comparison": c["comparison"], "level": c.get("level"),
+                             "weight": round(c["match_weight"], 3)} for c in exp["comparisons"]
+                            if c["match_weight"]],
+            "name": _primary_name(v.data),
+            "birth_dates": sorted({d for r in recs for d in (r.data or {}).get("birth_dates") or []}),
+            "sex": v.data.get("sex") if v.data else None,
+            "forces": sorted({r.force for r in recs}),
+            "records": len(recs),
+            "markers": sorted({m for r in recs for m in markers.get(r.rkey, ())}),
+        })
+    chosen: str | None = person_id or (str(candidates[0]["person_id"]) if candidates else None)
+    summary = person_summary(conn, lookup, chosen, action="check") if chosen else None
+    return {"candidates": candidates, "summary": summary, "scored_by": "model" if model else "field agreement"}
+
+
+def _marker_codes(conn: Connection, lookup: Lookup, person_rkeys: list[str]) -> dict[str, set[str]]:
+    """Marker codes on each person record, for the candidate list (keys from the reference
+    index; the markers themselves read through the policy)."""
+    refs = [(k, t) for k, role, t in _refs_to(conn, person_rkeys) if role == "subject"]
+    if not refs:
+        return {}
+    seen = {v.rkey: v for v in read_records(conn, lookup.principal, lookup.purpose, action="check",
+                                             reason=lookup.reason, audit=lookup.audit, rkeys=[k for k, _ in refs],
+                                             rtype="marker", limit=len(refs))}
+    out: dict[str, set[str]] = defaultdict(set)
+    for k, t in refs:
+        data = seen[k].data if k in seen else None
+        if data:
+            out[t].add(data.get("code", ""))
+    return out
+
+
+# -- the single view ----------------------------------------------------------------------
+def _graph(conn: Connection, lookup: Lookup, person_rkeys: list[str], action: str,
+           hops_to_persons: bool = False) -> tuple[list[RecordView], dict[str, RecordView], list[tuple[str, str, str]]]:
+    """The person's own records, and every marker, link and linked record one hop away,
+    read in one audited call.  Returns (person records, every other visible record by key,
+    the reference rows (record, role, target) that connect them)."""
+    to_person = _refs_to(conn, person_rkeys)
+    link_keys = sorted({k for k, role, _ in to_person if role in ("from", "to")})
+    marker_keys = sorted({k for k, role, _ in to_person if role == "subject"})
+    other_ends = [r for r in _refs_from(conn, link_keys) if r[2] not in person_rkeys]
+    targets = sorted({t for _, _, t in other_ends})
+    # Events reached through a link, and what points at them (e.g. the location of an event) are not followed.
+    wanted = [*person_rkeys, *marker_keys, *link_keys, *targets]
+    views = read_records(conn, lookup.principal, lookup.purpose, action=action, reason=lookup.reason,
+                         audit=lookup.audit, rkeys=wanted, limit=len(wanted))
+    persons = [v for v in views if v.rkey in set(person_rkeys)]
+    others = {v.rkey: v for v in views if v.rkey not in set(person_rkeys)}
+    refs = [r for r in to_person if r[0] in others] + [r for r in other_ends if r[0] in others]
+    return persons, others, refs
+
+
+def _status(events: list[tuple[RecordView, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Wanted, missing, bail and custody status from the person's events."""
+    by_kind: dict[str, list[tuple[RecordView, dict[str, Any]]]] = defaultdict(list)
+    for v, d in events:
+        by_kind[d.get("kind", "")].append((v, d))
+    t = today().isoformat()
+
+    def item(v: RecordView, d: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"kind": d.get("kind"), "occurred_at": d.get("occurred_at"), "description": d.get("description"),
+                **extra, **_fact(v, d.get("occurred_at"))}
+
+    wanted = [item(v, d, status=d.get("status", "active"), warrant_reference=d.get("warrant_reference"))
+              for v, d in by_kind["wanted"] + by_kind["warrant"] if d.get("status", "active") == "active"]
+    found_after = max((str(d.get("occurred_at") or "") for _, d in by_kind["found"]), default="")
+    missing = [item(v, d, risk=d.get("risk"), last_seen_at=d.get("last_seen_at"))
+               for v, d in by_kind["missing"] if str(d.get("occurred_at") or "") > found_after]
+    bail = [item(v, d, conditions=d.get("conditions"), bail_until=d.get("bail_until"))
+            for v, d in by_kind["bail"] if not d.get("bail_until") or str(d["bail_until"]) >= t]
+    custody_events = sorted(by_kind["custody"] + by_kind["arrest"] + by_kind["release"],
+                            key=lambda e: str(e[1].get("occurred_at") or ""), reverse=True)
+    custody = [item(v, d, custody_number=d.get("custody_number"), station=d.get("station"))
+               for v, d in custody_events[:3]]
+    return {"wanted": wanted, "missing": missing, "bail": bail, "custody": custody}
+
+
+def person_summary(conn: Connection, lookup: Lookup, person_id: str, action: str = "view_person",
+                   associations: bool = False) -> dict[str, Any]:
+    """The single concise page: identity with sources, warning markers first, wanted /
+    missing / bail / custody status, last known address, vehicles, recent events and
+    counts of records by dataset.  Every fact carries its force, source and date."""
+    rkeys = members(conn, person_id)
+    if not rkeys:
+        raise NotFound("no such person, or not one you may see")
+    persons, others, refs = _graph(conn, lookup, rkeys, action)
+    if not persons:
+        raise NotFound("no such person, or not one you may see")
+    own = {v.rkey for v in persons}
+    names: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    dobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    pncs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    cros: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    sexes: Counter[str] = Counter()
+    heights: list[dict[str, Any]] = []
+    marks: list[dict[str, Any]] = []
+    for v in persons:
+        d = v.data or {}
+        for n in d.get("names") or []:
+            names[(_name_text(n), n.get("kind", "primary"))].append(_fact(v))
+        for b in d.get("birth_dates") or []:
+            dobs[b].append(_fact(v))
+        if d.get("pnc_id"):
+            pncs[d["pnc_id"]].append(_fact(v))
+        if d.get("cro_number"):
+            cros[d["cro_number"]].append(_fact(v))
+        if d.get("sex"):
+            sexes[d["sex"]] += 1
+        if d.get("height_cm"):
+            heights.append({"value": d["height_cm"], **_fact(v)})
+        for m in d.get("marks") or []:
+            marks.append({"value": m, **_fact(v)})
+    markers: list[dict[str, Any]] = []
+    events: list[tuple[RecordView, dict[str, Any], dict[str, Any]]] = []
+    vehicles: list[dict[str, Any]] = []
+    addresses: list[dict[str, Any]] = []
+    people: list[tuple[RecordView, dict[str, Any]]] = []
+    link_of: dict[str, RecordView] = {k: v for k, v in others.items() if v.rtype == "link"}
+    for k, _role, subject in refs:
+        v = others[k]
+        if v.rtype == "marker" and subject in own and v.data:
+            code = v.data.get("code", "")
+            markers.append({"code": code, "label": MARKERS.get(code, code), "detail": v.data.get("detail"),
+                            "valid_from": v.data.get("valid_from"), **_fact(v, v.data.get("valid_from"))})
+    for lk, link in link_of.items():
+        d = link.data or {}
+        ends = [t for k, _, t in refs if k == lk and t not in own]
+        for t in ends:
+            target: RecordView | None = others.get(t)
+            if target is None or target.data is None:
+                continue
+            via = {"role": d.get("role"), "link": lk, "valid_from": d.get("valid_from")}
+            if target.rtype == "event":
+                events.append((target, target.data, via))
+            elif target.rtype == "vehicle":
+                vehicles.append({"vrm": target.data.get("vrm"), "make": target.data.get("make"),
+                                 "model": target.data.get("model"), "colour": target.data.get("colour"),
+                                 **via, **_fact(target, d.get("valid_from"))})
+            elif target.rtype == "location":
+                addresses.append({"address": target.data.get("address"), "uprn": target.data.get("uprn"),
+                                  **via, **_fact(target, d.get("valid_from"))})
+            elif target.rtype == "person":
+                people.append((target, via))
+    events.sort(key=lambda e: str(e[1].get("occurred_at") or ""), reverse=True)
+    resides = sorted((a for a in addresses if a["role"] == "resides_at"),
+                     key=lambda a: str(a.get("valid_from") or ""), reverse=True)
+    counts: Counter[str] = Counter(v.dataset for v in [*persons, *others.values()] if v.dataset)
+    out: dict[str, Any] = {
+        "person_id": person_id,
+        "identity": {
+            "names": [{"text": t, "kind": kind, "sources": s} for (t, kind), s in names.items()],
+            "birth_dates": [{"value": b, "sources": s} for b, s in sorted(dobs.items())],
+            "sex": sexes.most_common(1)[0][0] if sexes else None,
+            "pnc_ids": [{"value": p, "sources": s} for p, s in pncs.items()],
+            "cro_numbers": [{"value": c, "sources": s} for c, s in cros.items()],
+            "heights": heights,
+            "marks": marks,
+        },
+        "markers": sorted(markers, key=lambda m: (m["code"] not in ("FI", "WE", "XP", "VI"), m["code"])),
+        "status": _status([(v, d) for v, d, _ in events]),
+        "last_address": resides[0] if resides else None,
+        "vehicles": vehicles,
+        "events": [{"kind": d.get("kind"), "occurred_at": d.get("occurred_at"), "description": d.get("description"),
+                    "dataset": v.dataset, "role": via["role"], **_fact(v, d.get("occurred_at"))}
+                   for v, d, via in events[:RECENT_EVENTS]],
+        "counts": dict(sorted(counts.items())),
+        "records": [{"rtype": v.rtype, "dataset": v.dataset, "redacted": list(v.redacted), **_fact(v)}
+                    for v in persons],
+    }
+    if associations:
+        ids = _assignments(conn, [p.rkey for p, _ in people])
+        out["timeline"] = [{"kind": d.get("kind"), "occurred_at": d.get("occurred_at"),
+                            "description": d.get("description"), "dataset": v.dataset, "role": via["role"],
+                            **_fact(v, d.get("occurred_at"))} for v, d, via in events]
+        out["associations"] = {
+            "persons": [{"person_id": ids.get(p.rkey, p.rkey), "name": _primary_name(p.data),
+                         "birth_dates": (p.data or {}).get("birth_dates"), **via, **_fact(p, via["valid_from"])}
+                        for p, via in people],
+            "vehicles": vehicles,
+            "addresses": addresses,
+        }
+    return out
+
+
+def person_view(conn: Connection, lookup: Lookup, person_id: str) -> dict[str, Any]:
+    """The person page: the single view, a full timeline and one hop of associations."""
+    with _consulting(lookup, "person view", {"person_id": person_id}) as lk:
+        return person_summary(conn, lk, person_id, action="view_person", associations=True)
+
+
+# -- vehicle check ------------------------------------------------------------------------
+def vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery) -> dict[str, Any]:
+    """Vehicles whose VRM matches, exactly or up to the confusable characters, with their
+    keepers and users, markers and reports (events), and links to the person summaries."""
+    authorise(lookup.principal, "check", lookup.purpose, lookup.reason, lookup.audit)
+    with _consulting(lookup, "vehicle check", {"query": {"vrm": q.vrm}}) as lk:
+        return _vehicle_check(conn, lk, q)
+
+
+def _vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery) -> dict[str, Any]:
+    vrm = keys.normalise_vrm(q.vrm)
+    found = conn.execute(select(search_vehicles.c.rkey, search_vehicles.c.vrm)
+                         .where(search_vehicles.c.vrm_key == keys.vrm_key(vrm)).limit(50)).all()
+    vkeys = [r[0] for r in found]
+    to_vehicle = _refs_to(conn, vkeys) if vkeys else []
+    link_keys = sorted({k for k, role, _ in to_vehicle if role in ("from", "to")})
+    marker_keys = sorted({k for k, role, _ in to_vehicle if role == "subject"})
+    other_ends = [r for r in _refs_from(conn, link_keys) if r[2] not in vkeys]
+    wanted = [*vkeys, *marker_keys, *link_keys, *sorted({t for _, _, t in other_ends})]
+    views = {v.rkey: v for v in read_records(conn, lookup.principal, lookup.purpose, action="check",
+                                             reason=lookup.reason, audit=lookup.audit, rkeys=wanted,
+                                             limit=max(len(wanted), 1))} if wanted else {}
+    ids = _assignments(conn, [t for _, _, t in other_ends if _rtype(t) == "person"])
+    out = []
+    for vk, norm in found:
+        v = views.get(vk)
+        if v is None or v.data is None:
+            continue
+        entry: dict[str, Any] = {
+            "rkey": vk, "vrm": v.data.get("vrm"), "make": v.data.get("make"), "model": v.data.get("model"),
+            "colour": v.data.get("colour"), "vin": v.data.get("vin"),
+            "match": "exact" if norm == vrm else "confusable",
+            "people": [], "markers": [], "reports": [], **_fact(v),
+        }
+        for k, _role, t in to_vehicle:
+            if t != vk or k not in views or views[k].data is None:
+                continue
+            rec = views[k]
+            d = rec.data or {}
+            if rec.rtype == "marker":
+                code = d.get("code", "")
+                entry["markers"].append({"code": code, "label": MARKERS.get(code, code), "detail": d.get("detail"),
+                                         **_fact(rec, d.get("valid_from"))})
+                continue
+            for lk, _, other in other_ends:
+                end = views.get(other)
+                if lk != k or end is None or end.data is None:
+                    continue
+                if end.rtype == "person":
+                    entry["people"].append({"role": d.get("role"), "person_id": ids.get(other, other),
+                                            "name": _primary_name(end.data),
+                                            "birth_dates": end.data.get("birth_dates"),
+                                            **_fact(end, d.get("valid_from"))})
+                elif end.rtype == "event":
+                    entry["reports"].append({"kind": end.data.get("kind"), "occurred_at": end.data.get("occurred_at"),
+                                             "description": end.data.get("description"), "role": d.get("role"),
+                                             "dataset": end.dataset, **_fact(end, end.data.get("occurred_at"))})
+        entry["reports"].sort(key=lambda e: str(e.get("occurred_at") or ""), reverse=True)
+        out.append(entry)
+    out.sort(key=lambda e: (e["match"] != "exact", e["vrm"] or ""))
+    return {"query": q.vrm, "normalised": vrm, "vehicles": out}
+
+
+# -- the record page ---------------------------------------------------------------------
+def record_view(conn: Connection, lookup: Lookup, rkey: str) -> dict[str, Any]:
+    """One source record as the caller may see it, with its provenance and version history."""
+    if len(rkey) > 200 or rkey.count("|") < 3:
+        raise NotFound("no such record, or not one you may see")
+    views = read_records(conn, lookup.principal, lookup.purpose, action="view_record", reason=lookup.reason,
+                         audit=lookup.audit, rkeys=[rkey], limit=1)
+    if not views:
+        raise NotFound("no such record, or not one you may see")
+    v = views[0]
+    versions = record_history(conn, lookup.principal, rkey)
+    pid = _assignments(conn, [rkey]).get(rkey) if v.rtype == "person" else None
+    refs = [{"role": role, "target": t} for _, role, t in _refs_from(conn, [rkey])]
+    return {"record": asdict(v), "versions": versions, "person_id": pid, "references": refs}
+
+
+# -- descriptive search -------------------------------------------------------------------
+def _fts(conn: Connection, text: str, kind: str) -> Select[Any]:
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy import literal_column, table
+
+        query = keys.fts5_query(text)
+        if query is None:
+            raise CheckError("text" if kind == "event" else "marks", "enter at least one word")
+        fts = table("search_text_fts", literal_column("rowid"))
+        return (select(search_text.c.rkey).select_from(search_text)
+                .join(fts, literal_column("search_text_fts.rowid") == search_text.c.id)
+                .where(literal_column("search_text_fts").op("MATCH")(query), search_text.c.kind == kind))
+    ws = keys.words(text)
+    if not ws:
+        raise CheckError("text" if kind == "event" else "marks", "enter at least one word")
+    from sqlalchemy import literal_column
+
+    tsq = func.plainto_tsquery("english", " ".join(ws))
+    return select(search_text.c.rkey).where(literal_column("tsv").op("@@")(tsq), search_text.c.kind == kind)
+
+
+def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Select[Any]:
+    """The person records the descriptive query matches (the policy then filters these;
+    records reached through others, events and addresses, are filtered here)."""
+
+    def visible(keys_: Select[Any]) -> Select[Any]:
+        return only_visible(principal, keys_)  # type: ignore[no-any-return]
+
+    where: list[Any] = []
+    base = select(search_persons.c.rkey.label("rkey"))
+    if q.surname or q.forename:
+        name_where = []
+        if q.surname:
+            name_where.append(_family_condition(q.surname, q.phonetic))
+        if q.forename:
+            name_where.append(_given_condition(q.forename, q.phonetic, nicknames=False))
+        where.append(search_persons.c.rkey.in_(select(search_names.c.rkey).where(*name_where)))
+    if q.dob:
+        where.append(search_persons.c.rkey.in_(select(search_dobs.c.rkey).where(search_dobs.c.dob == q.dob.isoformat())))
+    lo, hi = dob_range(q.age_from, q.age_to)
+    if lo or hi:
+        conds = [c for c in ((search_dobs.c.dob >= lo) if lo else None, (search_dobs.c.dob <= hi) if hi else None)
+                 if c is not None]
+        where.append(search_persons.c.rkey.in_(select(search_dobs.c.rkey).where(*conds)))
+    if q.sex:
+        where.append(search_persons.c.sex == q.sex)
+    if q.height_from is not None:
+        where.append(search_persons.c.height_cm >= q.height_from)
+    if q.height_to is not None:
+        where.append(search_persons.c.height_cm <= q.height_to)
+    if q.marks:
+        where.append(search_persons.c.rkey.in_(_fts(conn, q.marks, "marks")))
+    if q.district:
+        where.append(search_persons.c.rkey.in_(persons_at(q.district, visible)))
+    if q.text:
+        # Persons linked to an event whose text matches.
+        where.append(search_persons.c.rkey.in_(linked_from(_fts(conn, q.text, "event"), visible)))
+    return base.where(*where)
+
+
+def search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
+    """Descriptive search over person records the caller may see: a page of results with
+    their national person ids, facets (force, dataset, sex) and the total."""
+    authorise(lookup.principal, "search", lookup.purpose, lookup.reason, lookup.audit)
+    with _consulting(lookup, "search", {"query": q.model_dump(mode="json", exclude_none=True)}) as lk:
+        return _search(conn, lk, q)
+
+
+def _search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
+    def by_name(sel: Select[Any]) -> Select[Any]:
+        first = search_names.alias("first_name")
+        rk = sel.selected_columns[0]
+        return (sel.outerjoin(first, and_(first.c.rkey == rk, first.c.n == 0))
+                .order_by(first.c.family, first.c.given, rk))
+
+    page_keys, facets, total = visible_keys(
+        conn, lookup.principal, lookup.purpose, _search_keys(conn, q, lookup.principal), action="search", reason=lookup.reason,
+        audit=lookup.audit, rtype="person", force=q.force, dataset=q.dataset, order_by=by_name,
+        limit=q.per_page, offset=(q.page - 1) * q.per_page, joined_facets={"sex": search_persons.c.sex})
+    views = {v.rkey: v for v in read_records(conn, lookup.principal, lookup.purpose, action="search",
+                                             reason=lookup.reason, audit=lookup.audit, rkeys=page_keys,
+                                             limit=max(len(page_keys), 1))} if page_keys else {}
+    ids = _assignments(conn, page_keys)
+    results = []
+    for k in page_keys:
+        v = views.get(k)
+        if v is None or v.data is None:
+            continue
+        d = v.data
+        results.append({"person_id": ids.get(k, k), "rkey": k, "name": _primary_name(d),
+                        "aliases": [_name_text(n) for n in d.get("names") or [] if n.get("kind") != "primary"],
+                        "birth_dates": d.get("birth_dates") or [], "sex": d.get("sex"),
+                        "height_cm": d.get("height_cm"), "marks": d.get("marks") or [],
+                        "dataset": v.dataset, **_fact(v)})
+    return {"total": total, "page": q.page, "per_page": q.per_page,
+            "pages": max(1, math.ceil(total / q.per_page)), "results": results, "facets": facets}
+
+
+__all__ = ["CheckError", "Lookup", "NotFound", "make_rkey", "person_check", "person_summary", "person_view",
+           "record_view", "search", "vehicle_check"]

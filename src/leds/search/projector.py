@@ -1,0 +1,105 @@
+"""The search projector: keeps the search index tables in step with the current state
+of person, vehicle, location and event records, in the ingest transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, delete
+
+from leds.db.bulk import insert_rows, select_in
+from leds.db.schema import records
+from leds.ingest import projectors
+from leds.ingest.accepted import Accepted
+
+from . import keys
+from .tables import TABLES
+
+INDEXED = ("person", "vehicle", "location", "event")
+_EVENT_TEXT = ("description", "offence", "category", "circumstances", "crime_category")
+
+
+def event_text(data: dict[str, Any]) -> str:
+    parts = [str(data.get("kind") or "")]
+    parts += [str(data[f]) for f in _EVENT_TEXT if isinstance(data.get(f), str)]
+    return " ".join(p for p in parts if p)
+
+
+class SearchProjector:
+    name = "search"
+    tables: Sequence[Table] = TABLES
+
+    def apply(self, conn: Connection, items: list[Accepted]) -> None:
+        newest: dict[str, Accepted] = {}
+        for a in items:
+            if a.rtype in INDEXED:
+                cur = newest.get(a.rkey)
+                if cur is None or a.sequence > cur.sequence:
+                    newest[a.rkey] = a
+        if not newest:
+            return
+        # The records projector has already run: an item is current when its sequence is
+        # the record's.  A record first seen in this batch is current without a look-up.
+        old = [k for k, a in newest.items() if not a.new_record]
+        current = dict(select_in(conn, records, ("rkey", "sequence"), "rkey", old)) if old else {}
+        changed = [a for a in newest.values() if a.new_record or current.get(a.rkey) == a.sequence]
+        stale = [a.rkey for a in changed if not a.new_record]
+        if stale:
+            for table in TABLES:
+                for i in range(0, len(stale), 500):
+                    conn.execute(delete(table).where(table.c.rkey.in_(stale[i:i + 500])))
+        rows: dict[str, list[tuple[Any, ...]]] = {t.name: [] for t in TABLES}
+        for a in changed:
+            if a.data_json is None:
+                continue  # a delete: its keys are gone
+            data = orjson.loads(a.data_json)
+            if a.rtype == "person":
+                for n, name in enumerate(keys.name_rows(data.get("names") or [])):
+                    rows["search_names"].append((a.rkey, n, *name))
+                rows["search_persons"].append((a.rkey, data.get("sex"), data.get("height_cm"),
+                                               data.get("pnc_id"), data.get("cro_number")))
+                for dob in sorted(set(data.get("birth_dates") or [])):
+                    rows["search_dobs"].append((a.rkey, dob))
+                if data.get("marks"):
+                    rows["search_text"].append((a.rkey, "marks", " ; ".join(map(str, data["marks"]))))
+            elif a.rtype == "vehicle" and data.get("vrm"):
+                vrm = keys.normalise_vrm(data["vrm"])
+                rows["search_vehicles"].append((a.rkey, vrm, keys.vrm_key(vrm)))
+            elif a.rtype == "location":
+                pc = (data.get("address") or {}).get("postcode")
+                if pc:
+                    rows["search_places"].append((a.rkey, keys.normalise_postcode(pc), keys.district_of(pc)))
+            elif a.rtype == "event":
+                body = event_text(data)
+                if body:
+                    rows["search_text"].append((a.rkey, "event", body))
+        for table in TABLES:
+            if rows[table.name]:
+                insert_rows(conn, table, tuple(c.name for c in table.columns if c.name != "id"),
+                            rows[table.name])
+
+
+projectors.register(SearchProjector())
+
+
+def backfill(conn: Connection, batch: int = 5000) -> int:
+    """Index every current record (for a store created before the search index)."""
+    from sqlalchemy import select
+
+    q = (select(records.c.rkey, records.c.force, records.c.source, records.c.rtype, records.c.ref,
+                records.c.sequence, records.c.dataset, records.c.handling, records.c.issued_at, records.c.data)
+         .where(records.c.rtype.in_(INDEXED), records.c.deleted.is_(False)))
+    done = 0
+    chunk: list[Accepted] = []
+    projector = SearchProjector()
+    for r in conn.execute(q):
+        chunk.append(Accepted(r.force, r.source, r.sequence, r.rkey, r.rtype, r.ref, "upsert", r.dataset,
+                              r.handling, r.issued_at, r.data, new_record=True))
+        if len(chunk) >= batch:
+            projector.apply(conn, chunk)
+            done += len(chunk)
+            chunk = []
+    projector.apply(conn, chunk)
+    return done + len(chunk)
