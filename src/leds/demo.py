@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
         fresh: Annotated[bool, typer.Option(help="Start from an empty store under LEDS_HOME.")] = True,
     ) -> None:
-        """Generate a synthetic national sample, ingest it, and serve the API over HTTP."""
+        """Generate a synthetic national sample, ingest it, match it, and serve the web app and API."""
         from leds.config import get_settings
         from leds.db.engine import dispose_all, get_engine
         from leds.ingest.cli import ingest_with_progress
@@ -102,5 +103,11 @@ def register(app: typer.Typer) -> None:
 
             from leds.app import create_app
 
-            err.print(f"[green]ready:[/] http://{host}:{port}/api/v1/docs  (Ctrl-C stops)")
+            if host in ("127.0.0.1", "localhost", "::1"):
+                # Plain HTTP on this machine only: browsers would drop a Secure cookie on some
+                # loopback names.  Anywhere else, serve behind TLS and keep Secure cookies.
+                os.environ.setdefault("LEDS_COOKIE_SECURE", "0")
+
+            err.print(f"[green]ready:[/] web app http://{host}:{port}/  ·  API http://{host}:{port}/api/v1/docs"
+                      "  (sign in with an account above; Ctrl-C stops)")
             uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

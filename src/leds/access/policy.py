@@ -313,16 +313,22 @@ def visible_keys(conn: Connection, principal: Principal, purpose: str, candidate
         where.append(records.c.force == force)
     if dataset is not None:
         where.append(records.c.dataset == dataset)
-    counts: dict[str, dict[str, int]] = {}
-    for name in facets:
-        col = records.c[name]
-        counts[name] = {k: n for k, n in conn.execute(select(col, func.count()).where(*where).group_by(col)) if k}
-    for name, col in (joined_facets or {}).items():
+    # Facets and total in one grouped pass over the visible rows.
+    joined = joined_facets or {}
+    cols = [records.c[name] for name in facets] + list(joined.values())
+    q_counts = select(*cols, func.count()).select_from(records)
+    for col in joined.values():
         # A column of a table keyed by rkey (e.g. a search index), counted over the same rows.
-        q_facet = (select(col, func.count()).select_from(records).join(col.table, col.table.c.rkey == records.c.rkey)
-                   .where(*where).group_by(col))
-        counts[name] = {(k if k is not None else "unknown"): n for k, n in conn.execute(q_facet)}
-    total = conn.execute(select(func.count()).select_from(records).where(*where)).scalar_one()
+        q_counts = q_counts.outerjoin(col.table, col.table.c.rkey == records.c.rkey)
+    names = [*facets, *joined]
+    counts: dict[str, dict[str, int]] = {name: {} for name in names}
+    total = 0
+    for row in conn.execute(q_counts.where(*where).group_by(*cols)):
+        n = row[-1]
+        total += n
+        for name, value in zip(names, row[:-1], strict=True):
+            key = value if value is not None else "unknown"
+            counts[name][key] = counts[name].get(key, 0) + n
     q = select(records.c.rkey).where(*where)
     q = order_by(q) if order_by is not None else q.order_by(records.c.rkey)
     page = [r[0] for r in conn.execute(q.limit(limit).offset(offset))]
@@ -347,6 +353,6 @@ def record_history(conn: Connection, principal: Principal, rkey: str, limit: int
     if visible is None:
         return []
     v = record_versions.c
-    return [dict(r) for r in conn.execute(
+    return [{str(k): val for k, val in r.items()} for r in conn.execute(
         select(v.sequence, v.op, v.dataset, v.handling, v.issued_at).where(v.rkey == rkey)
         .order_by(v.sequence.desc()).limit(limit)).mappings()]

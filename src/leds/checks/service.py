@@ -10,6 +10,7 @@ applies the row predicate and the redactions, and audits every record returned.
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,12 +177,19 @@ def members(conn: Connection, person_id: str) -> list[str]:
 
 # -- scoring candidates -----------------------------------------------------------------
 _MODEL_CACHE: dict[tuple[str, int], Any] = {}
+_VERSION_CACHE: dict[str, tuple[float, int | None]] = {}
+VERSION_TTL_S = 5.0  # a newly trained model is used by checks within this many seconds
 
 
 def _model(conn: Connection) -> Any:
     from leds.matching.store import current_model_version, model_from_db
 
-    version = current_model_version(conn)
+    url = str(conn.engine.url)
+    seen = _VERSION_CACHE.get(url)
+    if seen is None or time.monotonic() - seen[0] > VERSION_TTL_S:
+        seen = (time.monotonic(), current_model_version(conn))
+        _VERSION_CACHE[url] = seen
+    version = seen[1]
     if version is None:
         return None
     key = (str(conn.engine.url), version)

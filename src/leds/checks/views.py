@@ -10,9 +10,11 @@ answer for both), 413 for an oversized body, 422 for a field that fails validati
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -55,9 +57,6 @@ class SearchRequest(SearchQuery, Reason):
     pass
 
 
-T = TypeVar("T")
-
-
 def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["checks"])
     caller = make_caller(engine)
@@ -75,7 +74,7 @@ def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
                                 f"a query may be at most {MAX_QUERY_BYTES:,} bytes")
 
     def run(who: Caller, action: str, purpose: str | None, reason: str | None,
-            fn: Callable[[Any, Lookup], T]) -> T:
+            fn: Callable[[Any, Lookup], dict[str, Any]]) -> Response:
         sink = audit_sink()
         if not who.may(action):
             from leds.audit import AuditEvent
@@ -100,11 +99,13 @@ def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
         if who.session is not None and (purpose, reason) != (who.session.purpose, who.session.purpose_text):
             identity.remember_purpose(engine, who.session, purpose, reason)
-        return out
+        # Answers are plain dicts of JSON types: orjson writes them directly, without
+        # FastAPI's generic encoder walking every value first.
+        return Response(orjson.dumps(out), media_type="application/json")
 
     @router.post("/checks/person", summary="Person check: ranked candidates, then the single concise page",
                  dependencies=[Depends(small_body)])
-    def check_person(body: PersonCheckRequest, who: CallerDep) -> dict[str, Any]:
+    def check_person(body: PersonCheckRequest, who: CallerDep) -> Response:
         """Give any of surname, forename, dob, age range, sex, PNC ID and postcode, with a reason.
         Returns up to ten candidate national persons, best first, each with a match confidence
         (the trained model's match probability) and the weight each comparison contributed;
@@ -115,12 +116,12 @@ def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
 
     @router.post("/checks/vehicle", summary="Vehicle check by VRM (tolerant of 0/O, 1/I, 5/S, 8/B, 2/Z)",
                  dependencies=[Depends(small_body)])
-    def check_vehicle(body: VehicleCheckRequest, who: CallerDep) -> dict[str, Any]:
+    def check_vehicle(body: VehicleCheckRequest, who: CallerDep) -> Response:
         q = VehicleQuery(vrm=body.vrm)
         return run(who, "check", body.purpose, body.reason, lambda conn, lk: vehicle_check(conn, lk, q))
 
     @router.post("/search", summary="Descriptive search, with facets and pages", dependencies=[Depends(small_body)])
-    def descriptive_search(body: SearchRequest, who: CallerDep) -> dict[str, Any]:
+    def descriptive_search(body: SearchRequest, who: CallerDep) -> Response:
         q = SearchQuery.model_validate(body.model_dump(exclude={"purpose", "reason"}))
         return run(who, "search", body.purpose, body.reason, lambda conn, lk: search(conn, lk, q))
 
@@ -129,13 +130,14 @@ def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
 
     @router.get("/persons/{person_id}", summary="The single view of a national person, with timeline and associations")
     def get_person(person_id: Annotated[str, Field(max_length=200)], who: CallerDep,
-                   purpose: Purpose = None, reason: ReasonText = None) -> dict[str, Any]:
+                   purpose: Purpose = None, reason: ReasonText = None) -> Response:
         if len(person_id) > 200:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "a person id is at most 200 characters")
         return run(who, "view_person", purpose, reason, lambda conn, lk: person_view(conn, lk, person_id))
 
     @router.get("/provenance/{rkey:path}", summary="A source record with its provenance and version history")
-    def get_provenance(rkey: str, who: CallerDep, purpose: Purpose = None, reason: ReasonText = None) -> dict[str, Any]:
+    def get_provenance(rkey: str, who: CallerDep, purpose: Purpose = None,
+                       reason: ReasonText = None) -> Response:
         if len(rkey) > 200:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "a record key is at most 200 characters")
         return run(who, "view_record", purpose, reason, lambda conn, lk: record_view(conn, lk, rkey))
