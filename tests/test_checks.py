@@ -447,3 +447,17 @@ def test_a_check_finds_a_person_recorded_by_several_forces_as_one_national_perso
             if checked == 25:
                 break
     assert checked == 25 and found >= 24, (checked, found)
+
+
+def test_search_counts_stop_at_the_cap_and_say_so(store: Settings) -> None:
+    from leds.access.policy import visible_keys
+    from leds.search.tables import search_persons
+
+    with get_engine(store).connect() as conn:
+        page, facets, total, more = visible_keys(conn, principal(), "incident_response",
+                                                 select(search_persons.c.rkey), rtype="person", cap=1)
+        assert (len(page), total, more) == (1, 1, True)
+        page, facets, total, more = visible_keys(conn, principal(), "incident_response",
+                                                 select(search_persons.c.rkey), rtype="person", cap=10)
+        assert (sorted(page), total, more) == (sorted([P1, P2, P9]), 3, False)
+        assert facets["force"] == {"MPS": 1, "WYP": 2}

@@ -296,51 +296,53 @@ def references(conn: Connection, *, to: list[str] | None = None, of: list[str] |
 
 def visible_keys(conn: Connection, principal: Principal, purpose: str, candidates: Any, *, action: str = "search",
                  reason: str | None = None, audit: AuditSink | None = None, rtype: str | None = None,
-                 force: str | None = None, dataset: str | None = None, order_by: Callable[[Any], Any] | None = None,
-                 limit: int = 20, offset: int = 0, facets: tuple[str, ...] = ("force", "dataset"),
-                 joined_facets: dict[str, Any] | None = None,
-                 ) -> tuple[list[str], dict[str, dict[str, int]], int]:
+                 force: str | None = None, dataset: str | None = None,
+                 order_by: Callable[[Any, Any], Any] | None = None, limit: int = 20, offset: int = 0,
+                 facets: tuple[str, ...] = ("force", "dataset"), joined_facets: dict[str, Any] | None = None,
+                 cap: int = 10_000) -> tuple[list[str], dict[str, dict[str, int]], int, bool]:
     """A page of the keys in ``candidates`` (a one-column SELECT of record keys) that the
-    principal may see, the facet counts over all of them and their total: the same
-    predicate for page, facets and total, so no count reveals a hidden record.  Authorised
-    here; the page's records are then read (and audited) with :func:`read_records`."""
+    principal may see, the facet counts over them and their total: the same predicate for
+    page, facets and total, so no count reveals a hidden record.  At most ``cap`` visible
+    records are counted and paged (the last value says whether there were more: the
+    caller should ask for a narrower query).  ``order_by(select, key_column)`` orders the
+    page.  Authorised here; the page's records are then read (and audited) with
+    :func:`read_records`."""
     authorise(principal, action, purpose, reason, audit)
-    sub = candidates.subquery()
-    where = [records.c.rkey.in_(select(sub.c[0])), row_predicate(principal)]
+    where = [records.c.rkey.in_(candidates), row_predicate(principal)]
     if rtype is not None:
         where.append(records.c.rtype == rtype)
     if force is not None:
         where.append(records.c.force == force)
     if dataset is not None:
         where.append(records.c.dataset == dataset)
+    seen = select(records.c.rkey, *[records.c[n] for n in facets]).where(*where).limit(cap + 1).subquery()
     # Facets and total in one grouped pass over the visible rows.
     joined = joined_facets or {}
-    cols = [records.c[name] for name in facets] + list(joined.values())
-    q_counts = select(*cols, func.count()).select_from(records)
+    cols = [seen.c[name] for name in facets] + list(joined.values())
+    q_counts = select(*cols, func.count()).select_from(seen)
     for col in joined.values():
         # A column of a table keyed by rkey (e.g. a search index), counted over the same rows.
-        q_counts = q_counts.outerjoin(col.table, col.table.c.rkey == records.c.rkey)
+        q_counts = q_counts.outerjoin(col.table, col.table.c.rkey == seen.c.rkey)
     names = [*facets, *joined]
     counts: dict[str, dict[str, int]] = {name: {} for name in names}
     total = 0
-    for row in conn.execute(q_counts.where(*where).group_by(*cols)):
+    for row in conn.execute(q_counts.group_by(*cols)):
         n = row[-1]
         total += n
         for name, value in zip(names, row[:-1], strict=True):
             key = value if value is not None else "unknown"
             counts[name][key] = counts[name].get(key, 0) + n
-    q = select(records.c.rkey).where(*where)
-    q = order_by(q) if order_by is not None else q.order_by(records.c.rkey)
-    page = [r[0] for r in conn.execute(q.limit(limit).offset(offset))]
-    return page, counts, int(total)
+    q = select(seen.c.rkey)
+    q = order_by(q, seen.c.rkey) if order_by is not None else q.order_by(seen.c.rkey)
+    page = [r[0] for r in conn.execute(q.limit(max(0, min(limit, cap - offset))).offset(offset))]
+    return page, counts, min(int(total), cap), total > cap
 
 
 def only_visible(principal: Principal, keys: Any) -> Any:
     """The keys of a one-column SELECT of record keys that the principal may see, as a
     SELECT: for look-ups that reach a record *through* another (persons linked to an event
     whose text matches), so a hidden event or link cannot be found through its neighbours."""
-    sub = keys.subquery()
-    return select(records.c.rkey).where(records.c.rkey.in_(select(sub.c[0])), row_predicate(principal))
+    return select(records.c.rkey).where(records.c.rkey.in_(keys), row_predicate(principal))
 
 
 def record_history(conn: Connection, principal: Principal, rkey: str, limit: int = 200) -> list[dict[str, Any]]:

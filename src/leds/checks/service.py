@@ -278,10 +278,21 @@ def _folded_alternatives(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[s
     return _FOLDED[key]
 
 
+def _like(col: Any, pat: str) -> Any:
+    """A LIKE that can use the column's index: the folded names are lower-case letters, so
+    the literal prefix before the first wildcard becomes a range (SQLite's LIKE is
+    case-insensitive and would otherwise scan)."""
+    prefix = pat.split("%", 1)[0].split("_", 1)[0]
+    if not prefix:
+        return col.like(pat)
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(col >= prefix, col < upper, col.like(pat))
+
+
 def _family_condition(surname: str, phonetic: bool) -> Any:
     pat, wild = keys.pattern(surname)
     if wild:
-        return search_names.c.family.like(pat)
+        return _like(search_names.c.family, pat)
     fam = fold_surname(surname)
     if not fam:
         raise CheckError("surname", "a surname needs at least one letter")
@@ -292,7 +303,7 @@ def _family_condition(surname: str, phonetic: bool) -> Any:
 def _given_condition(forename: str, phonetic: bool, nicknames: bool) -> Any:
     pat, wild = keys.pattern(forename)
     if wild:
-        return or_(search_names.c.given.like(pat), search_names.c.given.like(f"% {pat}"))
+        return or_(_like(search_names.c.given, pat), search_names.c.given.like(f"% {pat}"))
     fn = fold(forename)
     if not fn:
         raise CheckError("forename", "a forename needs at least one letter")
@@ -729,13 +740,12 @@ def search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
 
 
 def _search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
-    def by_name(sel: Select[Any]) -> Select[Any]:
+    def by_name(sel: Select[Any], rk: Any) -> Select[Any]:
         first = search_names.alias("first_name")
-        rk = sel.selected_columns[0]
         return (sel.outerjoin(first, and_(first.c.rkey == rk, first.c.n == 0))
                 .order_by(first.c.family, first.c.given, rk))
 
-    page_keys, facets, total = visible_keys(
+    page_keys, facets, total, more = visible_keys(
         conn, lookup.principal, lookup.purpose, _search_keys(conn, q, lookup.principal), action="search", reason=lookup.reason,
         audit=lookup.audit, rtype="person", force=q.force, dataset=q.dataset, order_by=by_name,
         limit=q.per_page, offset=(q.page - 1) * q.per_page, joined_facets={"sex": search_persons.c.sex})
@@ -754,7 +764,7 @@ def _search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
                         "birth_dates": d.get("birth_dates") or [], "sex": d.get("sex"),
                         "height_cm": d.get("height_cm"), "marks": d.get("marks") or [],
                         "dataset": v.dataset, **_fact(v)})
-    return {"total": total, "page": q.page, "per_page": q.per_page,
+    return {"total": total, "more": more, "page": q.page, "per_page": q.per_page,
             "pages": max(1, math.ceil(total / q.per_page)), "results": results, "facets": facets}
 
 

@@ -70,7 +70,7 @@ def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
     async def small_body(request: Request) -> None:
         size = request.headers.get("content-length")
         if size is not None and size.isdigit() and int(size) > MAX_QUERY_BYTES:
-            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                                 f"a query may be at most {MAX_QUERY_BYTES:,} bytes")
 
     def run(who: Caller, action: str, purpose: str | None, reason: str | None,

@@ -52,9 +52,6 @@ def linked_from(targets: Select[Any], visible: Visible, like: str = "%|person|%"
     caller may see count: a hidden record cannot be found through its neighbours."""
     link_to = record_refs.alias("link_to")
     link_from = record_refs.alias("link_from")
-    seen_targets = visible(targets).subquery()
-    hops = (select(link_to.c.rkey).where(link_to.c.role == "to", link_to.c.target.in_(select(seen_targets.c[0]))))
-    seen_links = visible(hops).subquery()
+    hops = select(link_to.c.rkey).where(link_to.c.role == "to", link_to.c.target.in_(visible(targets)))
     return (select(link_from.c.target.label("rkey"))
-            .where(link_from.c.role == "from", link_from.c.rkey.in_(select(seen_links.c[0])),
-                   link_from.c.target.like(like)))
+            .where(link_from.c.role == "from", link_from.c.rkey.in_(visible(hops)), link_from.c.target.like(like)))
