@@ -104,18 +104,25 @@ def test_sequences_start_at_one_and_increase_and_issued_at_never_goes_back(lines
         assert issued[-1] < now
 
 
+EVENT_DATASETS = {"arrest": "custody", "custody": "custody", "release": "custody", "bail": "custody",
+                  "crime": "crime", "conviction": "case", "intelligence": "intelligence",
+                  "stop_search": "stop_search", "wanted": "nominal", "missing": "missing", "found": "missing",
+                  "anpr_read": "anpr"}
+
+
 def test_handling_and_datasets_follow_the_record(lines: dict[str, list[dict]]) -> None:
     handling: Counter[str] = Counter()
     for grams in lines.values():
         for g in grams:
             rec = g["record"]
+            if g["op"] == "delete":
+                assert set(rec) == {"type", "ref"}
+                continue
             handling[rec["handling"]] += 1
             if rec["type"] == "person":
                 assert rec["dataset"] == "nominal"
             if rec["type"] == "event":
-                expected = {"arrest": "custody", "custody": "custody", "crime": "crime", "conviction": "case",
-                            "intelligence": "intelligence", "stop_search": "stop_search"}[rec["data"]["kind"]]
-                assert rec["dataset"] == expected
+                assert rec["dataset"] == EVENT_DATASETS[rec["data"]["kind"]]
             if rec["handling"] == "SECRET":
                 assert rec["dataset"] == "intelligence"
     assert handling.most_common(1)[0][0] == "OFFICIAL-SENSITIVE"
@@ -164,16 +171,16 @@ def test_events_use_data_police_uk_crime_categories(lines: dict[str, list[dict]]
     kinds: Counter[str] = Counter()
     for grams in lines.values():
         for g in grams:
-            data = g["record"]["data"]
-            if g["record"]["type"] != "event":
+            if g["record"]["type"] != "event" or g["op"] == "delete":
                 continue
+            data = g["record"]["data"]
             kinds[data["kind"]] += 1
             if data["kind"] == "crime":
                 assert data["category"] in slugs
             if data["kind"] == "stop_search":
                 assert data["object_of_search"] in objects
             assert data["occurred_at"][:4] >= "2008"
-    assert {"arrest", "custody", "crime", "conviction", "intelligence", "stop_search"} <= set(kinds)
+    assert set(EVENT_DATASETS) == set(kinds)
 
 
 def test_warning_markers_are_uncommon_and_mostly_the_common_codes(lines: dict[str, list[dict]]) -> None:
@@ -185,12 +192,158 @@ def test_warning_markers_are_uncommon_and_mostly_the_common_codes(lines: dict[st
             rec = g["record"]
             if rec["type"] == "person":
                 persons.add(f"{name}:{rec['ref']}")
-            elif rec["type"] == "marker":
+            elif rec["type"] == "marker" and rec["data"]["subject"]["type"] == "person":
                 marked.add(f"{name}:{rec['data']['subject']['ref']}")
                 codes[rec["data"]["code"]] += 1
     assert 0.01 < len(marked) / len(persons) < 0.15
     common = sum(codes[c] for c in ("VI", "WE", "DR", "SH", "MN"))
     assert common / sum(codes.values()) > 0.6
+
+
+# --- wanted, missing, bail and vehicles ------------------------------------------------------
+def _first_and_later(lines: dict[str, list[dict]]) -> tuple[dict[tuple[str, str, str], dict], list[tuple[str, dict]]]:
+    """Each record as first sent, keyed by (file, type, ref), and every later line."""
+    first: dict[tuple[str, str, str], dict] = {}
+    later: list[tuple[str, dict]] = []
+    for name, grams in lines.items():
+        for g in grams:
+            key = (name, g["record"]["type"], g["record"]["ref"])
+            if key in first:
+                later.append((name, g))
+            else:
+                first[key] = g["record"]
+    return first, later
+
+
+def test_wanted_missing_bail_and_vehicle_reports_come_at_plausible_rates(population: Path) -> None:
+    counts = orjson.loads((population / "manifest.json").read_bytes())["counts"]
+    persons, events, roles = counts["persons"], counts["events"], counts["link_roles"]
+    assert 0.02 < counts["true_episodes"]["wanted"] / persons < 0.15
+    assert 0.03 < counts["true_episodes"]["missing"] / persons < 0.3
+    assert 0 < events["found"] < events["missing"]
+    assert 0 < events["bail"] < events["release"] < 1.2 * events["custody"]
+    assert 0 < counts["live"]["wanted_active"] < 0.3 * events["wanted"]
+    assert 0 < counts["live"]["missing_open"] < 0.1 * events["missing"]
+    assert counts["updates"]["wanted_cancelled"] + counts["deletes"]["event"] + counts["live"]["wanted_active"] \
+        == events["wanted"]
+    assert counts["updates"]["missing_closed"] + counts["live"]["missing_open"] == events["missing"]
+    vehicles = counts["by_type"]["vehicle"]
+    assert 0 < roles["user"] < roles["keeper"] and 0 < roles["driver"] < roles["keeper"]
+    assert 0 < roles["victim"] < 0.1 * vehicles and events["anpr_read"] > 0.1 * vehicles
+    assert 0 < sum(counts["vehicle_markers"].values()) < 0.05 * vehicles
+
+
+def test_cancelled_circulations_and_found_people_update_the_event_already_sent(lines: dict[str, list[dict]]) -> None:
+    first, later = _first_and_later(lines)
+    found = {(name, rec["ref"]): rec["data"] for (name, rtype, _), rec in first.items()
+             if rtype == "event" and rec["data"]["kind"] == "found"}
+    closed: set[tuple[str, str]] = set()
+    for name, g in later:
+        rec = g["record"]
+        if g["op"] == "delete":
+            continue
+        before, after = first[(name, "event", rec["ref"])]["data"], rec["data"]
+        assert before["status"] in ("active", "open")
+        assert {k: v for k, v in after.items() if k in before and k != "status"} == \
+            {k: v for k, v in before.items() if k != "status"}
+        if after["kind"] == "wanted":
+            assert after["status"] == "cancelled" and after["cancelled_at"] > after["occurred_at"]
+            assert after["cancellation_reason"]
+        else:
+            assert after["kind"] == "missing" and after["status"] == "closed"
+            fd = found[(name, after["found_event"])]
+            assert fd["episode_reference"] == after["episode_reference"]
+            assert fd["occurred_at"] == after["closed_at"] > after["occurred_at"]
+            closed.add((name, after["episode_reference"]))
+    # every found event closes its episode, and an open episode has no found event
+    assert {(name, d["episode_reference"]) for (name, _), d in found.items()} == closed
+    for (_, rtype, _), rec in first.items():
+        if rtype == "event" and rec["data"]["kind"] == "wanted":
+            d = rec["data"]
+            assert d["status"] == "active" and d["issued_by"] and d["description"].startswith("Wanted")
+            assert "warrant_reference" in d or "circulation_reference" in d
+
+
+def test_missing_people_are_mostly_children_or_vulnerable_adults(lines: dict[str, list[dict]]) -> None:
+    first, _ = _first_and_later(lines)
+    subject_of: dict[tuple[str, str], str] = {}
+    for (name, rtype, _), rec in first.items():
+        if rtype == "link" and rec["data"]["role"] == "subject":
+            subject_of[(name, rec["data"]["to"]["ref"])] = rec["data"]["from"]["ref"]
+    ages: list[int] = []
+    for (name, rtype, ref), rec in first.items():
+        if rtype != "event" or rec["data"]["kind"] != "missing":
+            continue
+        d = rec["data"]
+        assert d["risk"] in ("high", "medium", "low") and d["last_seen_at"] and d["circumstances"]
+        assert d["last_seen_time"] < d["occurred_at"]
+        person = first[(name, "person", subject_of[(name, ref)])]["data"]
+        if person.get("birth_dates"):
+            born = person["birth_dates"][0]
+            ages.append(int(d["occurred_at"][:4]) - int(born[:4]) - (d["occurred_at"][5:10] < born[5:10]))
+    assert len(ages) > 50
+    assert sum(a < 18 for a in ages) / len(ages) > 0.55
+    assert min(ages) >= 10
+
+
+def test_bail_carries_conditions_and_a_date_after_the_custody_it_follows(lines: dict[str, list[dict]]) -> None:
+    first, _ = _first_and_later(lines)
+    custody = {(name, rec["data"]["custody_number"]) for (name, rtype, _), rec in first.items()
+               if rtype == "event" and rec["data"]["kind"] == "custody"}
+    bails = [(name, rec["data"]) for (name, rtype, _), rec in first.items()
+             if rtype == "event" and rec["data"]["kind"] == "bail"]
+    assert bails
+    for name, d in bails:
+        assert d["conditions"] and all(isinstance(c, str) and c for c in d["conditions"])
+        assert d["bail_until"] > d["occurred_at"][:10] and d["bail_type"] in ("pre-charge", "court")
+        assert (name, d["custody_number"]) in custody
+
+
+def test_vehicle_reports_and_markers_hang_off_the_vehicle(lines: dict[str, list[dict]]) -> None:
+    first, _ = _first_and_later(lines)
+    keepers: dict[tuple[str, str], set[str]] = defaultdict(set)  # a duplicate copy keeps the vehicle too
+    for (name, rtype, _), rec in first.items():
+        if rtype == "link" and rec["data"]["role"] == "keeper":
+            keepers[(name, rec["data"]["to"]["ref"])].add(rec["data"]["from"]["ref"])
+    victims = {(name, rec["data"]["to"]["ref"]): rec["data"]["from"]["ref"] for (name, rtype, _), rec in first.items()
+               if rtype == "link" and rec["data"]["role"] == "victim"}
+    kinds: Counter[str] = Counter()
+    for (name, rtype, _), rec in first.items():
+        d = rec["data"]
+        if rtype == "marker" and d["subject"]["type"] == "vehicle":
+            assert rec["dataset"] == "vehicle"
+            kinds["marker"] += 1
+        if rtype != "link" or d["role"] != "involved":
+            continue
+        assert d["from"]["type"] == "vehicle" and d["to"]["type"] == "event"
+        vehicle = first[(name, "vehicle", d["from"]["ref"])]["data"]
+        event = first[(name, "event", d["to"]["ref"])]
+        kinds[event["data"]["kind"]] += 1
+        if event["data"]["kind"] == "anpr_read":
+            assert event["dataset"] == "anpr" and event["data"]["camera_id"].startswith(name.split("/")[0])
+            assert event["data"]["vrm_read"] == normalise_vrm(vehicle["vrm"])
+            assert event["data"]["occurred_at"] >= "2024-05-31"  # reads are kept for a year
+        else:
+            assert event["dataset"] == "crime" and event["data"]["category"] == "vehicle-crime"
+            assert event["data"]["vehicle_status"] in ("stolen", "recovered")
+            assert victims[(name, d["to"]["ref"])] in keepers[(name, d["from"]["ref"])]
+    assert kinds["anpr_read"] and kinds["crime"] and kinds["marker"]
+
+
+def test_synthetic_files_ingest_with_nothing_quarantined(tmp_path: Path) -> None:
+    from leds.config import Settings
+    from leds.db.engine import dispose_all
+    from leds.ingest.pipeline import Ingestor, ingest_paths
+
+    generate(tmp_path / "o", 400, seed=7, progress=False, workers=1)
+    paths = sorted((tmp_path / "o").glob("*/*.ndjson"))
+    lines = sum(len(p.read_bytes().splitlines()) for p in paths)
+    try:
+        summary = ingest_paths(Ingestor(Settings(home=tmp_path / "home")), paths)
+    finally:
+        dispose_all()
+    assert summary.quarantined == 0, summary.as_dict()
+    assert summary.accepted == lines
 
 
 # --- references ------------------------------------------------------------------------
@@ -203,6 +356,9 @@ def test_markers_and_links_point_to_records_that_exist(lines: dict[str, list[dic
     for grams in lines.values():
         for g in grams:
             rec = g["record"]
+            if g["op"] == "delete":
+                assert (g["force"], g["source"], rec["type"], rec["ref"]) in existing
+                continue
             if rec["type"] == "marker":
                 refs = [rec["data"]["subject"]]
             elif rec["type"] == "link":
@@ -213,13 +369,30 @@ def test_markers_and_links_point_to_records_that_exist(lines: dict[str, list[dic
             for r in refs:
                 key = (r.get("force", g["force"]), r.get("source", g["source"]), r["type"], r["ref"])
                 assert key in existing, (g["force"], g["source"], rec)
-    assert {"resides_at", "keeper", "associate", "arrested", "suspect", "subject"} <= set(roles)
+    assert {"resides_at", "keeper", "user", "driver", "associate", "family", "arrested", "suspect", "subject",
+            "victim", "involved"} == set(roles)
 
 
-def test_refs_are_unique_within_force_source_and_type(lines: dict[str, list[dict]]) -> None:
+def test_refs_are_unique_within_force_source_and_type_and_only_events_are_sent_again(
+        lines: dict[str, list[dict]]) -> None:
+    """A record is first sent once; a later line for the same ref is an update of an event
+    (a cancelled circulation, a closed missing episode) or a delete."""
+    again: Counter[str] = Counter()
     for name, grams in lines.items():
-        keys = [(g["record"]["type"], g["record"]["ref"]) for g in grams]
-        assert len(keys) == len(set(keys)), name
+        first: dict[tuple[str, str], int] = {}
+        for g in grams:
+            key = (g["record"]["type"], g["record"]["ref"])
+            if key not in first:
+                assert g["op"] == "upsert", (name, g)
+                first[key] = g["sequence"]
+                continue
+            assert g["sequence"] > first[key]
+            if g["op"] == "delete":
+                again["delete:" + key[0]] += 1
+            else:
+                assert key[0] == "event", (name, g)
+                again["update:" + g["record"]["data"]["kind"]] += 1
+    assert again["update:wanted"] and again["update:missing"] and again["delete:event"] and again["delete:link"]
 
 
 # --- ground truth ----------------------------------------------------------------------
@@ -348,6 +521,30 @@ def test_manifest_reports_counts_that_match_the_files(population: Path, lines: d
     by_type = Counter(g["record"]["type"] for grams in lines.values() for g in grams)
     assert counts["by_type"] == dict(by_type)
     assert counts["records"] == sum(by_type.values())
+    datasets = Counter(g["record"]["dataset"] for grams in lines.values() for g in grams if g["op"] == "upsert")
+    assert counts["by_dataset"] == dict(datasets)
+    sent: set[tuple[str, str]] = set()
+    events: Counter[str] = Counter()
+    updates: Counter[str] = Counter()
+    roles: Counter[str] = Counter()
+    for name, grams in lines.items():
+        for g in grams:
+            rec = g["record"]
+            key = (name, rec["ref"])
+            if rec["type"] == "event" and g["op"] == "upsert":
+                kind = rec["data"]["kind"]
+                if key in sent:
+                    updates["wanted_cancelled" if kind == "wanted" else "missing_closed"] += 1
+                else:
+                    events[kind] += 1
+                sent.add(key)
+            elif rec["type"] == "link" and g["op"] == "upsert":
+                roles[rec["data"]["role"]] += 1
+    assert counts["events"] == dict(events)
+    assert counts["updates"] == dict(updates)
+    assert counts["link_roles"] == dict(roles)
+    deletes = Counter(g["record"]["type"] for grams in lines.values() for g in grams if g["op"] == "delete")
+    assert counts["deletes"] == dict(deletes)
     assert sum(int(k) * v for k, v in counts["copies_per_person"].items()) == counts["person_records"]
     hard = Counter(p["kind"] for p in _csv(population / "hard_negatives.csv"))
     assert manifest["hard_negatives"] == {k: hard.get(k, 0) for k in manifest["hard_negatives"]}

@@ -469,7 +469,8 @@ def _status(events: list[tuple[RecordView, dict[str, Any]]]) -> dict[str, list[d
               for v, d in by_kind["wanted"] + by_kind["warrant"] if d.get("status", "active") == "active"]
     found_after = max((str(d.get("occurred_at") or "") for _, d in by_kind["found"]), default="")
     missing = [item(v, d, risk=d.get("risk"), last_seen_at=d.get("last_seen_at"))
-               for v, d in by_kind["missing"] if str(d.get("occurred_at") or "") > found_after]
+               for v, d in by_kind["missing"]
+               if d.get("status", "open") not in ("closed", "cancelled") and str(d.get("occurred_at") or "") > found_after]
     bail = [item(v, d, conditions=d.get("conditions"), bail_until=d.get("bail_until"))
             for v, d in by_kind["bail"] if not d.get("bail_until") or str(d["bail_until"]) >= t]
     custody_events = sorted(by_kind["custody"] + by_kind["arrest"] + by_kind["release"],

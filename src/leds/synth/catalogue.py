@@ -226,3 +226,95 @@ def load_police_uk(directory: Path) -> tuple[dict[str, float], dict[str, float],
                 if out in known_outcomes:
                     outcomes[out] += 1
     return dict(crimes), dict(objects), dict(outcomes)
+
+# --- wanted, bail, release -----------------------------------------------------------------
+# (wanted_type, what the person is wanted for, issuer, weight).  Issuer "court" is a
+# magistrates' or Crown Court warrant; "force" is a circulation by the police themselves;
+# "prison" is a licence recall.  "{court}" and "{offence}" are filled in per episode.
+WANTED_REASONS = [
+    ("warrant", "failing to appear at {court}", "court", 40.0),
+    ("warrant", "breach of a community order made at {court}", "court", 10.0),
+    ("warrant", "non-payment of fines imposed at {court}", "court", 6.0),
+    ("warrant", "breach of a suspended sentence order made at {court}", "court", 4.0),
+    ("recall", "recall to prison: breach of licence conditions", "prison", 10.0),
+    ("suspect", "arrest on suspicion of {offence}", "force", 22.0),
+    ("suspect", "breach of bail conditions", "force", 8.0),
+]
+WANTED_CANCELLED = [("arrested on warrant", 55), ("surrendered at a police station", 15),
+                    ("arrested by another force", 12), ("warrant withdrawn by the court", 10),
+                    ("returned to prison", 8)]
+BAIL_CONDITIONS = [
+    "to reside and sleep each night at the bail address",
+    "not to contact the complainant directly or indirectly",
+    "not to contact prosecution witnesses",
+    "not to enter {town} town centre",
+    "curfew 19:00 to 07:00 at the bail address, electronically monitored",
+    "curfew 21:00 to 06:00 at the bail address",
+    "to report to {town} police station every {weekday} between 10:00 and 12:00",
+    "to surrender passport and not apply for travel documents",
+    "not to enter licensed premises",
+    "not to drive or be in charge of a motor vehicle",
+    "not to go within 100 metres of the complainant's home address",
+    "not to use any social media account",
+]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+# --- missing persons ----------------------------------------------------------------------
+MISSING_CHILD_CIRCUMSTANCES = [
+    "Left home after an argument with a parent and did not return",
+    "Did not return home from school",
+    "Believed to be with an older male; concerns of child sexual exploitation",
+    "Went out with friends in the evening and did not return",
+    "Believed to have travelled to {town2}; concerns of county lines exploitation",
+]
+MISSING_IN_CARE_CIRCUMSTANCES = [
+    "Failed to return to the children's home by the agreed time",
+    "Left the foster placement without permission",
+    "Left the care placement after being refused money; phone switched off",
+    "Believed to be with an older male; concerns of child sexual exploitation",
+    "Believed to have travelled to {town2}; concerns of county lines exploitation",
+]
+MISSING_VULNERABLE_CIRCUMSTANCES = [
+    "Left home in distress after expressing suicidal thoughts",
+    "Left the mental health ward without permission",
+    "Did not return to supported accommodation",
+    "Left home without medication",
+    "Walked out of the care home; has dementia",
+    "Failed to return from a walk; has dementia and is often disorientated",
+]
+MISSING_ADULT_CIRCUMSTANCES = [
+    "Did not return home from work",
+    "Left after a relationship breakdown; not answering the phone",
+    "Not seen by family for several days; out of character",
+    "Failed to return after a night out",
+]
+LAST_SEEN_CHILD = ["home address", "home address", "school", "bus station", "town centre", "shopping centre",
+                   "railway station"]
+LAST_SEEN_IN_CARE = ["children's home", "children's home", "foster placement", "school", "town centre",
+                     "railway station"]
+LAST_SEEN_ADULT = ["home address", "hospital ward", "care home", "supported accommodation", "town centre",
+                   "railway station", "workplace", "public house"]
+REPORTED_BY_CHILD = [("parent", 75), ("carer", 15), ("school", 10)]
+REPORTED_BY_IN_CARE = [("children's home staff", 60), ("foster carer", 35), ("social worker", 5)]
+REPORTED_BY_ADULT = [("family member", 40), ("partner", 25), ("hospital staff", 10), ("care home staff", 10),
+                     ("support worker", 15)]
+MISSING_RISK_CHILD = [("high", 10), ("medium", 55), ("low", 35)]
+MISSING_RISK_ADULT = [("high", 30), ("medium", 55), ("low", 15)]
+FOUND_HOW = [("returned of own accord", 45), ("found by police", 25), ("found by family", 12),
+             ("located at a friend's address", 10), ("found in hospital", 4), ("found by police in {town2}", 4)]
+FOUND_CONDITION = [("safe and well", 85), ("admitted to hospital", 6), ("harm suffered", 5), ("arrested", 4)]
+
+# --- vehicles: warning markers --------------------------------------------------------------
+# A marker on a vehicle (code, detail, weight): officer-safety information for anyone who
+# stops it, whoever is driving.
+VEHICLE_MARKERS = [
+    ("DR", "vehicle used in drug supply", 25.0),
+    ("DR", "used on a county lines route", 10.0),
+    ("WE", "occupants known to carry knives", 18.0),
+    ("VI", "driver failed to stop and drove at officers", 14.0),
+    ("VI", "occupants violent towards police", 10.0),
+    ("FI", "vehicle linked to a firearms discharge", 4.0),
+    ("FI", "occupants believed to have access to a firearm", 4.0),
+    ("ES", "driver has made off from police on foot", 8.0),
+]
+ANPR_DIRECTIONS = ["northbound", "southbound", "eastbound", "westbound"]

@@ -6,7 +6,9 @@ which process made it or on how many processes there are.  A worker renders each
 lines for its block with a ``%d`` where the sequence goes; the parent takes blocks in
 order and fills in sequences with one C-level ``bytes % tuple`` per file, so sequences
 run 1, 2, 3, ... per file.  ``issued_at`` is computed by the worker from a time window
-that belongs to the block, so it never decreases along a file.
+that belongs to the block, so it never decreases along a file.  A block's updates and
+deletes (a cancelled circulation, a found person) go after its first upserts, so they
+always follow the record they change.
 """
 
 from __future__ import annotations
@@ -27,12 +29,24 @@ from typing import Any
 import orjson
 
 from . import catalogue as cat
+from . import episodes
+from .episodes import LAST_MINUTE, Episode, minute_of, moment, stamp
 from .geography import FORCE_AREAS, INTEL_SOURCE, PNC_SOURCE, custody_source, rms_source
-from .population import EVENT_END, EVENT_START, Address, TruePerson, V, World, below, between
+from .population import (
+    EVENT_END,
+    EVENT_START,
+    Address,
+    Picker,
+    TruePerson,
+    V,
+    World,
+    below,
+    between,
+)
 from .rates import IDENTIFIER_NAMES, VARIATION_NAMES, VariationRates, rates_from
 
 BLOCK_SIZE = 2000
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 # issued_at runs over SPAN before BASE_END, shifted earlier by up to 30 days by the seed.
 BASE_END = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=180)
@@ -47,6 +61,13 @@ FileKey = tuple[str, str]
 _P_ADDRESS = {"custody": 0.85, "rms": 0.6, "pnc": 0.5, "intel": 0.6}
 _P_VEHICLE = {"custody": 0.35, "rms": 0.2, "pnc": 0.0, "intel": 0.5}
 _P_MARKER = {"custody": 0.7, "rms": 0.5, "pnc": 1.0, "intel": 0.3}
+# Chance that a copy is linked as driver or user of a vehicle another person keeps.
+_P_DRIVES = {"custody": 0.04, "rms": 0.02, "pnc": 0.0, "intel": 0.08}
+# Chance that a vehicle record, when a file first sends it, comes with ANPR reads.
+_P_ANPR = {"custody": 0.04, "rms": 0.04, "pnc": 0.0, "intel": 0.25}
+_P_STOLEN = 0.03  # a vehicle in a force's crime system has been reported stolen
+_BAIL_OUTCOMES = frozenset({"charged and bailed", "released on pre-charge bail"})
+_VEHICLE_MARKERS = Picker([((code, detail), w) for code, detail, w in cat.VEHICLE_MARKERS])
 
 
 @dataclass
@@ -128,13 +149,14 @@ class _File:
     """What a block knows about one (force, source) file: its lines so far, its ref
     counters, the locations and vehicles already sent, and recent people (associates)."""
 
-    __slots__ = ("force", "source", "out", "n_l", "n_v", "n_e", "n_m", "n_k", "recent", "perm_a",
-                 "perm_b", "locations", "vehicles", "towns", "with_crimes")
+    __slots__ = ("force", "source", "out", "later", "n_l", "n_v", "n_e", "n_m", "n_k", "recent", "perm_a",
+                 "perm_b", "locations", "vehicles", "towns", "with_crimes", "is_rms", "recent_vehicles")
 
     def __init__(self, seed: int, force: str, source: str) -> None:
         self.force = force
         self.source = source
         self.out: list[bytes] = []
+        self.later: list[bytes] = []  # updates and deletes, sent after the block's first upserts
         self.n_l = self.n_v = self.n_e = self.n_m = self.n_k = 0
         self.recent: list[tuple[str, str, str]] = []
         self.perm_a, self.perm_b = _file_hash(seed, force, source)
@@ -144,6 +166,9 @@ class _File:
         self.towns = [a.town for a in areas] if areas else ["London"]
         # a force whose custody and crime records live in one system records both there
         self.with_crimes = force not in FORCE_AREAS or custody_source(force) == rms_source(force)
+        # the force's records system: it holds crimes, wanted and missing-person reports
+        self.is_rms = force in FORCE_AREAS and source == rms_source(force)
+        self.recent_vehicles: list[tuple[str, int]] = []  # (vehicle ref, keeper's true index)
 
 
 _OS = "OFFICIAL-SENSITIVE"
@@ -157,6 +182,9 @@ class _Block:
         self.block = block
         self.world = _world(plan)
         self.rng = Random(f"leds-synth:{plan.seed}:{block}")
+        # Wanted, missing, bail, release, vehicle users, reports and markers draw from their
+        # own stream, so the records that existed before them are unchanged by them.
+        self.xr = Random(f"leds-synth-more:{plan.seed}:{block}")
         self.files: dict[FileKey, _File] = {}
         self.truth: list[str] = []
         self.variations: list[str] = []
@@ -166,33 +194,57 @@ class _Block:
         self.ident = [0, 0, 0, 0]
         self.stats: Counter[str] = Counter()
         self.type_counts: dict[tuple[str, str], int] = {}
+        self.kind_counts: dict[str, int] = {}
+        self.role_counts: dict[str, int] = {}
         self.tag = f"{block:05d}"
         self.next_addr = [block * 10_000_000]
 
     # output ----------------------------------------------------------------------------
-    def _emit(self, f: _File, rtype: str, ref: str, dataset: str, handling: str, data: dict[str, Any]) -> None:
+    def _emit(self, f: _File, rtype: str, ref: str, dataset: str, handling: str, data: dict[str, Any],
+              update: str | None = None) -> None:
+        """Write an upsert.  ``update`` names a later upsert of a record already sent (it
+        goes after the block's first upserts, and is counted as that kind of update)."""
         line = _dumps({"type": rtype, "ref": ref, "dataset": dataset, "handling": handling, "data": data})
         if b"%" in line:  # the parent fills in sequences with bytes % (...)
             line = line.replace(b"%", b"%%")
-        f.out.append(_MID + line + _END)
         k = (rtype, dataset)
         tc = self.type_counts
         tc[k] = tc.get(k, 0) + 1
+        if update is not None:
+            f.later.append(_MID + line + _END)
+            self.stats["update:" + update] += 1
+            return
+        f.out.append(_MID + line + _END)
+        if rtype == "event":
+            kc = self.kind_counts
+            kind = data["kind"]
+            kc[kind] = kc.get(kind, 0) + 1
+
+    def _delete(self, f: _File, rtype: str, ref: str) -> None:
+        """Withdraw a record sent earlier in this block (after the block's first upserts)."""
+        f.later.append(f'","op":"delete","record":{{"type":"{rtype}","ref":"{ref}"}}}}\n'.encode())
+        k = (rtype, "")
+        self.type_counts[k] = self.type_counts.get(k, 0) + 1
+        self.stats["delete:" + rtype] += 1
 
     def _link(self, f: _File, from_ref: str, to_type: str, to_ref: str, role: str, dataset: str,
-              handling: str = _OS, valid_from: str | None = None) -> None:
+              handling: str = _OS, valid_from: str | None = None, from_type: str = "person") -> str:
         # Links are the commonest record and have a fixed shape of plain ASCII values,
         # so they are written directly rather than through a dict and orjson.
         f.n_k += 1
+        ref = f"K{self.tag}{f.n_k:06d}"
         vf = f',"valid_from":"{valid_from}"' if valid_from else ""
         f.out.append(
-            f'","op":"upsert","record":{{"type":"link","ref":"K{self.tag}{f.n_k:06d}","dataset":"{dataset}",'
-            f'"handling":"{handling}","data":{{"from":{{"type":"person","ref":"{from_ref}"}},'
+            f'","op":"upsert","record":{{"type":"link","ref":"{ref}","dataset":"{dataset}",'
+            f'"handling":"{handling}","data":{{"from":{{"type":"{from_type}","ref":"{from_ref}"}},'
             f'"to":{{"type":"{to_type}","ref":"{to_ref}"}},"role":"{role}"{vf}}}}}}}\n'.encode()
         )
         k = ("link", dataset)
         tc = self.type_counts
         tc[k] = tc.get(k, 0) + 1
+        rc = self.role_counts
+        rc[role] = rc.get(role, 0) + 1
+        return ref
 
     def _event_ref(self, f: _File) -> str:
         f.n_e += 1
@@ -302,14 +354,18 @@ class _Block:
     def _person(self, tp: TruePerson, unit_files: dict[FileKey, list[tuple[str, TruePerson]]]) -> None:
         roles = self._roles(tp)
         self.stats[_COPIES[len(roles)]] += 1
+        xr = self.xr
+        eps = episodes.wanted(xr, tp, self.world.crimes) + episodes.missing(xr, tp)
+        for ep in eps:
+            self.stats["episode:" + ep.kind] += 1
         for copy_no, (role, force, source) in enumerate(roles):
             dup = role == "dup"
             if dup:
                 role = "pnc" if source == PNC_SOURCE else ("intel" if source == INTEL_SOURCE else "custody")
-            self._copy(tp, copy_no, role, (force, source), dup, unit_files)
+            self._copy(tp, copy_no, role, (force, source), dup, unit_files, eps)
 
     def _copy(self, tp: TruePerson, copy_no: int, role: str, key: FileKey, dup: bool,
-              unit_files: dict[FileKey, list[tuple[str, TruePerson]]]) -> None:
+              unit_files: dict[FileKey, list[tuple[str, TruePerson]]], eps: list[Episode]) -> None:
         rng, world = self.rng, self.world
         rnd = rng.random
         f = self.files.get(key)
@@ -354,6 +410,10 @@ class _Block:
                     vrm = vdata["vrm"]
                     vdata["vrm"] = f"{vrm[:4]} {vrm[4:]}"
                 self._emit(f, "vehicle", vref, "vehicle", "OFFICIAL" if rnd() < 0.4 else _OS, vdata)
+                self._vehicle_reports(f, tp, role, pref, vref, tp.vehicle["vrm"])
+                f.recent_vehicles.append((vref, tp.idx))
+                if len(f.recent_vehicles) > 30:
+                    del f.recent_vehicles[0]
             self._link(f, pref, "vehicle", vref, "keeper", "vehicle")
 
         # warning markers
@@ -377,6 +437,10 @@ class _Block:
                 self._convictions(f, tp, pref, window)
             else:
                 self._intelligence(f, tp, pref, window, written, addr)
+            if eps and (role == "pnc" or (f.is_rms and f.force == tp.home_force)):
+                self._episodes(f, pref, eps)
+            if f.recent_vehicles and self.xr.random() < _P_DRIVES[role]:
+                self._drives(f, tp, role, pref, window)
 
         # associates: someone else this system holds
         recent = f.recent
@@ -423,10 +487,157 @@ class _Block:
                     "description": f"Detained at {town} custody suite; {outcome}",
                     "custody_number": custody_no, "station": f"{town} custody suite", "outcome": outcome})
                 self._link(f, pref, "event", cref, "subject", "custody", _OS, day)
+                if outcome != "charged and remanded":
+                    self._after_custody(f, pref, when, custody_no, town, outcome, offence)
             if f.with_crimes and rnd() < 0.3:
                 self._crime(f, pref, when, day, year, slug, offence, town)
         if f.with_crimes and rnd() < 0.1:
             self._stop_search(f, pref, window)
+
+    def _after_custody(self, f: _File, pref: str, when: str, custody_no: str, town: str, outcome: str,
+                       offence: str) -> None:
+        """The release from a custody episode, and the bail that came with it."""
+        xr = self.xr
+        bailed = outcome in _BAIL_OUTCOMES
+        if not bailed and xr.random() >= 0.6:
+            return
+        hours = 2 + int(xr.expovariate(1 / 10))
+        released = min(minute_of(when) + 60 * min(hours, 36), LAST_MINUTE)
+        at, day = stamp(released), stamp(released)[:10]
+        station = f"{town} custody suite"
+        eref = self._event_ref(f)
+        self._emit(f, "event", eref, "custody", _OS, {
+            "kind": "release", "occurred_at": at, "description": f"Released from {station}; {outcome}",
+            "custody_number": custody_no, "station": station, "outcome": outcome,
+            "detention_hours": (released - minute_of(when)) // 60})
+        self._link(f, pref, "event", eref, "subject", "custody", _OS, day)
+        if not bailed:
+            return
+        ordinal = released // 1440
+        if outcome == "released on pre-charge bail":
+            until, bail_type = ordinal + 91, "pre-charge"  # three months, as PACE allows at first
+            appear = f"{town} police station"
+            text = f"Released on pre-charge bail to return to {appear}"
+        elif xr.random() < 0.75:
+            until, bail_type = ordinal + between(xr, 14, 42), "court"
+            appear = f"{town} Magistrates' Court"
+            text = f"Charged with {offence} and bailed to appear at {appear}"
+        else:  # sent for trial: Crown Court lists run a year or more ahead
+            until, bail_type = ordinal + between(xr, 120, 720), "court"
+            appear = f"{town} Crown Court"
+            text = f"Charged with {offence} and bailed to appear at {appear}"
+        pool = cat.BAIL_CONDITIONS
+        conditions = []
+        for i in sorted({below(xr, len(pool)) for _ in range(1 + below(xr, 4))}):
+            conditions.append(pool[i].format(town=town, weekday=cat.WEEKDAYS[below(xr, len(cat.WEEKDAYS))]))
+        bail_until = date.fromordinal(until).isoformat()
+        bref = self._event_ref(f)
+        self._emit(f, "event", bref, "custody", _OS, {
+            "kind": "bail", "occurred_at": at, "description": f"{text} on {bail_until}",
+            "bail_type": bail_type, "bail_until": bail_until, "appear_at": appear, "conditions": conditions,
+            "offence": offence, "custody_number": custody_no})
+        self._link(f, pref, "event", bref, "subject", "custody", _OS, day)
+
+    def _episodes(self, f: _File, pref: str, eps: list[Episode]) -> None:
+        """This system's record of a person's wanted and missing episodes.  A cancelled
+        circulation or a found person is a later upsert of the first event (or, for one
+        cancelled circulation in seven, a delete of it and its link)."""
+        xr = self.xr
+        for ep in eps:
+            day = ep.data["occurred_at"][:10]
+            eref = self._event_ref(f)
+            if ep.kind == "wanted":
+                self._emit(f, "event", eref, "nominal", _OS, ep.data)
+                kref = self._link(f, pref, "event", eref, "subject", "nominal", _OS, day)
+                if ep.closed_at is None:
+                    self.stats["live:wanted_active"] += 1
+                elif xr.random() < 1 / 7:
+                    self._delete(f, "event", eref)
+                    self._delete(f, "link", kref)
+                else:
+                    self._emit(f, "event", eref, "nominal", _OS, {**ep.data, **ep.closing}, update="wanted_cancelled")
+                continue
+            self._emit(f, "event", eref, "missing", _OS, ep.data)
+            self._link(f, pref, "event", eref, "subject", "missing", _OS, day)
+            if ep.found is None:
+                self.stats["live:missing_open"] += 1
+                continue
+            fref = self._event_ref(f)
+            self._emit(f, "event", fref, "missing", _OS, ep.found)
+            self._link(f, pref, "event", fref, "subject", "missing", _OS, ep.found["occurred_at"][:10])
+            self._emit(f, "event", eref, "missing", _OS, {**ep.data, **ep.closing, "found_event": fref},
+                       update="missing_closed")
+
+    def _drives(self, f: _File, tp: TruePerson, role: str, pref: str, window: tuple[int, int] | None) -> None:
+        """Someone seen driving, or using, a vehicle another person keeps."""
+        xr = self.xr
+        vref, keeper = f.recent_vehicles[below(xr, len(f.recent_vehicles))]
+        if keeper == tp.idx:
+            return
+        link_role = "user" if role == "intel" and xr.random() < 0.5 else "driver"
+        valid_from = None
+        if window is not None:
+            valid_from = date.fromordinal(between(xr, max(window[0], EVENT_END - 3 * 365), EVENT_END)).isoformat()
+        self._link(f, pref, "vehicle", vref, link_role, "intelligence" if role == "intel" else "vehicle", _OS,
+                   valid_from)
+
+    def _vehicle_reports(self, f: _File, tp: TruePerson, role: str, pref: str, vref: str, vrm: str) -> None:
+        """What a system holds on a vehicle besides its keeper: a theft report (in the
+        force's crime system), ANPR reads, and now and then a warning marker."""
+        xr = self.xr
+        registered = _registered(vrm)
+        stolen_at: int | None = None
+        if f.is_rms and xr.random() < _P_STOLEN:
+            when = moment(xr, max(registered, EVENT_START), EVENT_END)
+            at, day = stamp(when), stamp(when)[:10]
+            recovered = xr.random() < 0.5 and when + 1440 < LAST_MINUTE
+            town = f.towns[below(xr, len(f.towns))]
+            stems = cat.STREET_STEMS
+            street = f"{stems[below(xr, len(stems))]} {self.world.street_types.pick(xr)}"
+            data: dict[str, Any] = {
+                "kind": "crime", "occurred_at": at,
+                "description": f"Theft of a motor vehicle ({vrm}) from on or near {street}, {town}",
+                "category": "vehicle-crime", "offence": "theft of a motor vehicle",
+                "crime_reference": f"{f.force}-{int(day[2:4]):02d}{below(xr, 10**7):07d}",
+                "outcome": "Investigation complete; no suspect identified" if xr.random() < 0.7
+                else "Unable to prosecute suspect",
+                "location_text": f"On or near {street}", "vehicle_status": "recovered" if recovered else "stolen"}
+            if recovered:
+                data["recovered_at"] = stamp(min(when + between(xr, 120, 20 * 1440), LAST_MINUTE))
+            else:
+                stolen_at = when
+                self.stats["live:vehicle_stolen"] += 1
+            eref = self._event_ref(f)
+            self._emit(f, "event", eref, "crime", _OS, data)
+            self._link(f, vref, "event", eref, "involved", "crime", _OS, day, from_type="vehicle")
+            self._link(f, pref, "event", eref, "victim", "crime", _OS, day)
+        if xr.random() < _P_ANPR[role]:
+            # reads are kept for a year (the national ANPR standards)
+            lo = max(registered, EVENT_END - 365)
+            towns = f.towns
+            for _ in range(1 + below(xr, 6 if role == "intel" else 3)):
+                when = moment(xr, lo, EVENT_END)
+                camera = between(xr, 1, 240)
+                place = f"A{(camera * 53) % 699 + 1}, {towns[camera % len(towns)]}"
+                direction = cat.ANPR_DIRECTIONS[camera % 4]
+                data = {"kind": "anpr_read", "occurred_at": stamp(when),
+                        "description": f"{vrm} read at {place} ({direction})",
+                        "vrm_read": vrm, "camera_id": f"{f.force}-ANPR-{camera:04d}",
+                        "camera_location": place, "direction": direction,
+                        "confidence": round(0.8 + 0.2 * xr.random(), 2)}
+                if stolen_at is not None and when > stolen_at:
+                    data["hotlist"] = "PNC stolen vehicle"
+                eref = self._event_ref(f)
+                self._emit(f, "event", eref, "anpr", _OS, data)
+                self._link(f, vref, "event", eref, "involved", "anpr", _OS, stamp(when)[:10], from_type="vehicle")
+        if xr.random() < 0.006 + 0.01 * tp.level:
+            code, detail = _VEHICLE_MARKERS.pick(xr)
+            f.n_m += 1
+            valid_from = date.fromordinal(between(xr, max(registered, EVENT_START), EVENT_END)).isoformat()
+            self._emit(f, "marker", f"M{self.tag}{f.n_m:06d}", "vehicle", _OS,
+                       {"subject": {"type": "vehicle", "ref": vref}, "code": code, "detail": detail,
+                        "valid_from": valid_from})
+            self.stats["vmarker:" + code] += 1
 
     def _crimes(self, f: _File, tp: TruePerson, pref: str, window: tuple[int, int]) -> None:
         rng = self.rng
@@ -525,6 +736,17 @@ class _Block:
                     (ra, a), (rb, b) = members[i], members[j]
                     if a.tid != b.tid and rng.random() < 0.3:
                         self._link(self.files[key], ra, "person", rb, "family", "nominal")
+        # a household's vehicle is used by the others in it
+        xr = self.xr
+        for key, members in unit_files.items():
+            f = self.files[key]
+            for _, keeper in members:
+                vref = f.vehicles.get(keeper.vehicle_id) if keeper.vehicle is not None else None
+                if vref is None:
+                    continue
+                for pref, other in members:
+                    if other.tid != keeper.tid and other.vehicle is None and xr.random() < 0.5:
+                        self._link(f, pref, "vehicle", vref, "user", "vehicle")
 
     # rendering ---------------------------------------------------------------------------
     def _render(self) -> dict[str, Any]:
@@ -536,14 +758,20 @@ class _Block:
         for key, f in self.files.items():
             prefix = (b'{"updategram":"1","force":"' + key[0].encode() + b'","source":"' + key[1].encode()
                       + b'","sequence":%d,"issued_at":"')
-            c = len(f.out)
+            out = f.out + f.later if f.later else f.out
+            c = len(out)
             parts = [prefix] * (3 * c)
             parts[1::3] = [ts(t_block + w * i // c) for i in range(c)]
-            parts[2::3] = f.out
+            parts[2::3] = out
             files.append((key, c, b"".join(parts)))
         for (rtype, dataset), n in self.type_counts.items():
             self.stats[rtype] += n
-            self.stats["ds:" + dataset] += n
+            if dataset:  # a delete has none
+                self.stats["ds:" + dataset] += n
+        for kind, n in self.kind_counts.items():
+            self.stats["kind:" + kind] += n
+        for role, n in self.role_counts.items():
+            self.stats["role:" + role] += n
         self.stats["person_records"] = len(self.truth)
         return {
             "block": self.block,
@@ -559,6 +787,13 @@ class _Block:
 
 
 _COPIES = {n: f"copies:{n}" for n in range(1, 9)}
+
+
+def _registered(vrm: str) -> int:
+    """The first day a current-format mark could be on the road: March (age 02-25) or
+    September (51-74) of the year its age identifier stands for."""
+    age = int(vrm[2:4])
+    return date(2000 + age, 3, 1).toordinal() if age < 50 else date(1950 + age, 9, 1).toordinal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -770,6 +1005,13 @@ def _manifest(plan: Plan, rates: VariationRates, totals: Counter[str], file_coun
             "copies_per_person": {k[7:]: v for k, v in sorted(totals.items()) if k.startswith("copies:")},
             "communities": {k[5:]: v for k, v in sorted(totals.items()) if k.startswith("comm:")},
             "markers": {k[7:]: v for k, v in sorted(totals.items()) if k.startswith("marker:")},
+            "vehicle_markers": {k[8:]: v for k, v in sorted(totals.items()) if k.startswith("vmarker:")},
+            "events": {k[5:]: v for k, v in sorted(totals.items()) if k.startswith("kind:")},
+            "link_roles": {k[5:]: v for k, v in sorted(totals.items()) if k.startswith("role:")},
+            "updates": {k[7:]: v for k, v in sorted(totals.items()) if k.startswith("update:")},
+            "deletes": {k[7:]: v for k, v in sorted(totals.items()) if k.startswith("delete:")},
+            "live": {k[5:]: v for k, v in sorted(totals.items()) if k.startswith("live:")},
+            "true_episodes": {k[8:]: v for k, v in sorted(totals.items()) if k.startswith("episode:")},
         },
         "rates": rate_rows,
         "hard_negatives": {kind: totals.get("hn:" + kind, 0)
