@@ -21,4 +21,25 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   touch "$stamp"
 fi
+# The web app's assets (GOV.UK Frontend, served locally) and axe-core (accessibility
+# tests), pinned by web/package-lock.json; reinstalled only when the lock changed.
+web_stamp=web/node_modules/.leds-installed
+if [ ! -f "$web_stamp" ] || [ web/package-lock.json -nt "$web_stamp" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "error: npm (Node.js) is needed to install the web app's assets (GOV.UK Frontend)" >&2
+    exit 1
+  fi
+  echo "setup: installing web assets into web/node_modules (npm ci)" >&2
+  (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$web_stamp"
+fi
+# The browser for the end-to-end tests: Debian's chromium (browser downloads are not used).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing Debian's chromium for the browser tests" >&2
+  if ! { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 &&
+         apt-get install -y -q chromium >/dev/null 2>&1; }; }; then
+    echo "setup: warning: could not install chromium ('apt-get install -y chromium' needs root and Debian's" \
+         "package archive); the app runs without it, but tests/e2e (the browser tests) will fail" >&2
+  fi
+fi
 echo "setup: ready ($(.venv/bin/leds --help >/dev/null && echo 'leds command OK'))" >&2

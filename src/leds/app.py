@@ -54,13 +54,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 headers={"WWW-Authenticate": "Bearer"})
         return account
 
+    from leds import web
     from leds.access import oidc
     from leds.access.views import build_router
     from leds.audit.views import build_audit_router
 
     app.include_router(build_router(settings, engine))
     app.include_router(build_audit_router(settings, engine))
+    from leds.matching.views import build_matching_router
+
+    app.include_router(build_matching_router(settings, engine))
+    from leds.checks.views import build_checks_router
+
+    app.include_router(build_checks_router(settings, engine))
     oidc.install(app, settings, engine)
+    web.install(app, settings, engine)
 
     @app.get("/api/v1/health", tags=["service"])
     def health() -> dict[str, Any]:
@@ -79,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
-                    raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                                         f"a request may carry at most {MAX_BODY_BYTES:,} bytes; send several")
                 body.write(chunk)
             if size == 0:

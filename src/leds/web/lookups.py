@@ -1,0 +1,323 @@
+"""The look-up pages: person check, vehicle check, search, the person page and the
+record page.  They call the check and search services (:mod:`leds.checks.service`)
+directly, with a :class:`~leds.checks.service.Lookup` carrying the user's reason,
+and turn every refusal or bad input into a GOV.UK error page or error summary
+(400, 403, 404), never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from leds.access.policy import AccessDenied, PurposeRequired
+from leds.audit import get_writer
+from leds.checks.models import PersonQuery, SearchQuery, VehicleQuery
+from leds.checks.service import (
+    CheckError,
+    Lookup,
+    NotFound,
+    person_check,
+    person_view,
+    record_view,
+    search,
+    vehicle_check,
+)
+from leds.config import Settings
+from leds.standard.codes import DATASETS, FORCES
+
+from . import reason
+from .errors import error_page
+from .render import CONTROL, Errors, pages, render
+from .session import WebUser, check_csrf, csrf_ok
+
+MAX_ID = 200
+SEX = {"M": "Male", "F": "Female", "X": "Indeterminate", "U": "Not known"}
+
+# Field name -> (the id its error links to, its label in messages)
+PERSON_FIELDS = {"surname": ("surname", "Surname"), "forename": ("forename", "Forename"),
+                 "dob": ("dob-day", "Date of birth"), "age_from": ("age_from", "Lowest age"),
+                 "age_to": ("age_to", "Highest age"), "sex": ("sex", "Sex"), "pnc_id": ("pnc_id", "PNC ID"),
+                 "postcode": ("postcode", "Postcode")}
+VEHICLE_FIELDS = {"vrm": ("vrm", "Registration mark")}
+SEARCH_FIELDS = {**PERSON_FIELDS, "phonetic": ("phonetic", "Sounds like"),
+                 "height_from": ("height_from", "Lowest height"), "height_to": ("height_to", "Highest height"),
+                 "marks": ("marks", "Marks, scars or tattoos"), "district": ("district", "Postcode district"),
+                 "force": ("force", "Force"), "dataset": ("dataset", "Dataset"), "text": ("text", "Text"),
+                 "page": ("surname", "Page")}
+
+
+def _form_dict(form: Any) -> dict[str, str]:
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+def read_date(form: Mapping[str, str], name: str, label: str, errors: Errors) -> date | None:
+    """A GOV.UK date input (name-day, name-month, name-year) as a date; None if empty."""
+    parts = [(form.get(f"{name}-{p}") or "").strip() for p in ("day", "month", "year")]
+    if not any(parts):
+        return None
+    missing = [p for p, v in zip(("day", "month", "year"), parts, strict=True) if not v]
+    if missing:
+        errors.add(f"{name}-{missing[0]}", f"{label} must include a {missing[0]}")
+        return None
+    if not all(p.isdigit() and len(p) <= 4 for p in parts) or len(parts[2]) != 4:
+        errors.add(f"{name}-day", f"{label} must be a real date, like 27 3 1985")
+        return None
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0]))
+    except ValueError:
+        errors.add(f"{name}-day", f"{label} must be a real date, like 27 3 1985")
+        return None
+
+
+def _message(err: Mapping[str, Any], label: str) -> str:
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "string_too_long":
+        return f"{label} must be {ctx.get('max_length')} characters or fewer"
+    if kind in ("int_parsing", "int_from_float"):
+        return f"{label} must be a whole number"
+    if kind == "greater_than_equal":
+        return f"{label} must be {ctx.get('ge')} or more"
+    if kind == "less_than_equal":
+        return f"{label} must be {ctx.get('le')} or less"
+    if kind == "literal_error":
+        return f"Choose a {label.lower()} on the list"
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    if label.startswith("Date") and "in the future" in msg:
+        return f"{label} must be today or in the past"
+    if label.startswith("Date") and " is before " in msg:
+        return f"{label} must be after {msg.rsplit(' ', 1)[-1]}"
+    return msg[:1].upper() + msg[1:] if msg else f"Check the {label.lower()}"
+
+
+def validation_errors(exc: ValidationError, fields: Mapping[str, tuple[str, str]], errors: Errors,
+                      first: str) -> None:
+    for err in exc.errors():
+        loc = [str(x) for x in err.get("loc", ()) if isinstance(x, str)]
+        name = next((x for x in loc if x in fields), None)
+        fid, label = fields[name] if name else (first, "")
+        errors.add(fid, _message(err, label))
+
+
+def _values(form: Mapping[str, str], names: list[str]) -> dict[str, Any]:
+    """Form fields for a query model: empty fields left out."""
+    return {n: form[n].strip() for n in names if (form.get(n) or "").strip()}
+
+
+def add_routes(router: APIRouter, settings: Settings, engine: Engine,
+               me_of: Callable[[Request], WebUser]) -> None:
+    def lookup(me: WebUser, why: reason.Reason) -> Lookup:
+        return Lookup(me.principal, why.purpose, why.text, get_writer(settings).record)
+
+    def refused(request: Request, action: str) -> Response:
+        words = {"check": "run checks", "search": "search", "view_person": "open a person's page",
+                 "view_record": "open source records"}
+        return error_page(request, engine, 403, f"Your role does not allow you to {words.get(action, action)}. "
+                          "Your attempt has been recorded.")
+
+    def audit_refusal(me: WebUser, action: str) -> None:
+        from leds.audit import AuditEvent
+
+        get_writer(settings).record(AuditEvent(action="denied", actor=me.principal.id,
+                                               detail={"attempted": action, "why": "role", "channel": "web"}))
+
+    def run(request: Request, me: WebUser, why: reason.Reason, fn: Callable[[Any, Lookup], Any],
+            errors: Errors, first_field: str) -> tuple[Any, Response | None]:
+        """Run a service call; (result, None), or (None, an error page), or (None, None)
+        with a field problem added to ``errors`` for the form to show."""
+        try:
+            with engine.connect() as conn:
+                out = fn(conn, lookup(me, why))
+        except PurposeRequired:
+            errors.add("purpose", reason.MISSING)
+            return None, None
+        except AccessDenied as exc:
+            return None, error_page(request, engine, 403, str(exc))
+        except NotFound:
+            return None, error_page(request, engine, 404, "There is no such person or record, or not one you may see.",
+                                    title="Not found")
+        except CheckError as exc:
+            fid = SEARCH_FIELDS[exc.field][0] if exc.field in SEARCH_FIELDS else \
+                "vrm" if exc.field == "vrm" else first_field
+            errors.add(fid, exc.message[:1].upper() + exc.message[1:])
+            return None, None
+        except ValidationError as exc:
+            validation_errors(exc, SEARCH_FIELDS, errors, first_field)
+            return None, None
+        reason.remember(engine, me, why)
+        return out, None
+
+    # -- person check ------------------------------------------------------------------------
+    @router.get("/check/person")
+    def person_check_form(request: Request) -> Response:
+        me = me_of(request)
+        if not me.may("check"):
+            audit_refusal(me, "check")
+            return refused(request, "check")
+        return render(request, "check_person.html", me=me, title="Person check", form={},
+                      reason_values=reason.picker_values(None, me), result=None)
+
+    @router.post("/check/person")
+    async def person_check_page(request: Request) -> Response:
+        form = _form_dict(await request.form())
+        me = await run_in_threadpool(me_of, request)
+        check_csrf(me, form.get("csrf_token"))
+        return await run_in_threadpool(_person_check, request, me, form)
+
+    def _person_check(request: Request, me: WebUser, form: dict[str, str]) -> Response:
+        if not me.may("check"):
+            audit_refusal(me, "check")
+            return refused(request, "check")
+        errors = Errors()
+        form = errors.refuse_control(form)
+        values = _values(form, ["surname", "forename", "age_from", "age_to", "sex", "pnc_id", "postcode"])
+        dob = read_date(form, "dob", "Date of birth", errors)
+        why = reason.read(form, errors)
+        q = None
+        try:
+            q = PersonQuery.model_validate({**values, **({"dob": dob} if dob else {})})
+        except ValidationError as exc:
+            validation_errors(exc, PERSON_FIELDS, errors, "surname")
+        result = None
+        if q is not None and why is not None and not errors:
+            result, page = run(request, me, why, lambda conn, lk: person_check(conn, lk, q), errors, "surname")
+            if page is not None:
+                return page
+        return render(request, "check_person.html", me=me, status_code=400 if errors else 200, errors=errors,
+                      title="Person check", form=form, reason_values=reason.picker_values(form, me),
+                      result=result, why=why)
+
+    # -- vehicle check -----------------------------------------------------------------------
+    @router.get("/check/vehicle")
+    def vehicle_check_form(request: Request) -> Response:
+        me = me_of(request)
+        if not me.may("check"):
+            audit_refusal(me, "check")
+            return refused(request, "check")
+        return render(request, "check_vehicle.html", me=me, title="Vehicle check", form={},
+                      reason_values=reason.picker_values(None, me), result=None)
+
+    @router.post("/check/vehicle")
+    async def vehicle_check_page(request: Request) -> Response:
+        form = _form_dict(await request.form())
+        me = await run_in_threadpool(me_of, request)
+        check_csrf(me, form.get("csrf_token"))
+        return await run_in_threadpool(_vehicle_check, request, me, form)
+
+    def _vehicle_check(request: Request, me: WebUser, form: dict[str, str]) -> Response:
+        if not me.may("check"):
+            audit_refusal(me, "check")
+            return refused(request, "check")
+        errors = Errors()
+        form = errors.refuse_control(form)
+        q = None
+        vrm = (form.get("vrm") or "").strip()
+        if not vrm:
+            errors.add("vrm", "Enter a registration mark")
+        else:
+            try:
+                q = VehicleQuery(vrm=vrm)
+            except ValidationError as exc:
+                validation_errors(exc, VEHICLE_FIELDS, errors, "vrm")
+        why = reason.read(form, errors)
+        result = None
+        if q is not None and why is not None and not errors:
+            result, page = run(request, me, why, lambda conn, lk: vehicle_check(conn, lk, q), errors, "vrm")
+            if page is not None:
+                return page
+        return render(request, "check_vehicle.html", me=me, status_code=400 if errors else 200, errors=errors,
+                      title="Vehicle check", form=form, reason_values=reason.picker_values(form, me),
+                      result=result, why=why)
+
+    # -- search --------------------------------------------------------------------------------
+    @router.get("/search")
+    def search_page(request: Request) -> Response:
+        me = me_of(request)
+        if not me.may("search"):
+            audit_refusal(me, "search")
+            return refused(request, "search")
+        form = dict(request.query_params)
+        if not form:
+            return render(request, "search.html", me=me, title="Search", form={}, result=None,
+                          reason_values=reason.picker_values(None, me), forces=FORCES, datasets=DATASETS)
+        if not csrf_ok(me, form.get("csrf_token")):
+            # A search in a link someone else made (or from an ended session): show it
+            # filled in for the user to check and send, never run it as it stands.
+            return render(request, "search.html", me=me, title="Search", form=form, result=None, confirm=True,
+                          reason_values=reason.picker_values(form, me), forces=FORCES, datasets=DATASETS)
+        errors = Errors()
+        form = errors.refuse_control(form)
+        values = _values(form, ["surname", "forename", "age_from", "age_to", "sex", "height_from", "height_to",
+                                "marks", "district", "force", "dataset", "text", "page"])
+        if form.get("phonetic"):
+            values["phonetic"] = True
+        dob = read_date(form, "dob", "Date of birth", errors)
+        why = reason.read(form, errors)
+        q = None
+        try:
+            q = SearchQuery.model_validate({**values, **({"dob": dob} if dob else {})})
+        except ValidationError as exc:
+            validation_errors(exc, SEARCH_FIELDS, errors, "surname")
+        result = None
+        if q is not None and why is not None and not errors:
+            result, page = run(request, me, why, lambda conn, lk: search(conn, lk, q), errors, "surname")
+            if page is not None:
+                return page
+        pagination = None
+        if result and result["pages"] > 1:
+            base = {k: v for k, v in form.items() if k != "page"}
+            pagination = pages(result["total"], result["page"], result["per_page"],
+                               lambda n: "/search?" + urlencode({**base, "page": n}))
+        return render(request, "search.html", me=me, status_code=400 if errors else 200, errors=errors,
+                      title="Search", form=form, result=result, why=why, pagination=pagination,
+                      reason_values=reason.picker_values(form, me), forces=FORCES, datasets=DATASETS)
+
+    # -- the person page and the record page -------------------------------------------------
+    @router.get("/person/{person_id:path}")
+    def person_page(request: Request, person_id: str) -> Response:
+        me = me_of(request)
+        if not me.may("view_person"):
+            audit_refusal(me, "view_person")
+            return refused(request, "view_person")
+        if len(person_id) > MAX_ID or CONTROL.search(person_id):
+            return error_page(request, engine, 404, "There is no such person, or not one you may see.",
+                              title="Not found")
+        why = reason.for_view(request, me, "Open a person's page")
+        if isinstance(why, Response):
+            return why
+        errors = Errors()
+        result, page = run(request, me, why, lambda conn, lk: person_view(conn, lk, person_id), errors, "purpose")
+        if page is not None:
+            return page
+        if result is None:
+            return reason.ask(request, me, "Open a person's page", None, errors, 400)
+        return render(request, "person.html", me=me, title="Person", person_id=person_id, s=result, why=why,
+                      change_href="?change_reason=1")
+
+    @router.get("/record/{rkey:path}")
+    def record_page(request: Request, rkey: str) -> Response:
+        me = me_of(request)
+        if not me.may("view_record"):
+            audit_refusal(me, "view_record")
+            return refused(request, "view_record")
+        if len(rkey) > MAX_ID or CONTROL.search(rkey):
+            return error_page(request, engine, 404, "There is no such record, or not one you may see.",
+                              title="Not found")
+        why = reason.for_view(request, me, "Open a source record")
+        if isinstance(why, Response):
+            return why
+        errors = Errors()
+        result, page = run(request, me, why, lambda conn, lk: record_view(conn, lk, rkey), errors, "purpose")
+        if page is not None:
+            return page
+        if result is None:
+            return reason.ask(request, me, "Open a source record", None, errors, 400)
+        return render(request, "record.html", me=me, title="Source record", rkey=rkey, r=result, why=why,
+                      change_href="?change_reason=1")
