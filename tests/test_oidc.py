@@ -128,7 +128,8 @@ def test_a_linked_identity_signs_in_and_gets_a_session(client: TestClient, sqlit
 
 def test_an_unlinked_identity_is_refused_and_audited(client: TestClient, sqlite_settings: Settings) -> None:
     r = sign_in(client)
-    assert r.status_code == 403 and "not linked" in r.json()["detail"]
+    # The sign-in callback is a browser page: the refusal is a GOV.UK error page.
+    assert r.status_code == 403 and "not linked" in r.text and r.headers["content-type"].startswith("text/html")
     assert client.get("/api/v1/me").status_code == 401
     with get_engine(sqlite_settings).connect() as c:
         rows = c.execute(text("SELECT actor, detail FROM audit_entries WHERE action = 'authentication'")).all()
