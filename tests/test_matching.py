@@ -145,6 +145,28 @@ def test_python_scores_equal_splink_scores(matched) -> None:
         assert model.score(by[a], by[b]) == pytest.approx(w, abs=1e-6), (a, b)
 
 
+def test_features_read_in_two_processes_equal_those_read_in_one(matched) -> None:
+    settings, _res, _ = matched
+    with get_engine(settings).connect() as conn:
+        serial = load_features(conn)
+        parallel = load_features(conn, parallel=True)
+    assert [json.dumps(r) for r in parallel] == [json.dumps(r) for r in serial]
+    assert sum(1 for r in serial if r["postcode"]) > len(serial) // 3
+
+
+def test_a_rerun_over_an_unchanged_store_rewrites_no_row(matched) -> None:
+    settings, _res, _ = matched
+    run_match(settings)
+    again = run_match(settings)
+    assert again.written == {"inserted": 0, "updated": 0, "deleted": 0, "keys_inserted": 0, "keys_deleted": 0}
+    with get_engine(settings).connect() as conn:
+        rows = conn.execute(select(store.match_keys.c.key, store.match_keys.c.rkey)).all()  # type: ignore[attr-defined]
+        feats = store.features_of(conn, store.assignments(conn))
+    from leds.matching.comparisons import block_keys
+
+    assert sorted(rows) == sorted((k, r) for r, f in feats.items() for k in block_keys(f))
+
+
 def test_common_names_weigh_less_with_the_same_term_frequencies_in_python_and_splink(matched) -> None:
     settings, _res, _ = matched
     with get_engine(settings).connect() as conn:
@@ -312,12 +334,16 @@ def _hold_out(paths: list[Path], out: Path, share: float, seed: int) -> tuple[li
     for p in paths:
         lines = p.read_bytes().splitlines()
         docs = [json.loads(x) for x in lines]
-        chosen = {d["record"]["ref"] for d in docs if d["record"]["type"] == "person" and rnd.random() < share}
-        locs = {d["record"]["data"]["to"]["ref"] for d in docs if d["record"]["type"] == "link"
+        chosen = {d["record"]["ref"] for d in docs if d["record"]["type"] == "person" and "data" in d["record"]
+                  and rnd.random() < share}
+        locs = {d["record"]["data"]["to"]["ref"] for d in docs if d["record"]["type"] == "link" and "data" in d["record"]
                 and d["record"]["data"]["role"] == "resides_at" and d["record"]["data"]["from"]["ref"] in chosen}
         keep = []
         for raw, d in zip(lines, docs, strict=True):
             r = d["record"]
+            if "data" not in r:  # a deletion: stays with the rest
+                keep.append(raw)
+                continue
             if r["type"] == "link" and (r["data"]["from"]["ref"] in chosen or r["data"]["to"]["ref"] in chosen):
                 if r["data"]["role"] == "resides_at":
                     held.append(raw)
@@ -393,3 +419,189 @@ def test_merges_and_splits_are_audited_as_combination(tmp_path) -> None:  # type
         rows = c.execute(text("SELECT actor, purpose, detail FROM audit_entries WHERE action = 'combination'")).all()
     assert rows and all(a == "system" and p == "data_matching" for a, p, _ in rows)
     assert verify(engine, settings).ok
+
+
+# -- the API -----------------------------------------------------------------------------------
+API_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def synth150(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return _synth(tmp_path_factory.mktemp("synth150"), 150, 11)
+
+
+def _twin_of(paths: list[Path], handling: str) -> tuple[str, bytes]:
+    """A copy of the first person record with a PNC ID and a CRO number, under another source
+    and handling: the matcher puts it with the original.  Returns the original's record key
+    and the line."""
+    for line in (x for p in paths for x in p.read_bytes().splitlines()):
+        doc = json.loads(line)
+        data = doc["record"]["data"]
+        if doc["record"]["type"] == "person" and data.get("pnc_id") and data.get("cro_number"):
+            original = f"{doc['force']}|{doc['source']}|person|{doc['record']['ref']}"
+            doc.update(source="TEST-COPY", sequence=1)
+            doc["record"].update(ref="COPY-1", handling=handling)
+            return original, json.dumps(doc).encode()
+    raise AssertionError("no person record with a PNC ID")
+
+
+@pytest.fixture
+def api(settings: Settings, synth150: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A matched store (150 synthetic persons plus a SECRET copy of one record), three users
+    and an API client: an investigator (SC vetting: sees everything), a frontline officer
+    (NPPV2: no SECRET records, no review_matches) and a control-room operator (CRO number
+    and ethnicity redacted)."""
+    from fastapi.testclient import TestClient
+
+    from leds.access import identity
+    from leds.app import create_app
+
+    monkeypatch.setenv("LEDS_COOKIE_SECURE", "0")
+    original, line = _twin_of(synth150, "SECRET")
+    copy_path = tmp_path / "copy.ndjson"
+    copy_path.write_bytes(line + b"\n")
+    _ingest(settings, [*synth150, copy_path])
+    run_match(settings)
+    engine = get_engine(settings)
+    identity.create_user(engine, "inv", roles=["investigator"], force="WYP", vetting="SC", password=API_PASSWORD)
+    identity.create_user(engine, "officer", roles=["frontline_officer"], force="WYP", vetting="NPPV2",
+                         password=API_PASSWORD)
+    identity.create_user(engine, "control", roles=["control_room"], force="WYP", vetting="SC", password=API_PASSWORD)
+    client = TestClient(create_app(settings), raise_server_exceptions=False)
+
+    def auth(user: str, scopes: list[str]) -> dict[str, str]:
+        r = client.post("/api/v1/auth/tokens", json={"username": user, "password": API_PASSWORD, "scopes": scopes})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    yield client, auth, original, f"{original.split('|')[0]}|TEST-COPY|person|COPY-1"
+
+
+def _audit(settings: Settings, action: str) -> list[dict]:
+    from sqlalchemy import text
+
+    with get_engine(settings).connect() as c:
+        return [dict(r) for r in c.execute(text("SELECT * FROM audit_entries WHERE action = :a ORDER BY id"),
+                                           {"a": action}).mappings()]
+
+
+def test_api_explains_a_pair_with_a_waterfall_read_through_the_access_policy(api, settings: Settings) -> None:
+    client, auth, original, copy = api
+    h = auth("inv", ["view_person", "review_matches"])
+    r = client.get("/api/v1/matching/explain", params={"a": original, "b": copy, "purpose": "safeguarding"}, headers=h)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["model_says"] == "same" and out["person_id_a"] == out["person_id_b"]
+    assert [c["comparison"] for c in out["comparisons"]][:3] == ["forename", "surname", "dob"]
+    assert out["prior_weight"] + sum(c["match_weight"] for c in out["comparisons"]) == pytest.approx(out["match_weight"])
+    assert out["records"][copy]["handling"] == "SECRET" and out["records"][original]["data"]["names"]
+    seen = [e for e in _audit(settings, "consultation") if e["actor"] == "user:inv"]
+    assert seen and json.loads(seen[-1]["detail"])["kind"] == "view_person" and seen[-1]["purpose"] == "safeguarding"
+    # the cluster: its records and the weights between them
+    pid = out["person_id_a"]
+    r = client.get(f"/api/v1/persons/{pid}/explanation", params={"purpose": "safeguarding"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert {original, copy} <= {x["rkey"] for x in r.json()["records"]}
+    assert any({p["rkey_a"], p["rkey_b"]} == {original, copy} and p["linked"] for p in r.json()["pairs"])
+
+
+def test_api_refuses_without_a_reason_and_hides_records_the_caller_may_not_see(api, settings: Settings) -> None:
+    client, auth, original, copy = api
+    h = auth("officer", ["view_person"])
+    r = client.get("/api/v1/matching/explain", params={"a": original, "b": copy}, headers=h)
+    assert r.status_code == 400 and "reason is required" in r.json()["detail"]
+    r = client.get("/api/v1/matching/explain", params={"a": original, "b": copy, "purpose": "nosiness"}, headers=h)
+    assert r.status_code == 400
+    # the SECRET copy is above an NPPV2 officer's vetting: the same 404 as a record that does not exist
+    hidden = client.get("/api/v1/matching/explain", params={"a": original, "b": copy, "purpose": "safeguarding"},
+                        headers=h)
+    missing = client.get("/api/v1/matching/explain", params={"a": original, "b": "WYP|X|person|NOPE",
+                                                             "purpose": "safeguarding"}, headers=h)
+    assert hidden.status_code == missing.status_code == 404 and hidden.json() == missing.json()
+    # the person's explanation leaves the hidden record out, without saying so
+    with get_engine(settings).connect() as conn:
+        pid = store.assignments(conn, [original])[original]
+    r = client.get(f"/api/v1/persons/{pid}/explanation", params={"purpose": "safeguarding"}, headers=h)
+    assert r.status_code == 200 and copy not in r.text and original in r.text
+    r = client.get("/api/v1/persons/NP-0000000000/explanation", params={"purpose": "safeguarding"}, headers=h)
+    assert r.status_code == 404
+    # no review_matches for a frontline officer (role), nor beyond a token's scopes
+    assert client.get("/api/v1/review", params={"purpose": "data_quality"}, headers=h).status_code == 403
+    h2 = auth("inv", ["view_person"])
+    assert client.get("/api/v1/review", params={"purpose": "data_quality"}, headers=h2).status_code == 403
+    assert client.get("/api/v1/review", params={"purpose": "data_quality"}).status_code == 401
+
+
+def test_api_withholds_comparisons_of_fields_redacted_for_the_caller(api) -> None:
+    client, auth, original, copy = api
+    h = auth("control", ["view_person"])
+    r = client.get("/api/v1/matching/explain", params={"a": original, "b": copy, "purpose": "incident_response"},
+                   headers=h)
+    assert r.status_code == 200, r.text
+    by = {c["comparison"]: c for c in r.json()["comparisons"]}
+    assert "match_weight" not in by["cro"] and "withheld" in by["cro"]["level"]
+    assert "match_weight" in by["pnc"]
+    assert all("cro_number" not in rec["data"] for rec in r.json()["records"].values())
+
+
+def test_api_review_queue_and_a_judgement_by_the_caller_split_a_person(api, settings: Settings) -> None:
+    client, auth, original, copy = api
+    h = auth("inv", ["view_person", "review_matches"])
+    r = client.get("/api/v1/review", params={"purpose": "data_quality", "limit": 3}, headers=h)
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert page["pairs"], "the 150-person sample leaves pairs for review"
+    first = page["pairs"][0]
+    assert set(first["records"]) == {first["rkey_a"], first["rkey_b"]} and first["explanation"]["comparisons"]
+    weights = [p["match_weight"] for p in page["pairs"]]
+    assert weights == sorted(weights, reverse=True)
+    nxt = client.get("/api/v1/review", params={"purpose": "data_quality", "limit": 3,
+                                               "offset": page["next_offset"]}, headers=h).json()
+    assert not {(p["rkey_a"], p["rkey_b"]) for p in nxt["pairs"]} & {(p["rkey_a"], p["rkey_b"]) for p in page["pairs"]}
+    # judge: the copy is someone else.  The judge is the caller; the person is split at once.
+    body = {"a": original, "b": copy, "verdict": "not-same", "why": "different custody photographs"}
+    assert client.post("/api/v1/review/judgements", json=body, headers=h).status_code == 400  # no reason given
+    r = client.post("/api/v1/review/judgements", json=body, params={"purpose": "data_quality"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["by"] == "user:inv" and [e["kind"] for e in r.json()["events"]] == ["split"]
+    with get_engine(settings).connect() as conn:
+        assert store.latest_verdicts(conn)[store.pair(original, copy)] == "not-same"
+        now = store.assignments(conn, [original, copy])
+    assert now[original] != now[copy]
+    j = explain_pair(settings, original, copy)["judgements"][-1]
+    assert j["by"] == "user:inv" and j["why"] == "different custody photographs"
+    assert any(json.loads(e["detail"]).get("kind") == "judgement" for e in _audit(settings, "combination"))
+    bad = client.post("/api/v1/review/judgements", json={**body, "verdict": "maybe"},
+                      params={"purpose": "data_quality"}, headers=h)
+    assert bad.status_code == 422
+    # an officer who may not see the copy cannot judge it (and learns nothing about it)
+    hidden = client.post("/api/v1/review/judgements", json=body, params={"purpose": "data_quality"},
+                         headers=auth("officer", ["view_person"]))
+    assert hidden.status_code == 403
+
+
+def test_api_before_any_match_run_is_a_clear_answer_not_a_500(sqlite_settings: Settings,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from leds.access import identity
+    from leds.app import create_app
+
+    from .updategrams import ndjson, person, ug
+
+    monkeypatch.setenv("LEDS_COOKIE_SECURE", "0")
+    path = sqlite_settings.home.parent / "p.ndjson"
+    path.write_bytes(ndjson([ug(1, person("P-1")), ug(2, person("P-2"))]))
+    _ingest(sqlite_settings, [path])
+    identity.create_user(get_engine(sqlite_settings), "inv", roles=["investigator"], force="WYP", vetting="SC",
+                         password=API_PASSWORD)
+    client = TestClient(create_app(sqlite_settings), raise_server_exceptions=False)
+    t = client.post("/api/v1/auth/tokens", json={"username": "inv", "password": API_PASSWORD,
+                                                 "scopes": ["view_person", "review_matches"]}).json()["token"]
+    h = {"Authorization": f"Bearer {t}"}
+    r = client.get("/api/v1/matching/explain", params={"a": "WYP|NICHE-RMS|person|P-1",
+                                                       "b": "WYP|NICHE-RMS|person|P-2", "purpose": "safeguarding"},
+                   headers=h)
+    assert r.status_code == 409 and "leds match" in r.json()["detail"]
+    r = client.get("/api/v1/review", params={"purpose": "data_quality"}, headers=h)
+    assert r.status_code == 200 and r.json()["pairs"] == []

@@ -273,7 +273,9 @@ def iter_records(conn: Connection, principal: Principal, purpose: str, *, rtype:
     q = select(records).where(records.c.rtype == rtype)
     if not include_deleted:
         q = q.where(records.c.deleted.is_(False))
-    for r in conn.execution_options(yield_per=batch).execute(q).mappings():
+    # yield_per on the statement, not the connection: later statements on the same
+    # connection must not inherit server-side cursors (PostgreSQL).
+    for r in conn.execute(q.execution_options(yield_per=batch)).mappings():
         yield _view(principal, r)
 
 

@@ -3,9 +3,12 @@ Splink, cluster, and write national person ids (one transaction for the write)."
 
 from __future__ import annotations
 
+import gc
 import json
+import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +18,15 @@ from leds.db.engine import get_engine, write_transaction
 
 from . import store
 from .clusters import cluster, succeed
+from .comparisons import blocking_fingerprint
 from .engine import Backend, arrow_table, predict, term_frequencies, train
 from .features import columns_of, load_features
 from .model import MatchModel, ModelError, latest_model_path, next_version, now
 from .tables import match_runs
+
+# Read addresses in a second process when the last run matched at least this many records
+# (a process costs about a second to start).
+PARALLEL_LOAD_FROM = 50_000
 
 
 class MatchError(RuntimeError):
@@ -40,6 +48,9 @@ class RunResult:
     refused: int
     events: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+    memory: dict[str, float] = field(default_factory=dict)  # peak MB: the process, and DuckDB's share
+    written: dict[str, int] = field(default_factory=dict)  # person_ids / match_keys rows written
+    blocking: str = field(default_factory=blocking_fingerprint)  # the rules the match_keys were made with
 
     def summary(self) -> str:
         ev = ", ".join(f"{k} {v:,}" for k, v in sorted(self.events.items()) if v)
@@ -61,8 +72,28 @@ def resolve_model(settings: Settings, *, retrain: bool, model_path: Path | None)
     return MatchModel.load(latest) if latest else None
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """A run builds millions of long-lived rows, pairs and sets, and CPython's cyclic
+    collector would rescan all of them each time the heap grows by a quarter, finding
+    nothing: reference counting frees what the run drops.  Off for the run."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def run_match(settings: Settings, *, engine: str = "duckdb", retrain: bool = False, model_path: Path | None = None,
               say: Callable[[str], None] = _noop, seed: int = 1) -> RunResult:
+    with _no_cyclic_gc():
+        return _run_match(settings, engine=engine, retrain=retrain, model_path=model_path, say=say, seed=seed)
+
+
+def _run_match(settings: Settings, *, engine: str, retrain: bool, model_path: Path | None,
+               say: Callable[[str], None], seed: int) -> RunResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     db = get_engine(settings)
@@ -70,36 +101,41 @@ def run_match(settings: Settings, *, engine: str = "duckdb", retrain: bool = Fal
     started = now()
     say("loading person records (through the access policy, purpose: data_matching)")
     with db.connect() as conn:
-        rows = load_features(conn, on_progress=lambda stage, n: say(f"  read {n:,} {stage}"))
+        big = store.matched_count(conn) >= PARALLEL_LOAD_FROM
+        rows = load_features(conn, on_progress=lambda stage, n: say(f"  read {n:,} {stage}"), parallel=big)
     if not rows:
         raise MatchError("the store holds no person records: ingest some first (leds ingest FILES)")
     timings["load_s"] = time.perf_counter() - t0
 
     t = time.perf_counter()
     backend = Backend(engine)
-    table = backend.register("persons", arrow_table(columns_of(rows)))
-    trained = False
-    if model is None:
-        say(f"training a new model on {len(rows):,} records")
-        tf = term_frequencies(rows)
-        splink_settings, note = train(backend, table, seed=seed, tf=tf, on_step=lambda m: say("  " + m))
-        model = MatchModel(version=next_version(settings), created_at=now(), splink=splink_settings,
-                           training={**note, "records": len(rows)}, term_frequencies=tf)
-        trained = True
-    path = model.save(settings) if trained else (model_path or latest_model_path(settings))
-    timings["train_s"] = time.perf_counter() - t if trained else 0.0
+    with backend.track_memory() as duck:
+        table = backend.register("persons", arrow_table(columns_of(rows)))
+        trained = False
+        if model is None:
+            say(f"training a new model on {len(rows):,} records")
+            tf = term_frequencies(rows)
+            splink_settings, note = train(backend, table, seed=seed, tf=tf, on_step=lambda m: say("  " + m))
+            model = MatchModel(version=next_version(settings), created_at=now(), splink=splink_settings,
+                               training={**note, "records": len(rows)}, term_frequencies=tf)
+            trained = True
+        path = model.save(settings) if trained else (model_path or latest_model_path(settings))
+        timings["train_s"] = time.perf_counter() - t if trained else 0.0
 
-    t = time.perf_counter()
-    say(f"predicting pairs with model v{model.version} ({engine})")
-    pairs = predict(backend, table, model.splink, model.review_low, tf=model.term_frequencies)
-    timings["predict_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        say(f"predicting pairs with model v{model.version} ({engine})")
+        pairs = predict(backend, table, model.splink, model.review_low, tf=model.term_frequencies)
+        timings["predict_s"] = time.perf_counter() - t
+    del backend, table
 
     t = time.perf_counter()
     say(f"clustering {len(pairs):,} scored pairs")
     with db.connect() as conn, write_transaction(conn):
         store.register_model(conn, model)
         verdicts = store.latest_verdicts(conn)
-        old = store.assignments(conn)
+        previous = store.current_rows(conn)
+        old = {r: v[0] for r, v in previous.items()}
+        timings["read_ids_s"] = time.perf_counter() - t
         result = cluster((r["unique_id"] for r in rows), pairs, model.threshold, verdicts,
                          {r["unique_id"]: r["pnc"] for r in rows}, {r["unique_id"]: r for r in rows})
         assign, events = succeed(old, result.members.values())
@@ -108,7 +144,9 @@ def run_match(settings: Settings, *, engine: str = "duckdb", retrain: bool = Fal
         timings["cluster_s"] = time.perf_counter() - t
         t = time.perf_counter()
         say(f"writing {len(assign):,} person ids")
-        store.replace_all_assignments(conn, rows, assign, model.version)
+        rekey = store.last_blocking(conn) != blocking_fingerprint()
+        written = store.write_assignments(conn, rows, assign, model.version, previous, rekey=rekey)
+        del previous
         store.log_events(conn, events, f"batch run {run_id} with model v{model.version}",
                          model_version=model.version, run_id=run_id)
         review = [(a, b, w, "uncertain") for a, b, w in pairs
@@ -120,7 +158,9 @@ def run_match(settings: Settings, *, engine: str = "duckdb", retrain: bool = Fal
         timings["total_s"] = time.perf_counter() - t0
         res = RunResult(run_id, model.version, str(path), trained, engine, len(rows), len(pairs),
                         sum(1 for _, _, w in pairs if w >= model.threshold), len(result.members), len(review),
-                        len(result.refused), counts, {k: round(v, 3) for k, v in timings.items()})
+                        len(result.refused), counts, {k: round(v, 3) for k, v in timings.items()},
+                        {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                         "duckdb_peak_mb": round(duck.peak_mb)}, written)
         conn.execute(match_runs.update().where(match_runs.c.id == run_id).values(
             finished_at=now(), summary=json.dumps(_as_dict(res))))
     return res

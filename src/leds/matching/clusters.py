@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from .comparisons import COMPARISONS
@@ -49,6 +50,7 @@ def new_person_id(taken: set[str] | None = None) -> str:
             return pid
 
 
+@lru_cache(maxsize=100_000)
 def _ordinal(iso: str) -> int | None:
     try:
         return date.fromisoformat(iso).toordinal()
@@ -140,21 +142,20 @@ class Clustering:
     refused: list[Refusal] = field(default_factory=list)
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 class _Components:
     def __init__(self, rkeys: Iterable[str], pnc: Mapping[str, str | None],
                  cannot: Mapping[str, set[str]], features: Mapping[str, Row] | None = None) -> None:
         self.features = features or {}
         self._conflicts: dict[tuple[str, int, str, int], str | None] = {}
-        self.parent: dict[str, str] = {}
-        self.members: dict[str, set[str]] = {}
-        self.pncs: dict[str, set[str]] = {}
-        self.cannot: dict[str, set[str]] = {}
-        for r in rkeys:
-            self.parent[r] = r
-            self.members[r] = {r}
-            p = pnc.get(r)
-            self.pncs[r] = {p} if p else set()
-            self.cannot[r] = set(cannot.get(r, ()))
+        keys = list(rkeys)
+        self.parent: dict[str, str] = {r: r for r in keys}
+        self.members: dict[str, set[str]] = {r: {r} for r in keys}
+        # Kept only for components that have one (most records have no PNC ID or judgement).
+        self.pncs: dict[str, set[str]] = {r: {p} for r in keys if (p := pnc.get(r))}
+        self.cannot: dict[str, set[str]] = {r: set(cannot[r]) for r in keys if r in cannot}
 
     def find(self, r: str) -> str:
         root = r
@@ -169,10 +170,10 @@ class _Components:
         if ra == rb:
             return None
         small, big = (ra, rb) if len(self.members[ra]) <= len(self.members[rb]) else (rb, ra)
-        if not self.cannot[big].isdisjoint(self.members[small]) or \
-                not self.cannot[small].isdisjoint(self.members[big]):
+        if self.cannot and (not self.cannot.get(big, _NONE).isdisjoint(self.members[small])
+                            or not self.cannot.get(small, _NONE).isdisjoint(self.members[big])):
             return "judged not-same"
-        pa, pb = self.pncs[ra], self.pncs[rb]
+        pa, pb = self.pncs.get(ra, _NONE), self.pncs.get(rb, _NONE)
         if check_pnc and pa and pb and pa.isdisjoint(pb):
             return "different PNC IDs"
         if check_pnc and self.features:
@@ -194,8 +195,9 @@ class _Components:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.members[ra] |= self.members.pop(rb)
-        self.pncs[ra] |= self.pncs.pop(rb)
-        self.cannot[ra] |= self.cannot.pop(rb)
+        for sets in (self.pncs, self.cannot):
+            if rb in sets:
+                sets.setdefault(ra, set()).update(sets.pop(rb))
 
 
 def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], threshold: float,
@@ -204,12 +206,19 @@ def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], thres
     """Connected components under the rules in the module docstring.  ``verdicts`` maps
     (rkey_low, rkey_high) to the latest judgement on that pair; with ``features`` (rkey ->
     feature row) the cluster-level constraints of :func:`conflict` apply too."""
+    everyone = list(rkeys)
+    strong = [p for p in pairs if p[2] >= threshold]
+    # Only records with a link (a strong pair or a same judgement) can join anything; the
+    # rest are clusters of one, and need no place in the union-find.
+    linked = {r for a, b, _w in strong for r in (a, b)}
+    linked.update(r for (a, b), v in verdicts.items() if v == "same" for r in (a, b))
+    present = linked.intersection(everyone)
     cannot: dict[str, set[str]] = {}
     for (a, b), v in verdicts.items():
         if v == "not-same":
             cannot.setdefault(a, set()).add(b)
             cannot.setdefault(b, set()).add(a)
-    comps = _Components(rkeys, pnc, cannot, features)
+    comps = _Components(sorted(present), pnc, cannot, features)
     refused: list[Refusal] = []
     for (a, b), v in sorted(verdicts.items()):
         if v == "same" and a in comps.parent and b in comps.parent:
@@ -218,7 +227,6 @@ def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], thres
                 refused.append(Refusal(a, b, float("inf"), f"same judgement contradicts: {reason}"))
             else:
                 comps.union(a, b)
-    strong = [p for p in pairs if p[2] >= threshold]
     unsure: set[str] = set()
     if features:
         near: dict[str, list[str]] = {}
@@ -228,9 +236,10 @@ def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], thres
         unsure = {r for r, ns in near.items() if len(ns) > 1 and r in features
                   and ambiguous(features[r], [features[n] for n in ns if n in features])}
     for a, b, w in sorted(strong, key=lambda p: (-p[2], p[0], p[1])):
-        if verdicts.get((a, b)) == "not-same":
+        verdict = verdicts.get((a, b)) if verdicts else None
+        if verdict == "not-same":
             continue
-        if verdicts.get((a, b)) != "same" and (a in unsure or b in unsure):
+        if verdict != "same" and (a in unsure or b in unsure):
             refused.append(Refusal(a, b, w, "ambiguous: matches two records that cannot be one person"))
             continue
         reason = comps.why_not(a, b)
@@ -238,7 +247,9 @@ def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], thres
             refused.append(Refusal(a, b, w, reason))
         else:
             comps.union(a, b)
-    return Clustering({root: sorted(m) for root, m in comps.members.items()}, refused)
+    members = {root: sorted(m) for root, m in comps.members.items()}
+    members.update((r, [r]) for r in everyone if r not in present)
+    return Clustering(members, refused)
 
 
 @dataclass
@@ -261,47 +272,52 @@ def succeed(old: Mapping[str, str], clusters: Iterable[list[str]], taken: set[st
             pid = old.get(r)
             if pid is not None:
                 overlap[(pid, i)] += 1
+    sources: dict[int, list[str]] = {}  # group -> the old ids of its records
+    targets: dict[str, list[int]] = {}  # old id -> the groups its records went to
+    for (pid, i) in overlap:
+        sources.setdefault(i, []).append(pid)
+        targets.setdefault(pid, []).append(i)
     chosen: dict[int, str] = {}
     placed: set[str] = set()
-    for (pid, i), _n in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
+    # An old id all of whose records went to one group that holds no other old id takes it:
+    # the greedy order cannot change that, so only contested claims are sorted.
+    contested = []
+    for key, n in overlap.items():
+        pid, i = key
+        if len(targets[pid]) == 1 and len(sources[i]) == 1:
+            chosen[i] = pid
+            placed.add(pid)
+        else:
+            contested.append((key, n))
+    for (pid, i), _n in sorted(contested, key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
         if pid not in placed and i not in chosen:
             chosen[i] = pid
             placed.add(pid)
     assign: dict[str, str] = {}
     events: list[IdentityEvent] = []
-    new_ids: dict[int, str] = {}
     for i, members in enumerate(groups):
         pid = chosen.get(i)
         if pid is None:
             pid = new_person_id(taken)
             taken.add(pid)
-            new_ids[i] = pid
         for r in members:
             assign[r] = pid
-    # Events, read off the overlap table.
-    sources: dict[int, list[str]] = {}
-    targets: dict[str, list[int]] = {}
-    for (pid, i) in overlap:
-        sources.setdefault(i, []).append(pid)
-        targets.setdefault(pid, []).append(i)
-    for i, members in enumerate(groups):
-        pid = assign[members[0]]
-        olds = sorted(set(sources.get(i, [])) - {pid})
-        if i in new_ids and not sources.get(i):
+        srcs = sources.get(i)
+        if not srcs:
             events.append(IdentityEvent("new", [pid], sorted(members)))
-        elif len(set(sources.get(i, []))) >= 2:
-            events.append(IdentityEvent("merge", [pid, *olds], sorted(members)))
+        elif len(srcs) >= 2:
+            events.append(IdentityEvent("merge", [pid, *sorted(set(srcs) - {pid})], sorted(members)))
     for pid, idxs in sorted(targets.items()):
         if len(idxs) > 1:
             heirs = sorted({assign[groups[i][0]] for i in idxs} - {pid})
             rkeys = sorted(r for i in idxs for r in groups[i] if old.get(r) == pid)
             events.append(IdentityEvent("split", [pid, *heirs], rkeys))
     absorbed = {p for e in events if e.kind == "merge" for p in e.person_ids[1:]}
-    gone = sorted(set(old.values()) - placed - absorbed)
+    gone = set(old.values()) - placed - absorbed
     if gone:
         by_pid: dict[str, list[str]] = {}
         for r, p in old.items():
             if p in gone:
                 by_pid.setdefault(p, []).append(r)
-        events.extend(IdentityEvent("retire", [p], sorted(by_pid[p])) for p in gone)
+        events.extend(IdentityEvent("retire", [p], sorted(by_pid[p])) for p in sorted(gone))
     return assign, events

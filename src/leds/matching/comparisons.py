@@ -199,28 +199,73 @@ def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPA
     return out
 
 
-# Blocking rules for prediction, chosen by measurement (docs/matching.md): together
-# they find nearly every true pair while keeping comparisons near-linear in N.
-BLOCKING_RULES: tuple[str, ...] = (
-    "l.pnc = r.pnc",
-    "l.cro = r.cro",
-    "l.dob = r.dob AND l.sn1 = r.sn1",
-    "l.dob = r.dob AND l.fn1 = r.fn1",
-    "l.fn = r.fn AND l.sn = r.sn",
-    "l.sn = r.sn AND l.dob_y = r.dob_y",
-    "l.postcode = r.postcode AND l.fn1 = r.fn1",
-    "l.name_pair = r.name_pair AND l.dob_y = r.dob_y",
-    "l.dob = r.dob AND l.district = r.district",
+@dataclass(frozen=True)
+class BlockingRule:
+    """Pairs records equal on ``columns`` (none of them missing); with ``missing``, only
+    pairs where that column is missing on at least one side (an undated record against
+    every record with its name, without pairing every dated John Smith with every other)."""
+
+    columns: tuple[str, ...]
+    missing: str | None = None
+
+    @property
+    def sql(self) -> str:
+        eq = " AND ".join(f"l.{c} = r.{c}" for c in self.columns)
+        return eq if self.missing is None else f"{eq} AND (l.{self.missing} IS NULL OR r.{self.missing} IS NULL)"
+
+
+# Blocking rules for prediction, chosen by measurement (docs/matching.md): together they
+# find nearly every true pair while keeping comparisons near-linear in N (no rule pairs
+# every record of a common name with every other: at 2M records "same forename and
+# surname" alone is 98M pairs).
+BLOCKING: tuple[BlockingRule, ...] = (
+    BlockingRule(("pnc",)),
+    BlockingRule(("cro",)),
+    BlockingRule(("dob", "sn1")),
+    BlockingRule(("dob", "fn1")),
+    BlockingRule(("fn", "sn"), missing="dob"),
+    BlockingRule(("fn", "sn", "district")),
+    BlockingRule(("fn", "sn", "dob_m", "dob_d")),
+    BlockingRule(("postcode", "fn1")),
+    BlockingRule(("name_pair", "dob_y")),
+    BlockingRule(("dob", "district")),
 )
+BLOCKING_RULES: tuple[str, ...] = tuple(rule.sql for rule in BLOCKING)
+
+
+def _key(prefix: str, row: Row, cols: tuple[str, ...]) -> str | None:
+    values = [row.get(c) for c in cols]
+    return prefix + "|".join(str(v) for v in values) if all(v is not None for v in values) else None
 
 
 def block_keys(row: Row) -> list[str]:
-    """The same blocking rules as lookup keys, for the real-time matcher: two records
-    share a key exactly when some blocking rule would pair them."""
+    """The blocking rules as lookup keys stored for each record, for the real-time matcher:
+    a new record's :func:`lookup_keys` meet a stored record's keys exactly when some
+    blocking rule would pair the two."""
     keys = []
-    for i, rule in enumerate(BLOCKING_RULES):
-        cols = [part.strip().split("=")[0].strip().removeprefix("l.") for part in rule.split(" AND ")]
-        values = [row.get(c) for c in cols]
-        if all(v is not None for v in values):
-            keys.append(f"{i}:" + "|".join(str(v) for v in values))
+    for i, rule in enumerate(BLOCKING):
+        side = "" if rule.missing is None else ("-" if row.get(rule.missing) is None else "+")
+        if (k := _key(f"{i}{side}:", row, rule.columns)) is not None:
+            keys.append(k)
     return keys
+
+
+def lookup_keys(row: Row) -> list[str]:
+    """The keys to look up for a new record: its own, except that a rule with ``missing``
+    pairs a record that has the column only with records that lack it, and a record that
+    lacks it with all."""
+    keys: list[str] = []
+    for i, rule in enumerate(BLOCKING):
+        if rule.missing is None:
+            sides = [""]
+        else:
+            sides = ["-", "+"] if row.get(rule.missing) is None else ["-"]
+        keys.extend(k for side in sides if (k := _key(f"{i}{side}:", row, rule.columns)) is not None)
+    return keys
+
+
+def blocking_fingerprint() -> str:
+    """Changes when the rules change: stored keys made under other rules must be rebuilt."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(BLOCKING_RULES).encode()).hexdigest()[:16]

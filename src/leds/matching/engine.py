@@ -4,8 +4,13 @@ train (u by random sampling, then EM), and predict scored pairs."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
@@ -52,6 +57,17 @@ def spark_session() -> Any:
     return _SPARK
 
 
+DUCKDB_MEMORY_SHARE = 0.4  # of physical memory
+
+
+def duckdb_memory_limit_mb() -> int:
+    return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * DUCKDB_MEMORY_SHARE / 2**20)
+
+
+class MemoryPeak:
+    peak_mb: float = 0.0
+
+
 class Backend:
     """One Splink database API and the tables registered in it."""
 
@@ -69,6 +85,13 @@ class Backend:
 
             self.con = duckdb.connect()
             self.con.execute("SET preserve_insertion_order = false")
+            # DuckDB takes 80% of RAM by default; the run's Python rows need room too, so
+            # cap it and let large joins spill to disk instead of the process being killed.
+            self.con.execute(f"SET memory_limit = '{duckdb_memory_limit_mb()}MB'")
+            tmp = tempfile.gettempdir()
+            self.con.execute(f"SET temp_directory = '{tmp}/leds-duckdb'")
+            # ... but never fill a shared disk: at most half of what is free now.
+            self.con.execute(f"SET max_temp_directory_size = '{shutil.disk_usage(tmp).free // 2 // 2**20}MB'")
             self.db_api: Any = DuckDBAPI(self.con)
         else:
             from splink import SparkAPI
@@ -76,6 +99,32 @@ class Backend:
             self.spark = spark_session()
             self.db_api = SparkAPI(spark_session=self.spark, break_lineage_method="parquet",
                                    num_partitions_on_repartition=8)
+
+    @contextmanager
+    def track_memory(self, every_s: float = 0.1) -> Iterator[MemoryPeak]:
+        """DuckDB's peak memory (its buffer manager: tables, hash tables, sorts) while the
+        block runs, sampled from a second cursor.  Nothing to sample on Spark."""
+        peak = MemoryPeak()
+        if self.engine != "duckdb":
+            yield peak
+            return
+        cur = self.con.cursor()
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                used = cur.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
+                peak.peak_mb = max(peak.peak_mb, (used[0] or 0) / 2**20 if used else 0.0)
+                stop.wait(every_s)
+
+        thread = threading.Thread(target=sample, name="duckdb-memory", daemon=True)
+        thread.start()
+        try:
+            yield peak
+        finally:
+            stop.set()
+            thread.join()
+            cur.close()
 
     def register(self, name: str, table: pa.Table) -> Any:
         if self.engine == "duckdb":

@@ -3,6 +3,7 @@ contributes, like Splink's waterfall chart, and any judgement on the pair."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -66,17 +67,25 @@ def explain_pair(settings: Settings, a: str, b: str) -> dict[str, Any]:
 def explain_person(settings: Settings, person_id: str) -> dict[str, Any]:
     """A person's records and the pairwise weights that hold them together."""
     with get_engine(settings).connect() as conn:
-        model = _model(conn)
-        members = store.members_of(conn, person_id)
-        if not members:
-            raise ExplainError(f"no person id {person_id}")
-        feats = store.features_of(conn, members)
-        pairs = []
-        for i, x in enumerate(members):
-            for y in members[i + 1:]:
-                e = model.explain(feats[x], feats[y])
-                pairs.append({"rkey_a": x, "rkey_b": y, "match_weight": e["match_weight"],
-                              "linked": e["match_weight"] >= model.threshold,
-                              "by_comparison": {c["comparison"]: round(c["match_weight"], 2) for c in e["comparisons"]}})
-        return {"person_id": person_id, "model_version": model.version, "threshold": model.threshold,
-                "records": [{"rkey": r, **{k: feats[r].get(k) for k in SHOWN}} for r in members], "pairs": pairs}
+        return explain_person_conn(conn, person_id)
+
+
+def explain_person_conn(conn: Connection, person_id: str, only: Collection[str] | None = None) -> dict[str, Any]:
+    """As :func:`explain_person`; with ``only``, just those of the person's records (the ones
+    a caller may see) and the pairs between them."""
+    model = _model(conn)
+    members = store.members_of(conn, person_id)
+    if only is not None:
+        members = [r for r in members if r in only]
+    if not members:
+        raise ExplainError(f"no person id {person_id}")
+    feats = store.features_of(conn, members)
+    pairs = []
+    for i, x in enumerate(members):
+        for y in members[i + 1:]:
+            e = model.explain(feats[x], feats[y])
+            pairs.append({"rkey_a": x, "rkey_b": y, "match_weight": e["match_weight"],
+                          "linked": e["match_weight"] >= model.threshold,
+                          "by_comparison": {c["comparison"]: round(c["match_weight"], 2) for c in e["comparisons"]}})
+    return {"person_id": person_id, "model_version": model.version, "threshold": model.threshold,
+            "records": [{"rkey": r, **{k: feats[r].get(k) for k in SHOWN}} for r in members], "pairs": pairs}

@@ -31,6 +31,11 @@ FEATURE_TYPES: dict[str, str] = {
 FEATURE_COLUMNS = tuple(FEATURE_TYPES)
 
 Address = tuple[str | None, str | None]  # (postcode without space, address key)
+NO_ADDRESS: Address = (None, None)
+
+
+def district_of(postcode: str | None) -> str | None:
+    return postcode[:-3] if postcode and len(postcode) > 4 else None
 
 
 def name_pair(fn: str | None, sn: str | None) -> str | None:
@@ -94,7 +99,7 @@ def person_features(rkey: str, force: str, source: str, ref: str, data: dict[str
         "pnc": data.get("pnc_id"), "cro": data.get("cro_number"),
         "eth": data.get("ethnicity_officer") if data.get("ethnicity_officer") not in (None, "IC0") else None,
         "height": data.get("height_cm"),
-        "postcode": pc, "district": pc[:-3] if pc and len(pc) > 4 else None, "addr": addr,
+        "postcode": pc, "district": district_of(pc), "addr": addr,
         "name_pair": name_pair(fn, sn),
     }
 
@@ -103,19 +108,18 @@ def link_end(link: RecordView | Any, end: dict[str, Any]) -> str:
     return make_rkey(end.get("force", link.force), end.get("source", link.source), end["type"], end["ref"])
 
 
-def load_features(conn: Connection, *, on_progress: Callable[[str, int], None] | None = None
-                  ) -> list[dict[str, Any]]:
-    """A feature row for every current person record, read through the access choke point
-    (principal: the system; purpose: data matching)."""
+def _tick(on_progress: Callable[[str, int], None] | None, stage: str, n: int) -> None:
+    if on_progress and n % 200_000 == 0:
+        on_progress(stage, n)
+
+
+def home_addresses(conn: Connection, on_progress: Callable[[str, int], None] | None = None) -> dict[str, Address]:
+    """person rkey -> the address of its latest resides_at link, read through the access
+    choke point (principal: the system; purpose: data matching)."""
     me = Principal.system()
-
-    def tick(stage: str, n: int) -> None:
-        if on_progress and n % 20_000 == 0:
-            on_progress(stage, n)
-
     resides: dict[str, tuple[str, str]] = {}  # person rkey -> (valid_from, location rkey)
     for i, link in enumerate(iter_records(conn, me, PURPOSE, rtype="link"), 1):
-        tick("links", i)
+        _tick(on_progress, "links", i)
         data = link.data
         if not data or data.get("role") != "resides_at" or data["from"].get("type") != "person":
             continue
@@ -126,18 +130,89 @@ def load_features(conn: Connection, *, on_progress: Callable[[str, int], None] |
     wanted = {loc for _, loc in resides.values()}
     addresses: dict[str, Address] = {}
     for i, loc in enumerate(iter_records(conn, me, PURPOSE, rtype="location"), 1):
-        tick("locations", i)
+        _tick(on_progress, "locations", i)
         if loc.rkey in wanted:
             addresses[loc.rkey] = address_of(loc.data)
+    return {p: addresses.get(loc, (None, None)) for p, (_, loc) in resides.items()}
+
+
+def _home_addresses_worker() -> None:
+    """Entry point of the worker process: the database URL on standard input, the pickled
+    :func:`home_addresses` on standard output."""
+    import gc
+    import pickle
+    import sys
+
+    from sqlalchemy import create_engine
+
+    gc.disable()  # millions of long-lived rows and no cycles (as in batch.run_match)
+    engine = create_engine(sys.stdin.read())
+    try:
+        with engine.connect() as conn:
+            homes = home_addresses(conn)
+    finally:
+        engine.dispose()
+    sys.stdout.buffer.write(pickle.dumps(homes, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class _Worker:
+    """:func:`home_addresses` in a child process (a plain subprocess: nothing of this
+    process's state, threads or ``__main__`` is carried over)."""
+
+    def __init__(self, database_url: str) -> None:
+        import subprocess
+        import sys
+        import tempfile
+
+        self.out = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from leds.matching.features import _home_addresses_worker as w; w()"],
+            stdin=subprocess.PIPE, stdout=self.out)
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(database_url.encode())
+        self.proc.stdin.close()
+
+    def result(self) -> dict[str, Address]:
+        import pickle
+
+        if self.proc.wait() != 0:
+            raise RuntimeError(f"the address reader failed (exit {self.proc.returncode})")
+        self.out.seek(0)
+        homes: dict[str, Address] = pickle.load(self.out)  # noqa: S301 (our own child's output)
+        self.out.close()
+        return homes
+
+
+def load_features(conn: Connection, *, on_progress: Callable[[str, int], None] | None = None,
+                  parallel: bool = False) -> list[dict[str, Any]]:
+    """A feature row for every current person record, read through the access choke point
+    (principal: the system; purpose: data matching).  ``parallel``: read the links and
+    locations (for home addresses) in a second process while this one reads the persons;
+    worth its second of start-up only for large stores."""
+    me = Principal.system()
+    pending = None
+    if parallel:
+        pending = _Worker(conn.engine.url.render_as_string(hide_password=False))
+    homes = home_addresses(conn, on_progress) if pending is None else None
     rows = []
     for i, p in enumerate(iter_records(conn, me, PURPOSE, rtype="person"), 1):
-        tick("persons", i)
+        _tick(on_progress, "persons", i)
         if p.data is None:
             continue
-        home = resides.get(p.rkey)
         rows.append(person_features(p.rkey, p.force, p.source, p.ref, p.data,
-                                    addresses.get(home[1], (None, None)) if home else (None, None)))
+                                    homes.get(p.rkey, NO_ADDRESS) if homes is not None else NO_ADDRESS))
+    if pending is not None:
+        homes = pending.result()
+        for r in rows:
+            home = homes.get(r["unique_id"])
+            if home is not None:
+                set_address(r, home)
     return rows
+
+
+def set_address(row: dict[str, Any], address: Address) -> None:
+    pc, key = address
+    row.update(postcode=pc, district=district_of(pc), addr=key)
 
 
 def columns_of(rows: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:

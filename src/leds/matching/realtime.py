@@ -23,8 +23,8 @@ from leds.ingest.accepted import Accepted
 
 from . import store
 from .clusters import IdentityEvent, ambiguous, conflict, new_person_id
-from .comparisons import block_keys
-from .features import PURPOSE, Address, address_of, link_end, person_features
+from .comparisons import block_keys, lookup_keys
+from .features import PURPOSE, Address, address_of, link_end, person_features, set_address
 from .model import MatchModel, now
 from .tables import match_keys, person_ids
 
@@ -94,8 +94,8 @@ class RealtimeMatcher:
         for rkey, addr in addresses.items():
             if rkey not in newest and rkey in known:
                 old = known[rkey]
-                new = {**old, "postcode": addr[0], "district": addr[0][:-3] if addr[0] and len(addr[0]) > 4 else None,
-                       "addr": addr[1]}
+                new = dict(old)
+                set_address(new, addr)
                 self._rewrite(conn, old, new)
 
     # -- helpers ------------------------------------------------------------------------
@@ -138,7 +138,7 @@ class RealtimeMatcher:
 
 
 def candidates(conn: Connection, row: dict[str, Any]) -> list[str]:
-    keys = block_keys(row)
+    keys = lookup_keys(row)
     if not keys:
         return []
     found = conn.execute(select(match_keys.c.rkey).where(match_keys.c.key.in_(keys)).distinct()).scalars()

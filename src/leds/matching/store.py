@@ -7,16 +7,25 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
-from leds.db.bulk import insert_rows
+from leds.db.bulk import insert_rows, update_rows
 
 from .clusters import IdentityEvent
 from .comparisons import block_keys
 from .model import MatchModel, ModelError, now
-from .tables import identity_log, judgements, match_keys, match_models, match_review, person_ids
+from .tables import (
+    identity_log,
+    judgements,
+    match_keys,
+    match_models,
+    match_review,
+    match_runs,
+    person_ids,
+)
 
 VERDICTS = ("same", "not-same", "unsure")
+JUDGE_MAX = 64  # judgements.by
 
 
 def pair(a: str, b: str) -> tuple[str, str]:
@@ -59,6 +68,8 @@ def add_judgement(conn: Connection, a: str, b: str, verdict: str, by: str, why: 
         raise ValueError("a judgement needs two different records")
     if not by.strip() or not why.strip():
         raise ValueError("a judgement needs who made it (--by) and why (--why)")
+    if len(by) > JUDGE_MAX:
+        raise ValueError(f"who made a judgement is at most {JUDGE_MAX} characters")
     lo, hi = pair(a, b)
     res = conn.execute(insert(judgements).values(rkey_a=lo, rkey_b=hi, verdict=verdict, by=by, why=why, at=now()))
     return int(res.inserted_primary_key[0])  # type: ignore[index]
@@ -76,6 +87,10 @@ def assignments(conn: Connection, rkeys: Iterable[str] | None = None) -> dict[st
     return {r: p for r, p in conn.execute(q)}
 
 
+def matched_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(person_ids)).scalar_one())
+
+
 def members_of(conn: Connection, person_id: str) -> list[str]:
     return list(conn.execute(select(person_ids.c.rkey).where(person_ids.c.person_id == person_id)
                              .order_by(person_ids.c.rkey)).scalars())
@@ -91,17 +106,69 @@ def features_of(conn: Connection, rkeys: Iterable[str]) -> dict[str, dict[str, A
     return out
 
 
-def replace_all_assignments(conn: Connection, rows: list[dict[str, Any]], assign: dict[str, str],
-                            model_version: int) -> None:
-    """Full re-run: every person record's id, features and blocking keys."""
-    conn.execute(delete(match_keys))
-    conn.execute(delete(person_ids))
+OldRow = tuple[str, str, str, int | None]  # person id, features JSON, assigned_by, model version
+
+
+def current_rows(conn: Connection) -> dict[str, OldRow]:
+    """Every matched record as the last run (or the real-time matcher) left it."""
+    q = select(person_ids.c.rkey, person_ids.c.person_id, person_ids.c.features, person_ids.c.assigned_by,
+               person_ids.c.model_version).execution_options(yield_per=50_000)  # this statement only
+    return {r: (p, f, by, v) for r, p, f, by, v in conn.execute(q)}
+
+
+def last_blocking(conn: Connection) -> str | None:
+    """The blocking-rule fingerprint of the last finished run (None before any)."""
+    doc = conn.execute(select(match_runs.c.summary).where(match_runs.c.finished_at.is_not(None))
+                       .order_by(match_runs.c.id.desc()).limit(1)).scalar()
+    return json.loads(doc).get("blocking") if doc else None
+
+
+def write_assignments(conn: Connection, rows: list[dict[str, Any]], assign: dict[str, str], model_version: int,
+                      old: dict[str, OldRow], *, rekey: bool = False) -> dict[str, int]:
+    """A full run's ids, features and blocking keys, writing only what changed since ``old``
+    (:func:`current_rows`): a re-run over an unchanged store rewrites nothing.  A row is
+    rewritten when its person id, its features or its model version changed, or when it
+    was last assigned by the real-time matcher or a judgement.  Returns counts."""
     at = now()
+    new_rows: list[tuple[Any, ...]] = []
+    changed: list[tuple[Any, ...]] = []
+    old_keys: list[tuple[str, str]] = []
+    new_keys: list[tuple[str, str]] = []
+    for r in rows:
+        rkey = r["unique_id"]
+        feats = orjson.dumps(r).decode()
+        prev = old.get(rkey)
+        if prev is None:
+            new_rows.append((rkey, assign[rkey], feats, "batch", at, model_version))
+            new_keys.extend((k, rkey) for k in block_keys(r))
+        elif prev[0] != assign[rkey] or prev[1] != feats or prev[2] != "batch" or prev[3] != model_version:
+            changed.append((assign[rkey], feats, "batch", at, model_version, rkey))
+            if prev[1] != feats:
+                before, after = set(block_keys(orjson.loads(prev[1]))), set(block_keys(r))
+                old_keys.extend((k, rkey) for k in before - after)
+                new_keys.extend((k, rkey) for k in after - before)
+    if rekey:  # the blocking rules changed: every record's keys are rebuilt
+        conn.execute(delete(match_keys))
+        old_keys = []
+        new_keys = [(k, r["unique_id"]) for r in rows for k in block_keys(r)]
+    seen = {r["unique_id"] for r in rows}
+    gone = [rkey for rkey in old if rkey not in seen]
+    for rkey in gone if not rekey else ():
+        old_keys.extend((k, rkey) for k in block_keys(orjson.loads(old[rkey][1])))
+    new_rows.sort()  # primary-key order: appends to the B-trees, not scattered inserts
+    new_keys.sort()
+    if old_keys:
+        conn.execute(delete(match_keys).where(match_keys.c.key == bindparam("k"), match_keys.c.rkey == bindparam("r")),
+                     [{"k": k, "r": r} for k, r in old_keys])
+    if gone:
+        conn.execute(delete(person_ids).where(person_ids.c.rkey == bindparam("r")), [{"r": r} for r in gone])
+    update_rows(conn, person_ids, ("person_id", "features", "assigned_by", "assigned_at", "model_version"),
+                "rkey = ?", changed)
     insert_rows(conn, person_ids, ("rkey", "person_id", "features", "assigned_by", "assigned_at", "model_version"),
-                [(r["unique_id"], assign[r["unique_id"]], orjson.dumps(r).decode(), "batch", at, model_version)
-                 for r in rows])
-    insert_rows(conn, match_keys, ("key", "rkey"),
-                [(k, r["unique_id"]) for r in rows for k in block_keys(r)])
+                new_rows)
+    insert_rows(conn, match_keys, ("key", "rkey"), new_keys)
+    return {"inserted": len(new_rows), "updated": len(changed), "deleted": len(gone),
+            "keys_inserted": len(new_keys), "keys_deleted": len(old_keys)}
 
 
 def set_person_ids(conn: Connection, assign: dict[str, str], by: str) -> None:
