@@ -244,7 +244,12 @@ def main() -> None:
         report["server_peak_rss_mb"] = round(vmhwm_mb(server.pid))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            say("the server did not stop within 30 s of SIGTERM; killing it")
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
     if args.json:
         print(json.dumps(report, indent=1))
         return

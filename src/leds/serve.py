@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -21,6 +22,8 @@ def register(app: typer.Typer) -> None:
         from leds.db.engine import get_engine
 
         get_engine(get_settings())  # migrates the store once, before workers start and race to do it
+        # A connection per concurrent request: a small page cache each (the OS caches the file).
+        os.environ.setdefault("LEDS_SQLITE_CACHE_MB", "16")
         typer.echo(f"leds is serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
         uvicorn.run("leds.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning",
                     access_log=False)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, not_, or_, select, union
+from sqlalchemy import Connection, Select, and_, exists, func, not_, or_, select, union
 
 from leds.access.policy import (
     AuditSink,
@@ -289,38 +289,67 @@ def _like(col: Any, pat: str) -> Any:
     return and_(col >= prefix, col < upper, col.like(pat))
 
 
-def _family_condition(surname: str, phonetic: bool) -> Any:
-    pat, wild = keys.pattern(surname)
-    if wild:
-        return _like(search_names.c.family, pat)
-    fam = fold_surname(surname)
-    if not fam:
-        raise CheckError("surname", "a surname needs at least one letter")
-    cond = search_names.c.family == fam
-    return or_(cond, search_names.c.family_ph == keys.phonetic(fam)) if phonetic else cond
+def _given_is(name: str) -> Any:
+    """The first given name is ``name`` (the folded given names start with it, then end or
+    go on after a space): a range on the (family, given) index, not a LIKE."""
+    return and_(search_names.c.given >= name, search_names.c.given <= name + " \x7f")
 
 
-def _given_condition(forename: str, phonetic: bool, nicknames: bool) -> Any:
-    pat, wild = keys.pattern(forename)
-    if wild:
-        return or_(_like(search_names.c.given, pat), search_names.c.given.like(f"% {pat}"))
-    fn = fold(forename)
-    if not fn:
-        raise CheckError("forename", "a forename needs at least one letter")
-    names = _given_alternatives(fn) if nicknames else [fn]
-    conds = [search_names.c.given == n for n in names] + [search_names.c.given.like(f"{n} %") for n in names]
-    if phonetic:
-        conds.append(search_names.c.given_ph == keys.phonetic(fn))
-    return or_(*conds)
+def _name_condition(surname: str | None, forename: str | None, *, phonetic: bool, nicknames: bool) -> Any:
+    """Rows of ``search_names`` for a surname and/or forename, as an OR of index-shaped
+    branches: exact family with each accepted given name; the same sound of both (phonetic);
+    or wildcard patterns (a range on the literal prefix, then LIKE)."""
+    fam = fam_pat = fn = fn_pat = None
+    if surname:
+        pat, wild = keys.pattern(surname)
+        if wild:
+            fam_pat = pat
+        else:
+            fam = fold_surname(surname)
+            if not fam:
+                raise CheckError("surname", "a surname needs at least one letter")
+    if forename:
+        pat, wild = keys.pattern(forename)
+        if wild:
+            fn_pat = pat
+        else:
+            fn = fold(forename)
+            if not fn:
+                raise CheckError("forename", "a forename needs at least one letter")
+    sn, gv = search_names.c.family, search_names.c.given
+    given: Any = None
+    if fn:
+        names = _given_alternatives(fn) if nicknames else [fn]
+        given = or_(*[_given_is(n) for n in names])
+    elif fn_pat:
+        given = or_(_like(gv, fn_pat), gv.like(f"% {fn_pat}"))
+    if fam_pat:
+        return and_(_like(sn, fam_pat), given) if given is not None else _like(sn, fam_pat)
+    branches = []
+    if fam and fn:
+        # One branch per accepted given name, so each is a single range on the (family, given) index.
+        branches += [and_(sn == fam, _given_is(n)) for n in (_given_alternatives(fn) if nicknames else [fn])]
+    elif fam:
+        branches.append(and_(sn == fam, given) if given is not None else sn == fam)
+    elif given is not None:
+        branches.append(given)
+    if phonetic and (fam or fn):
+        ph = [c for c in ((search_names.c.family_ph == keys.phonetic(fam)) if fam else None,
+                          (search_names.c.given_ph == keys.phonetic(fn)) if fn else None) if c is not None]
+        branches.append(and_(*ph))
+    return or_(*branches)
 
 
-def _dob_filter(lo: str | None, hi: str | None) -> Any:
-    conds = []
-    if lo:
-        conds.append(search_dobs.c.dob >= lo)
-    if hi:
-        conds.append(search_dobs.c.dob <= hi)
-    return search_names.c.rkey.in_(select(search_dobs.c.rkey).where(and_(*conds)))
+def _has_dob(rkey: Any, *conds: Any) -> Any:
+    """A date of birth of the record ``rkey`` (a correlated column) meets ``conds``: one
+    primary-key probe per candidate, never a scan of every date of birth."""
+    return exists().where(search_dobs.c.rkey == rkey, *conds)
+
+
+def _dob_between(rkey: Any, lo: str | None, hi: str | None) -> Any:
+    conds = [c for c in ((search_dobs.c.dob >= lo) if lo else None, (search_dobs.c.dob <= hi) if hi else None)
+             if c is not None]
+    return _has_dob(rkey, *conds)
 
 
 def _person_candidates(conn: Connection, q: PersonQuery, principal: Principal) -> list[str]:
@@ -329,19 +358,17 @@ def _person_candidates(conn: Connection, q: PersonQuery, principal: Principal) -
         selects.append(select(search_persons.c.rkey.label("rkey")).where(search_persons.c.pnc == q.pnc_id))
     age_lo, age_hi = dob_range(q.age_from, q.age_to)
     if q.surname:
-        where = [_family_condition(q.surname, phonetic=True)]
-        if q.forename:
-            where.append(_given_condition(q.forename, phonetic=True, nicknames=True))
+        where = [_name_condition(q.surname, q.forename, phonetic=True, nicknames=True)]
         if q.dob:
             # Near the given date of birth (a year either way, or day and month swapped), or none recorded.
             d = q.dob
             near: list[Any] = [search_dobs.c.dob.between(_years_before(d, 1).isoformat(), _years_before(d, -1).isoformat())]
             if d.day <= 12 and d.day != d.month:
                 near.append(search_dobs.c.dob == date(d.year, d.day, d.month).isoformat())
-            where.append(or_(search_names.c.rkey.in_(select(search_dobs.c.rkey).where(or_(*near))),
-                             not_(search_names.c.rkey.in_(select(search_dobs.c.rkey)))))
+            rk = search_names.c.rkey
+            where.append(or_(_has_dob(rk, or_(*near)), not_(_has_dob(rk))))
         if age_lo or age_hi:
-            where.append(_dob_filter(age_lo, age_hi))
+            where.append(_dob_between(search_names.c.rkey, age_lo, age_hi))
         selects.append(select(search_names.c.rkey.label("rkey")).where(*where).limit(CANDIDATE_LIMIT))
     elif q.dob:
         selects.append(select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == q.dob.isoformat())
@@ -673,7 +700,12 @@ def record_view(conn: Connection, lookup: Lookup, rkey: str) -> dict[str, Any]:
 
 
 # -- descriptive search -------------------------------------------------------------------
+TEXT_MATCHES = 2000  # the best-ranked full-text matches a search considers
+SEARCH_CAP = 2000  # results counted and paged; past this, the answer says "more": narrow the search
+
+
 def _fts(conn: Connection, text: str, kind: str) -> Select[Any]:
+    """Keys of the records whose text matches, best first (at most TEXT_MATCHES)."""
     if conn.dialect.name == "sqlite":
         from sqlalchemy import literal_column, table
 
@@ -683,14 +715,16 @@ def _fts(conn: Connection, text: str, kind: str) -> Select[Any]:
         fts = table("search_text_fts", literal_column("rowid"))
         return (select(search_text.c.rkey).select_from(search_text)
                 .join(fts, literal_column("search_text_fts.rowid") == search_text.c.id)
-                .where(literal_column("search_text_fts").op("MATCH")(query), search_text.c.kind == kind))
+                .where(literal_column("search_text_fts").op("MATCH")(query), search_text.c.kind == kind)
+                .order_by(literal_column("search_text_fts.rank")).limit(TEXT_MATCHES))
     ws = keys.words(text)
     if not ws:
         raise CheckError("text" if kind == "event" else "marks", "enter at least one word")
     from sqlalchemy import literal_column
 
     tsq = func.plainto_tsquery("english", " ".join(ws))
-    return select(search_text.c.rkey).where(literal_column("tsv").op("@@")(tsq), search_text.c.kind == kind)
+    return (select(search_text.c.rkey).where(literal_column("tsv").op("@@")(tsq), search_text.c.kind == kind)
+            .order_by(func.ts_rank(literal_column("tsv"), tsq).desc()).limit(TEXT_MATCHES))
 
 
 def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Select[Any]:
@@ -700,36 +734,53 @@ def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Sele
     def visible(keys_: Select[Any]) -> Select[Any]:
         return only_visible(principal, keys_)  # type: ignore[no-any-return]
 
-    where: list[Any] = []
-    base = select(search_persons.c.rkey.label("rkey"))
-    if q.surname or q.forename:
-        name_where = []
-        if q.surname:
-            name_where.append(_family_condition(q.surname, q.phonetic))
-        if q.forename:
-            name_where.append(_given_condition(q.forename, q.phonetic, nicknames=False))
-        where.append(search_persons.c.rkey.in_(select(search_names.c.rkey).where(*name_where)))
-    if q.dob:
-        where.append(search_persons.c.rkey.in_(select(search_dobs.c.rkey).where(search_dobs.c.dob == q.dob.isoformat())))
-    lo, hi = dob_range(q.age_from, q.age_to)
-    if lo or hi:
-        conds = [c for c in ((search_dobs.c.dob >= lo) if lo else None, (search_dobs.c.dob <= hi) if hi else None)
-                 if c is not None]
-        where.append(search_persons.c.rkey.in_(select(search_dobs.c.rkey).where(*conds)))
-    if q.sex:
-        where.append(search_persons.c.sex == q.sex)
-    if q.height_from is not None:
-        where.append(search_persons.c.height_cm >= q.height_from)
-    if q.height_to is not None:
-        where.append(search_persons.c.height_cm <= q.height_to)
+    # Drive from the most selective condition; test the others per candidate (correlated
+    # EXISTS on primary keys) or against a small set (full-text and address look-ups).
+    sets: list[Select[Any]] = []
     if q.marks:
-        where.append(search_persons.c.rkey.in_(_fts(conn, q.marks, "marks")))
+        sets.append(_fts(conn, q.marks, "marks"))
     if q.district:
-        where.append(search_persons.c.rkey.in_(persons_at(q.district, visible)))
+        sets.append(persons_at(q.district, visible))
     if q.text:
         # Persons linked to an event whose text matches.
-        where.append(search_persons.c.rkey.in_(linked_from(_fts(conn, q.text, "event"), visible)))
-    return base.where(*where)
+        sets.append(linked_from(_fts(conn, q.text, "event"), visible))
+    lo, hi = dob_range(q.age_from, q.age_to)
+    if q.surname or q.forename:
+        driver = (select(search_names.c.rkey.label("rkey"))
+                  .where(_name_condition(q.surname, q.forename, phonetic=q.phonetic, nicknames=False)).distinct())
+        rk: Any = search_names.c.rkey
+    elif q.dob:
+        driver = select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == q.dob.isoformat())
+        rk = search_dobs.c.rkey
+    elif sets:
+        first = sets.pop(0).subquery()
+        driver = select(first.c[0].label("rkey"))
+        rk = first.c[0]
+    elif lo or hi:
+        driver = select(search_dobs.c.rkey.label("rkey")).where(
+            *[c for c in ((search_dobs.c.dob >= lo) if lo else None, (search_dobs.c.dob <= hi) if hi else None)
+              if c is not None]).distinct()
+        rk = search_dobs.c.rkey
+        lo = hi = None
+    else:
+        driver = select(search_persons.c.rkey.label("rkey"))
+        rk = search_persons.c.rkey
+    where: list[Any] = []
+    if q.dob and rk is not search_dobs.c.rkey:
+        where.append(_has_dob(rk, search_dobs.c.dob == q.dob.isoformat()))
+    if (lo or hi) and rk is not search_dobs.c.rkey:
+        where.append(_dob_between(rk, lo, hi))
+    described = [c for c in ((search_persons.c.sex == q.sex) if q.sex else None,
+                             (search_persons.c.height_cm >= q.height_from) if q.height_from is not None else None,
+                             (search_persons.c.height_cm <= q.height_to) if q.height_to is not None else None)
+                 if c is not None]
+    if described and rk is search_persons.c.rkey:
+        where.extend(described)
+    elif described:
+        where.append(exists().where(search_persons.c.rkey == rk, *described))
+    for keys_ in sets:
+        where.append(rk.in_(keys_))
+    return driver.where(*where)
 
 
 def search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
@@ -749,7 +800,8 @@ def _search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
     page_keys, facets, total, more = visible_keys(
         conn, lookup.principal, lookup.purpose, _search_keys(conn, q, lookup.principal), action="search", reason=lookup.reason,
         audit=lookup.audit, rtype="person", force=q.force, dataset=q.dataset, order_by=by_name,
-        limit=q.per_page, offset=(q.page - 1) * q.per_page, joined_facets={"sex": search_persons.c.sex})
+        limit=q.per_page, offset=(q.page - 1) * q.per_page, joined_facets={"sex": search_persons.c.sex},
+        cap=SEARCH_CAP)
     views = {v.rkey: v for v in read_records(conn, lookup.principal, lookup.purpose, action="search",
                                              reason=lookup.reason, audit=lookup.audit, rkeys=page_keys,
                                              limit=max(len(page_keys), 1))} if page_keys else {}

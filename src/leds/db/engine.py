@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,7 +26,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB
+    # Page cache per connection (MiB): large for ingest's one writer; `leds serve` asks for less,
+    # since it holds a connection per concurrent request and the OS page cache is shared.
+    cur.execute(f"PRAGMA cache_size=-{int(os.environ.get('LEDS_SQLITE_CACHE_MB', '128')) * 1024}")
     cur.execute("PRAGMA temp_store=MEMORY")
     # Checkpoint the WAL every ~64 MiB rather than every 4 MiB: ingest commits
     # big batches, and each checkpoint costs an fsync of the database file.
