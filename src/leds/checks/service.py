@@ -295,27 +295,25 @@ def _given_is(name: str) -> Any:
     return and_(search_names.c.given >= name, search_names.c.given <= name + " \x7f")
 
 
+def _term(value: str | None, field: str, folder: Any) -> tuple[str | None, str | None]:
+    """(folded exact term, None) or (None, LIKE pattern) for a name field; (None, None) if empty."""
+    if not value:
+        return None, None
+    pat, wild = keys.pattern(value)
+    if wild:
+        return None, pat
+    folded = folder(value)
+    if not folded:
+        raise CheckError(field, f"a {field} needs at least one letter")
+    return folded, None
+
+
 def _name_condition(surname: str | None, forename: str | None, *, phonetic: bool, nicknames: bool) -> Any:
     """Rows of ``search_names`` for a surname and/or forename, as an OR of index-shaped
     branches: exact family with each accepted given name; the same sound of both (phonetic);
     or wildcard patterns (a range on the literal prefix, then LIKE)."""
-    fam = fam_pat = fn = fn_pat = None
-    if surname:
-        pat, wild = keys.pattern(surname)
-        if wild:
-            fam_pat = pat
-        else:
-            fam = fold_surname(surname)
-            if not fam:
-                raise CheckError("surname", "a surname needs at least one letter")
-    if forename:
-        pat, wild = keys.pattern(forename)
-        if wild:
-            fn_pat = pat
-        else:
-            fn = fold(forename)
-            if not fn:
-                raise CheckError("forename", "a forename needs at least one letter")
+    fam, fam_pat = _term(surname, "surname", fold_surname)
+    fn, fn_pat = _term(forename, "forename", fold)
     sn, gv = search_names.c.family, search_names.c.given
     given: Any = None
     if fn:

@@ -154,23 +154,27 @@ def add_routes(router: APIRouter, settings: Settings, engine: Engine,
         reason.remember(engine, me, why)
         return out, None
 
+    def check_page(path: str, template: str, title: str,
+                   handle: Callable[[Request, WebUser, dict[str, str]], Response]) -> None:
+        """A check's two routes: the empty form (GET) and the posted form (POST, CSRF-checked)."""
+
+        @router.get(path, name=f"{template}-form")
+        def form_page(request: Request) -> Response:
+            me = me_of(request)
+            if not me.may("check"):
+                audit_refusal(me, "check")
+                return refused(request, "check")
+            return render(request, template, me=me, title=title, form={},
+                          reason_values=reason.picker_values(None, me), result=None)
+
+        @router.post(path, name=f"{template}-post")
+        async def posted(request: Request) -> Response:
+            form = _form_dict(await request.form())
+            me = await run_in_threadpool(me_of, request)
+            check_csrf(me, form.get("csrf_token"))
+            return await run_in_threadpool(handle, request, me, form)
+
     # -- person check ------------------------------------------------------------------------
-    @router.get("/check/person")
-    def person_check_form(request: Request) -> Response:
-        me = me_of(request)
-        if not me.may("check"):
-            audit_refusal(me, "check")
-            return refused(request, "check")
-        return render(request, "check_person.html", me=me, title="Person check", form={},
-                      reason_values=reason.picker_values(None, me), result=None)
-
-    @router.post("/check/person")
-    async def person_check_page(request: Request) -> Response:
-        form = _form_dict(await request.form())
-        me = await run_in_threadpool(me_of, request)
-        check_csrf(me, form.get("csrf_token"))
-        return await run_in_threadpool(_person_check, request, me, form)
-
     def _person_check(request: Request, me: WebUser, form: dict[str, str]) -> Response:
         if not me.may("check"):
             audit_refusal(me, "check")
@@ -195,22 +199,6 @@ def add_routes(router: APIRouter, settings: Settings, engine: Engine,
                       result=result, why=why)
 
     # -- vehicle check -----------------------------------------------------------------------
-    @router.get("/check/vehicle")
-    def vehicle_check_form(request: Request) -> Response:
-        me = me_of(request)
-        if not me.may("check"):
-            audit_refusal(me, "check")
-            return refused(request, "check")
-        return render(request, "check_vehicle.html", me=me, title="Vehicle check", form={},
-                      reason_values=reason.picker_values(None, me), result=None)
-
-    @router.post("/check/vehicle")
-    async def vehicle_check_page(request: Request) -> Response:
-        form = _form_dict(await request.form())
-        me = await run_in_threadpool(me_of, request)
-        check_csrf(me, form.get("csrf_token"))
-        return await run_in_threadpool(_vehicle_check, request, me, form)
-
     def _vehicle_check(request: Request, me: WebUser, form: dict[str, str]) -> Response:
         if not me.may("check"):
             audit_refusal(me, "check")
@@ -237,6 +225,9 @@ def add_routes(router: APIRouter, settings: Settings, engine: Engine,
                       result=result, why=why)
 
     # -- search --------------------------------------------------------------------------------
+    check_page("/check/person", "check_person.html", "Person check", _person_check)
+    check_page("/check/vehicle", "check_vehicle.html", "Vehicle check", _vehicle_check)
+
     @router.get("/search")
     def search_page(request: Request) -> Response:
         me = me_of(request)
@@ -280,44 +271,36 @@ def add_routes(router: APIRouter, settings: Settings, engine: Engine,
                       reason_values=reason.picker_values(form, me), forces=FORCES, datasets=DATASETS)
 
     # -- the person page and the record page -------------------------------------------------
-    @router.get("/person/{person_id:path}")
-    def person_page(request: Request, person_id: str) -> Response:
+    def view_page(request: Request, action: str, key: str, missing: str, asking: str,
+                  fn: Callable[[Any, Lookup], Any], template: str, title: str, result_as: str,
+                  **context: Any) -> Response:
+        """A page that opens one thing by its id (a person, a record): role, id, reason, look-up."""
         me = me_of(request)
-        if not me.may("view_person"):
-            audit_refusal(me, "view_person")
-            return refused(request, "view_person")
-        if len(person_id) > MAX_ID or CONTROL.search(person_id):
-            return error_page(request, engine, 404, "There is no such person, or not one you may see.",
-                              title="Not found")
-        why = reason.for_view(request, me, "Open a person's page")
+        if not me.may(action):
+            audit_refusal(me, action)
+            return refused(request, action)
+        if len(key) > MAX_ID or CONTROL.search(key):
+            return error_page(request, engine, 404, missing, title="Not found")
+        why = reason.for_view(request, me, asking)
         if isinstance(why, Response):
             return why
         errors = Errors()
-        result, page = run(request, me, why, lambda conn, lk: person_view(conn, lk, person_id), errors, "purpose")
+        result, page = run(request, me, why, fn, errors, "purpose")
         if page is not None:
             return page
         if result is None:
-            return reason.ask(request, me, "Open a person's page", None, errors, 400)
-        return render(request, "person.html", me=me, title="Person", person_id=person_id, s=result, why=why,
-                      change_href="?change_reason=1")
+            return reason.ask(request, me, asking, None, errors, 400)
+        return render(request, template, me=me, title=title, why=why, change_href="?change_reason=1",
+                      **context, **{result_as: result})
+
+    @router.get("/person/{person_id:path}")
+    def person_page(request: Request, person_id: str) -> Response:
+        return view_page(request, "view_person", person_id, "There is no such person, or not one you may see.",
+                         "Open a person's page", lambda conn, lk: person_view(conn, lk, person_id),
+                         "person.html", "Person", "s", person_id=person_id)
 
     @router.get("/record/{rkey:path}")
     def record_page(request: Request, rkey: str) -> Response:
-        me = me_of(request)
-        if not me.may("view_record"):
-            audit_refusal(me, "view_record")
-            return refused(request, "view_record")
-        if len(rkey) > MAX_ID or CONTROL.search(rkey):
-            return error_page(request, engine, 404, "There is no such record, or not one you may see.",
-                              title="Not found")
-        why = reason.for_view(request, me, "Open a source record")
-        if isinstance(why, Response):
-            return why
-        errors = Errors()
-        result, page = run(request, me, why, lambda conn, lk: record_view(conn, lk, rkey), errors, "purpose")
-        if page is not None:
-            return page
-        if result is None:
-            return reason.ask(request, me, "Open a source record", None, errors, 400)
-        return render(request, "record.html", me=me, title="Source record", rkey=rkey, r=result, why=why,
-                      change_href="?change_reason=1")
+        return view_page(request, "view_record", rkey, "There is no such record, or not one you may see.",
+                         "Open a source record", lambda conn, lk: record_view(conn, lk, rkey),
+                         "record.html", "Source record", "r", rkey=rkey)
