@@ -20,6 +20,7 @@ from leds.ingest.pipeline import Ingestor, ingest_paths
 from leds.matching import run_demo_matching, store
 from leds.matching.batch import MatchError, run_match
 from leds.matching.clusters import ambiguous, cluster, conflict, succeed
+from leds.matching.comparisons import TF_WEIGHT
 from leds.matching.engine import Backend, arrow_table, predict, term_frequencies
 from leds.matching.evaluate import one_to_one
 from leds.matching.explain import explain_pair, explain_person
@@ -182,13 +183,67 @@ def test_common_names_weigh_less_with_the_same_term_frequencies_in_python_and_sp
     for r in (a, b):
         r.update(sn=rare, sn1=rare[0], family_all=[rare], sn_groups=None)
     w_rare = model.score(a, b)
-    assert w_rare - w_common == pytest.approx(math.log2(sn[common] / sn[rare]))
+    assert w_rare - w_common == pytest.approx(TF_WEIGHT * math.log2(sn[common] / sn[rare]))
     assert w_rare > w_common
     # Splink gives the very same weights (term frequencies registered from the model)
     backend = Backend("duckdb")
     got = predict(backend, backend.register("tf_pair", arrow_table(columns_of([a, b]))), model.splink, -1000.0,
                   tf=model.term_frequencies)
     assert got and got[0][2] == pytest.approx(w_rare, abs=1e-6)
+
+
+def test_a_model_saved_with_term_frequency_weight_1_scores_as_it_did_in_python_and_splink(matched) -> None:
+    settings, _res, _ = matched
+    with get_engine(settings).connect() as conn:
+        rows = load_features(conn)
+        model = store.model_from_db(conn, store.current_model_version(conn) or 0)
+    doc = json.loads(json.dumps(model.to_json()))
+    for comp in doc["splink"]["comparisons"]:  # as saved before fuzzy levels had an adjustment
+        for level in comp["comparison_levels"]:
+            if level.get("tf_adjustment_column"):
+                if level["label_for_charts"] == "exact":
+                    level["tf_adjustment_weight"] = 1.0
+                else:
+                    del level["tf_adjustment_column"], level["tf_adjustment_weight"]
+    old = MatchModel.from_json(doc)
+    sn = old.term_frequencies["sn"]
+    common, rare = max(sn, key=lambda v: (sn[v], v)), min(sn, key=lambda v: (sn[v], v))
+    def pair(surname: str) -> tuple[dict, dict]:
+        a, b = _person("a", "Zak", "X", "1980-01-01", addr=None), _person("b", "Zak", "X", "1980-01-01", addr=None)
+        for r in (a, b):
+            r.update(sn=surname, sn1=surname[0], family_all=[surname], sn_groups=None)
+        return a, b
+
+    assert old.score(*pair(rare)) - old.score(*pair(common)) == pytest.approx(math.log2(sn[common] / sn[rare]))
+    backend = Backend("duckdb")
+    pairs = predict(backend, backend.register("old_tf", arrow_table(columns_of(rows))), old.splink, -1000.0,
+                    tf=old.term_frequencies)
+    by = {r["unique_id"]: r for r in rows}
+    for x, y, w in random.Random(2).sample(pairs, min(500, len(pairs))):
+        assert old.score(by[x], by[y]) == pytest.approx(w, abs=1e-6), (x, y)
+
+
+def test_swapped_names_sharing_a_middle_name_are_not_taken_for_twins() -> None:
+    a = person_features("a", "WYP", "TEST", "a", {"names": [{"given": ["Angus", "Brown"], "family": "Brown"}],
+                                                  "birth_dates": ["1990-03-04"]}, ("LS11AA", "u1"))
+    b = person_features("b", "WYP", "TEST", "b", {"names": [{"given": ["Brown"], "family": "Angus"}],
+                                                  "birth_dates": ["1990-03-04"]}, ("LS11AA", "u1"))
+    assert conflict([a], [b]) is None
+    twin = person_features("t", "WYP", "TEST", "t", {"names": [{"given": ["Brown"], "family": "Brown"}],
+                                                     "birth_dates": ["1990-03-04"]}, ("LS11AA", "u1"))
+    assert conflict([a], [twin]) == "same date of birth and address, different forenames (twins?)"
+
+
+def test_a_level_em_never_saw_carries_no_evidence() -> None:
+    from leds.matching.model import fill_unobserved
+
+    doc = {"comparisons": [{"comparison_levels": [
+        {"is_null_level": True},
+        {"m_probability": "level not observed in training dataset", "u_probability": 0.002},
+        {"m_probability": 0.5, "u_probability": 0.9}]}]}
+    levels = fill_unobserved(doc)["comparisons"][0]["comparison_levels"]
+    assert levels[1]["m_probability"] == levels[1]["u_probability"] == 0.002
+    assert levels[2]["m_probability"] == 0.5
 
 
 def test_twins_and_father_and_son_are_not_merged_on_a_generated_sample(matched) -> None:

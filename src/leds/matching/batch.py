@@ -151,7 +151,8 @@ def _run_match(settings: Settings, *, engine: str, retrain: bool, model_path: Pa
                          model_version=model.version, run_id=run_id)
         review = [(a, b, w, "uncertain") for a, b, w in pairs
                   if w < model.threshold and (a, b) not in verdicts]
-        review += [(x.rkey_a, x.rkey_b, x.weight, x.reason) for x in result.refused if x.weight != float("inf")]
+        review += [(x.rkey_a, x.rkey_b, x.weight, review_reason(x.reason)) for x in result.refused
+                   if x.weight != float("inf")]
         store.replace_review(conn, review, run_id)
         counts = {k: sum(1 for e in events if e.kind == k) for k in ("new", "merge", "split", "retire")}
         timings["write_s"] = time.perf_counter() - t
@@ -164,6 +165,14 @@ def _run_match(settings: Settings, *, engine: str, retrain: bool, model_path: Pa
         conn.execute(match_runs.update().where(match_runs.c.id == run_id).values(
             finished_at=now(), summary=json.dumps(_as_dict(res))))
     return res
+
+
+def review_reason(refusal: str) -> str:
+    """The review queue's short reason (its column holds 32 characters) for a refused link:
+    the full text of a conflict is shown by ``leds explain`` and the review page."""
+    if refusal in ("judged not-same", "different PNC IDs"):
+        return refusal
+    return "ambiguous" if refusal.startswith("ambiguous") else "conflict"
 
 
 def _as_dict(res: RunResult) -> dict[str, Any]:

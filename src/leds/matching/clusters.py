@@ -84,6 +84,12 @@ def _adult(x: Row) -> bool:
     return bool(x.get("dob_y")) and x["dob_y"] <= date.today().year - ADULT_AGE
 
 
+def _swapped(x: Row, y: Row) -> bool:
+    """Forename and surname the other way round (a middle name shared as well can put the
+    pair at "another recorded given name", before the forename's "swapped" level)."""
+    return bool(x.get("fn") and x.get("fn") == y.get("sn") and x.get("sn") and x.get("sn") == y.get("fn"))
+
+
 def record_conflict(x: Row, y: Row) -> str | None:
     """Why two records cannot be one person whatever the other fields say, or None."""
     if not _dobs_compatible(x, y):
@@ -91,7 +97,8 @@ def record_conflict(x: Row, y: Row) -> str | None:
     if x.get("sex") and y.get("sex") and x["sex"] != y["sex"]:
         return "different sexes"
     if (x.get("dob") and x.get("dob") == y.get("dob") and x.get("addr") and x.get("addr") == y.get("addr")
-            and x.get("fn") and y.get("fn") and _FORENAME.level_of(x, y) in _FORENAME_DIFFERENT):  # type: ignore[arg-type]
+            and x.get("fn") and y.get("fn") and _FORENAME.level_of(x, y) in _FORENAME_DIFFERENT  # type: ignore[arg-type]
+            and not _swapped(x, y)):
         return "same date of birth and address, different forenames (twins?)"
     if (x.get("height") and y.get("height") and abs(x["height"] - y["height"]) > MAX_HEIGHT_GAP_CM
             and (_adult(x) or _adult(y))):

@@ -30,7 +30,8 @@ class Level:
     # how often a true match disagrees outright (kept fixed during training).
     fixed_m: float | None = None
     # Term-frequency adjustment: agreeing on a common value (Smith, John) is weaker
-    # evidence than agreeing on a rare one, by log2(u_exact / tf(value)) bits.
+    # evidence than agreeing on a rare one, by TF_WEIGHT * log2(u_exact / tf(value)) bits
+    # (on a fuzzy level, tf is the commoner of the two values).
     tf: str | None = None
 
 
@@ -76,6 +77,13 @@ def _exact(col: str, label: str = "exact", tf: bool = False) -> Level:
 
 ELSE = Level("else", _const("ELSE"), lambda a, b: True)
 
+# The term-frequency adjustment of the name levels, scaled: names are not independent of
+# who a person is (families, communities and fashions share them), so a shared common name
+# is even weaker evidence than its frequency alone says, and a shared rare one stronger.
+# Chosen by measurement (docs/matching.md): with it, fewer strangers with a common name and
+# the same date of birth reach the threshold, which could come down from 12 to 8 bits.
+TF_WEIGHT = 2.5
+
 
 def _else(fixed_m: float) -> Level:
     return Level("else", _const("ELSE"), lambda a, b: True, fixed_m=fixed_m)
@@ -111,8 +119,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("forename", "First given name, with nicknames and short forms", (
         _null("fn"),
         _exact("fn", tf=True),
-        Level("nickname or short form", _overlap("fn_groups"), _overlaps("fn_groups")),
-        Level("keying slip", _typo_sql("fn"), _typo("fn")),
+        Level("nickname or short form", _overlap("fn_groups"), _overlaps("fn_groups"), tf="fn"),
+        Level("keying slip", _typo_sql("fn"), _typo("fn"), tf="fn"),
         Level("another recorded given name", _overlap("given_all"), _overlaps("given_all")),
         _swapped("fn", "sn"),
         ELSE,
@@ -122,8 +130,8 @@ COMPARISONS: tuple[Comparison, ...] = (
         _exact("sn", tf=True),
         Level("spelling variant or another recorded family name",
               lambda d: f"({_overlap('sn_groups')(d)}) OR ({_overlap('family_all')(d)})",
-              _or(_overlaps("sn_groups"), _overlaps("family_all"))),
-        Level("keying slip", _typo_sql("sn"), _typo("sn")),
+              _or(_overlaps("sn_groups"), _overlaps("family_all")), tf="sn"),
+        Level("keying slip", _typo_sql("sn"), _typo("sn"), tf="sn"),
         _swapped("sn", "fn"),
         ELSE,
     )),
@@ -171,7 +179,7 @@ PLAIN_COMPARISON_NAMES = ("first_name", "surname", "dob")
 _SIDE = re.compile(r"\b([lr])\.(\w+)")
 
 
-TF_COLUMNS = tuple(lv.tf for c in COMPARISONS for lv in c.levels if lv.tf)
+TF_COLUMNS = tuple(dict.fromkeys(lv.tf for c in COMPARISONS for lv in c.levels if lv.tf))
 
 
 def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPARISONS, *,
@@ -189,7 +197,7 @@ def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPA
                 level["is_null_level"] = True
             if tf and lv.tf:
                 level["tf_adjustment_column"] = lv.tf
-                level["tf_adjustment_weight"] = 1.0
+                level["tf_adjustment_weight"] = TF_WEIGHT
             if fixed_m and lv.fixed_m is not None:
                 level["m_probability"] = lv.fixed_m
                 level["fix_m_probability"] = True

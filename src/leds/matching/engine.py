@@ -164,6 +164,9 @@ def _register_tf(backend: Backend, linker: Any, tf: TermFrequencies) -> None:
         linker.table_management.register_term_frequency_lookup(df, col)
 
 
+_TF_KEYS = ("tf_adjustment_column", "tf_adjustment_weight")
+
+
 def settings_dict(dialect: str, link_type: str = "dedupe_only", trained: dict[str, Any] | None = None,
                   blocking_rules: Sequence[str] = BLOCKING_RULES, *, tf: bool = True,
                   fixed_m: bool = True) -> dict[str, Any]:
@@ -176,9 +179,13 @@ def settings_dict(dialect: str, link_type: str = "dedupe_only", trained: dict[st
         for comp in comparisons:
             for level, old in zip(comp["comparison_levels"], by_name[comp["output_column_name"]]["comparison_levels"],
                                   strict=True):
-                for key in ("m_probability", "u_probability"):
+                # The model's own term-frequency settings, so a model saved by an earlier
+                # version of leds scores as it did (and as the Python scorer reads it).
+                for key in ("m_probability", "u_probability", *(_TF_KEYS if tf else ())):
                     if key in old:
                         level[key] = old[key]
+                    elif key in _TF_KEYS:
+                        level.pop(key, None)
     settings: dict[str, Any] = {
         "link_type": link_type, "unique_id_column_name": "unique_id",
         "comparisons": comparisons,

@@ -230,7 +230,7 @@ def febrl4(*, say: Say = _noop) -> dict[str, Any]:
               backend.register("febrl_b", arrow_table(columns_of(rows_b)))]
     # Its own model: FEBRL has no PNC ID, CRO number or height, and its soc_sec_id is not a
     # PNC ID, so EM learns every level (no police domain knowledge fixed), and the threshold
-    # is chosen on the trained model (its own precision estimate), not the police 12 bits.
+    # is chosen on the trained model (its own precision estimate), not the police threshold.
     tf = term_frequencies(rows_a + rows_b)
     trained, _note = train(backend, tables, "link_only", tf=tf, fixed_m=False)
     scored = predict(backend, tables, trained, -20.0, "link_only", tf=tf)

@@ -22,8 +22,9 @@ from .comparisons import COMPARISONS, Comparison, Row
 FORMAT = "leds-person-model/1"
 NOT_OBSERVED = 1e-6  # what Splink uses for a level never seen in training
 # A pair at or above THRESHOLD (match weight, bits) is the same person.  Pairs
-# between REVIEW_LOW and THRESHOLD go to the review queue.
-THRESHOLD = 12.0
+# between REVIEW_LOW and THRESHOLD go to the review queue.  Saved in each model file;
+# chosen by measurement on synthetic data (docs/matching.md, "Threshold trade-off").
+THRESHOLD = 8.0
 REVIEW_LOW = 4.0
 
 
@@ -41,14 +42,23 @@ def _prob(value: Any) -> float:
     return NOT_OBSERVED  # None or Splink's "level not observed in training data"
 
 
+def _observed(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def fill_unobserved(splink_settings: dict[str, Any]) -> dict[str, Any]:
-    """Write Splink's fallback for untrained levels into the JSON, so Splink and the
-    Python scorer read the very same numbers."""
+    """Write numbers for untrained levels into the JSON, so Splink and the Python scorer
+    read the very same ones.  A level EM never saw (no blocked training pair had it: a
+    same postcode in data whose postcodes each hold one address) gets m = u, no evidence
+    either way, not Splink's fallback m of 1e-6, which would make it a 9-bit penalty the
+    moment it does occur."""
     for comparison in splink_settings.get("comparisons", []):
         for level in comparison["comparison_levels"]:
             if not level.get("is_null_level"):
-                level["m_probability"] = _prob(level.get("m_probability"))
-                level["u_probability"] = _prob(level.get("u_probability"))
+                u = _prob(level.get("u_probability"))
+                m = level.get("m_probability")
+                level["m_probability"] = _prob(m) if _observed(m) else u
+                level["u_probability"] = u
     return splink_settings
 
 
@@ -99,29 +109,37 @@ class MatchModel:
                 else LevelWeight(lv.label, _prob(s.get("m_probability")), _prob(s.get("u_probability")))
                 for lv, s in zip(comp.levels, levels, strict=True)
             ])
-        # Per level with a term-frequency column: (column, log2 of the exact level's u).
-        self.tf_levels: list[list[tuple[str, float] | None]] = [
-            [(lv.tf, math.log2(w.u)) if lv.tf and self.term_frequencies is not None and w.u else None
-             for lv, w in zip(comp.levels, ws, strict=True)]
-            for comp, ws in zip(self.comparisons, self.weights, strict=True)
-        ]
+        # Per level with a term-frequency adjustment in the saved model: (column, log2 of the
+        # u of the comparison's exact level on that column, weight), as Splink computes it.
+        self.tf_levels: list[list[tuple[str, float, float] | None]] = []
+        for comp, ws in zip(self.comparisons, self.weights, strict=True):
+            specs: list[tuple[str, float, float] | None] = []
+            for s in by_name[comp.name]["comparison_levels"]:
+                col = s.get("tf_adjustment_column")
+                u_exact = next((w.u for lv, w in zip(comp.levels, ws, strict=True)
+                                if lv.sql("duckdb") == f"l.{col} = r.{col}"), None)
+                if col and self.term_frequencies is not None and u_exact:
+                    specs.append((col, math.log2(u_exact), float(s.get("tf_adjustment_weight", 1.0))))
+                else:
+                    specs.append(None)
+            self.tf_levels.append(specs)
 
     # -- scoring -------------------------------------------------------------------
     def levels(self, a: Row, b: Row) -> list[int]:
         return [c.level_of(a, b) for c in self.comparisons]
 
     def tf_adjustment(self, comparison: int, level: int, a: Row, b: Row) -> float:
-        """Splink's term-frequency adjustment: log2(u_exact) - log2(max(tf(a), tf(b))),
+        """Splink's term-frequency adjustment: weight * (log2(u_exact) - log2(max(tf(a), tf(b)))),
         0 when neither value is in the model's table."""
         spec = self.tf_levels[comparison][level]
         if spec is None or self.term_frequencies is None:
             return 0.0
-        col, log2_u = spec
+        col, log2_u, weight = spec
         table = self.term_frequencies.get(col, {})
         fa, fb = table.get(a[col]), table.get(b[col])
         if fa is None and fb is None:
             return 0.0
-        return log2_u - math.log2(max(f for f in (fa, fb) if f is not None))
+        return weight * (log2_u - math.log2(max(f for f in (fa, fb) if f is not None)))
 
     def score(self, a: Row, b: Row) -> float:
         total = self.prior_weight
