@@ -47,6 +47,23 @@ class Caller:
         return self.scopes is None or action in self.scopes
 
 
+def require(who: Caller, action: str, purpose: str | None, sink: Any, *, subject: str | None = None,
+            ask: str = "?purpose=") -> str:
+    """The gate of every API look-up: the action must be in the token's scopes (a refusal
+    is audited) and a reason must be given.  Returns the purpose; the access policy then
+    decides the rest."""
+    if not who.may(action):
+        from leds.audit import AuditEvent
+
+        detail = {"attempted": action, "why": "token scope", **({"subject": subject} if subject else {})}
+        sink(AuditEvent(action="denied", actor=who.principal.id, detail=detail))
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token's scopes do not include {action}")
+    if not purpose:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            f"a reason is required: give {ask} one of {', '.join(rules.PURPOSES)}")
+    return purpose
+
+
 def make_caller(engine: Engine):  # type: ignore[no-untyped-def]
     """The FastAPI dependency that resolves the caller: a bearer token, or a web
     session (with its CSRF token on state-changing requests)."""
@@ -152,15 +169,7 @@ def build_router(settings: Settings, engine: Engine) -> APIRouter:
         if len(rkey) > 200:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "a record key is at most 200 characters")
         sink = audit_sink()
-        if not who.may("view_record"):
-            from leds.audit import AuditEvent
-
-            sink(AuditEvent(action="denied", actor=who.principal.id, detail={
-                "attempted": "view_record", "why": "token scope", "subject": rkey}))
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "this token's scopes do not include view_record")
-        if purpose is None:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "a reason is required: give ?purpose= "
-                                f"one of {', '.join(rules.PURPOSES)}")
+        purpose = require(who, "view_record", purpose, sink, subject=rkey)
         try:
             with engine.connect() as conn:
                 views = read_records(conn, who.principal, purpose, action="view_record", reason=reason,

@@ -31,8 +31,7 @@ from leds.access.policy import (
     references,
     visible_keys,
 )
-from leds.ingest.accepted import make_rkey
-from leds.matching.names import fold, fold_surname
+from leds.matching.names import GIVEN_NAME_GROUPS, fold, fold_surname, given_groups
 from leds.search import keys
 from leds.search.graph import linked_from, persons_at, postcodes_of
 from leds.search.tables import (
@@ -140,19 +139,6 @@ def _primary_name(data: dict[str, Any] | None) -> str:
     return _name_text(primary)
 
 
-def _chunks(seq: list[str], n: int = 500) -> list[list[str]]:
-    return [seq[i:i + n] for i in range(0, len(seq), n)]
-
-
-def _refs_to(conn: Connection, targets: list[str]) -> list[tuple[str, str, str]]:
-    """(rkey, role, target) of every marker or link that points at one of ``targets``."""
-    return references(conn, to=targets)
-
-
-def _refs_from(conn: Connection, rkeys: list[str]) -> list[tuple[str, str, str]]:
-    return references(conn, of=rkeys)
-
-
 def _rtype(rkey: str) -> str:
     return rkey.split("|", 3)[2] if rkey.count("|") >= 3 else ""
 
@@ -176,26 +162,21 @@ def members(conn: Connection, person_id: str) -> list[str]:
 
 
 # -- scoring candidates -----------------------------------------------------------------
-_MODEL_CACHE: dict[tuple[str, int], Any] = {}
 _VERSION_CACHE: dict[str, tuple[float, int | None]] = {}
 VERSION_TTL_S = 5.0  # a newly trained model is used by checks within this many seconds
 
 
 def _model(conn: Connection) -> Any:
-    from leds.matching.store import current_model_version, model_from_db
+    """The current matching model; which version is current is looked up at most every
+    VERSION_TTL_S seconds (checks are a hot path), the parsed model is matching's own cache."""
+    from leds.matching.store import cached_model, current_model_version
 
     url = str(conn.engine.url)
     seen = _VERSION_CACHE.get(url)
     if seen is None or time.monotonic() - seen[0] > VERSION_TTL_S:
         seen = (time.monotonic(), current_model_version(conn))
         _VERSION_CACHE[url] = seen
-    version = seen[1]
-    if version is None:
-        return None
-    key = (str(conn.engine.url), version)
-    if key not in _MODEL_CACHE:
-        _MODEL_CACHE[key] = model_from_db(conn, version)
-    return _MODEL_CACHE[key]
+    return cached_model(conn, seen[1]) if seen[1] is not None else None
 
 
 def _query_features(q: PersonQuery) -> dict[str, Any]:
@@ -259,23 +240,9 @@ def _explain(model: Any, qf: dict[str, Any], rf: dict[str, Any]) -> dict[str, An
 
 # -- candidate keys -----------------------------------------------------------------------
 def _given_alternatives(fn: str) -> list[str]:
-    from leds.synth.variants import GIVEN_ALTERNATIVES
-
-    table = _folded_alternatives(GIVEN_ALTERNATIVES)
-    return sorted({fn, *table.get(fn, ())})
-
-
-_FOLDED: dict[int, dict[str, tuple[str, ...]]] = {}
-
-
-def _folded_alternatives(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    key = id(table)
-    if key not in _FOLDED:
-        out: dict[str, set[str]] = defaultdict(set)
-        for name, alts in table.items():
-            out[fold(name)].update(fold(a) for a in alts)
-        _FOLDED[key] = {k: tuple(sorted(v)) for k, v in out.items()}
-    return _FOLDED[key]
+    """A folded given name and every name in its nickname / short-form groups (the
+    matcher's curated table and its folded index)."""
+    return sorted({fn, *(fold(n) for g in given_groups(fn) for n in GIVEN_NAME_GROUPS[g])})
 
 
 def _like(col: Any, pat: str) -> Any:
@@ -316,8 +283,8 @@ def _name_condition(surname: str | None, forename: str | None, *, phonetic: bool
     fn, fn_pat = _term(forename, "forename", fold)
     sn, gv = search_names.c.family, search_names.c.given
     given: Any = None
+    names = (_given_alternatives(fn) if nicknames else [fn]) if fn else []
     if fn:
-        names = _given_alternatives(fn) if nicknames else [fn]
         given = or_(*[_given_is(n) for n in names])
     elif fn_pat:
         given = or_(_like(gv, fn_pat), gv.like(f"% {fn_pat}"))
@@ -326,7 +293,7 @@ def _name_condition(surname: str | None, forename: str | None, *, phonetic: bool
     branches = []
     if fam and fn:
         # One branch per accepted given name, so each is a single range on the (family, given) index.
-        branches += [and_(sn == fam, _given_is(n)) for n in (_given_alternatives(fn) if nicknames else [fn])]
+        branches += [and_(sn == fam, _given_is(n)) for n in names]
     elif fam:
         branches.append(and_(sn == fam, given) if given is not None else sn == fam)
     elif given is not None:
@@ -344,10 +311,13 @@ def _has_dob(rkey: Any, *conds: Any) -> Any:
     return exists().where(search_dobs.c.rkey == rkey, *conds)
 
 
+def _dob_bounds(lo: str | None, hi: str | None) -> list[Any]:
+    return [c for c in ((search_dobs.c.dob >= lo) if lo else None, (search_dobs.c.dob <= hi) if hi else None)
+            if c is not None]
+
+
 def _dob_between(rkey: Any, lo: str | None, hi: str | None) -> Any:
-    conds = [c for c in ((search_dobs.c.dob >= lo) if lo else None, (search_dobs.c.dob <= hi) if hi else None)
-             if c is not None]
-    return _has_dob(rkey, *conds)
+    return _has_dob(rkey, *_dob_bounds(lo, hi))
 
 
 def _person_candidates(conn: Connection, q: PersonQuery, principal: Principal) -> list[str]:
@@ -444,7 +414,7 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
 def _marker_codes(conn: Connection, lookup: Lookup, person_rkeys: list[str]) -> dict[str, set[str]]:
     """Marker codes on each person record, for the candidate list (keys from the reference
     index; the markers themselves read through the policy)."""
-    refs = [(k, t) for k, role, t in _refs_to(conn, person_rkeys) if role == "subject"]
+    refs = [(k, t) for k, role, t in references(conn, to=person_rkeys) if role == "subject"]
     if not refs:
         return {}
     seen = {v.rkey: v for v in read_records(conn, lookup.principal, lookup.purpose, action="check",
@@ -459,24 +429,36 @@ def _marker_codes(conn: Connection, lookup: Lookup, person_rkeys: list[str]) -> 
 
 
 # -- the single view ----------------------------------------------------------------------
-def _graph(conn: Connection, lookup: Lookup, person_rkeys: list[str], action: str,
-           hops_to_persons: bool = False) -> tuple[list[RecordView], dict[str, RecordView], list[tuple[str, str, str]]]:
-    """The person's own records, and every marker, link and linked record one hop away,
-    read in one audited call.  Returns (person records, every other visible record by key,
-    the reference rows (record, role, target) that connect them)."""
-    to_person = _refs_to(conn, person_rkeys)
-    link_keys = sorted({k for k, role, _ in to_person if role in ("from", "to")})
-    marker_keys = sorted({k for k, role, _ in to_person if role == "subject"})
-    other_ends = [r for r in _refs_from(conn, link_keys) if r[2] not in person_rkeys]
+def _graph(conn: Connection, lookup: Lookup, rkeys: list[str], action: str
+           ) -> tuple[list[RecordView], dict[str, RecordView], list[tuple[str, str, str]]]:
+    """Records (a person's, or vehicles), and every marker, link and linked record one hop
+    away, read in one audited call.  Returns (those records, every other visible record by
+    key, the reference rows (record, role, target) of visible markers and links)."""
+    start = set(rkeys)
+    to_start = references(conn, to=rkeys)
+    link_keys = sorted({k for k, role, _ in to_start if role in ("from", "to")})
+    marker_keys = sorted({k for k, role, _ in to_start if role == "subject"})
+    other_ends = [r for r in references(conn, of=link_keys) if r[2] not in start]
     targets = sorted({t for _, _, t in other_ends})
     # Events reached through a link, and what points at them (e.g. the location of an event) are not followed.
-    wanted = [*person_rkeys, *marker_keys, *link_keys, *targets]
+    wanted = [*rkeys, *marker_keys, *link_keys, *targets]
     views = read_records(conn, lookup.principal, lookup.purpose, action=action, reason=lookup.reason,
-                         audit=lookup.audit, rkeys=wanted, limit=len(wanted))
-    persons = [v for v in views if v.rkey in set(person_rkeys)]
-    others = {v.rkey: v for v in views if v.rkey not in set(person_rkeys)}
-    refs = [r for r in to_person if r[0] in others] + [r for r in other_ends if r[0] in others]
-    return persons, others, refs
+                         audit=lookup.audit, rkeys=wanted, limit=len(wanted)) if wanted else []
+    own = [v for v in views if v.rkey in start]
+    others = {v.rkey: v for v in views if v.rkey not in start}
+    refs = [r for r in to_start if r[0] in others] + [r for r in other_ends if r[0] in others]
+    return own, others, refs
+
+
+def _marker(v: RecordView, d: dict[str, Any]) -> dict[str, Any]:
+    code = d.get("code", "")
+    return {"code": code, "label": MARKERS.get(code, code), "detail": d.get("detail"),
+            **_fact(v, d.get("valid_from"))}
+
+
+def _event(v: RecordView, d: dict[str, Any], role: Any) -> dict[str, Any]:
+    return {"kind": d.get("kind"), "occurred_at": d.get("occurred_at"), "description": d.get("description"),
+            "dataset": v.dataset, "role": role, **_fact(v, d.get("occurred_at"))}
 
 
 def _status(events: list[tuple[RecordView, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
@@ -549,9 +531,7 @@ def person_summary(conn: Connection, lookup: Lookup, person_id: str, action: str
     for k, _role, subject in refs:
         v = others[k]
         if v.rtype == "marker" and subject in own and v.data:
-            code = v.data.get("code", "")
-            markers.append({"code": code, "label": MARKERS.get(code, code), "detail": v.data.get("detail"),
-                            "valid_from": v.data.get("valid_from"), **_fact(v, v.data.get("valid_from"))})
+            markers.append({**_marker(v, v.data), "valid_from": v.data.get("valid_from")})
     for lk, link in link_of.items():
         d = link.data or {}
         ends = [t for k, _, t in refs if k == lk and t not in own]
@@ -590,18 +570,14 @@ def person_summary(conn: Connection, lookup: Lookup, person_id: str, action: str
         "status": _status([(v, d) for v, d, _ in events]),
         "last_address": resides[0] if resides else None,
         "vehicles": vehicles,
-        "events": [{"kind": d.get("kind"), "occurred_at": d.get("occurred_at"), "description": d.get("description"),
-                    "dataset": v.dataset, "role": via["role"], **_fact(v, d.get("occurred_at"))}
-                   for v, d, via in events[:RECENT_EVENTS]],
+        "events": [_event(v, d, via["role"]) for v, d, via in events[:RECENT_EVENTS]],
         "counts": dict(sorted(counts.items())),
         "records": [{"rtype": v.rtype, "dataset": v.dataset, "redacted": list(v.redacted), **_fact(v)}
                     for v in persons],
     }
     if associations:
         ids = _assignments(conn, [p.rkey for p, _ in people])
-        out["timeline"] = [{"kind": d.get("kind"), "occurred_at": d.get("occurred_at"),
-                            "description": d.get("description"), "dataset": v.dataset, "role": via["role"],
-                            **_fact(v, d.get("occurred_at"))} for v, d, via in events]
+        out["timeline"] = [_event(v, d, via["role"]) for v, d, via in events]
         out["associations"] = {
             "persons": [{"person_id": ids.get(p.rkey, p.rkey), "name": _primary_name(p.data),
                          "birth_dates": (p.data or {}).get("birth_dates"), **via, **_fact(p, via["valid_from"])}
@@ -631,16 +607,9 @@ def _vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery) -> dict[st
     vrm = keys.normalise_vrm(q.vrm)
     found = conn.execute(select(search_vehicles.c.rkey, search_vehicles.c.vrm)
                          .where(search_vehicles.c.vrm_key == keys.vrm_key(vrm)).limit(50)).all()
-    vkeys = [r[0] for r in found]
-    to_vehicle = _refs_to(conn, vkeys) if vkeys else []
-    link_keys = sorted({k for k, role, _ in to_vehicle if role in ("from", "to")})
-    marker_keys = sorted({k for k, role, _ in to_vehicle if role == "subject"})
-    other_ends = [r for r in _refs_from(conn, link_keys) if r[2] not in vkeys]
-    wanted = [*vkeys, *marker_keys, *link_keys, *sorted({t for _, _, t in other_ends})]
-    views = {v.rkey: v for v in read_records(conn, lookup.principal, lookup.purpose, action="check",
-                                             reason=lookup.reason, audit=lookup.audit, rkeys=wanted,
-                                             limit=max(len(wanted), 1))} if wanted else {}
-    ids = _assignments(conn, [t for _, _, t in other_ends if _rtype(t) == "person"])
+    vehicles, others, refs = _graph(conn, lookup, [r[0] for r in found], "check")
+    views = {v.rkey: v for v in vehicles}
+    ids = _assignments(conn, [t for _, _, t in refs if _rtype(t) == "person" and t in others])
     out = []
     for vk, norm in found:
         v = views.get(vk)
@@ -652,19 +621,17 @@ def _vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery) -> dict[st
             "match": "exact" if norm == vrm else "confusable",
             "people": [], "markers": [], "reports": [], **_fact(v),
         }
-        for k, _role, t in to_vehicle:
-            if t != vk or k not in views or views[k].data is None:
+        for k, _role, t in refs:
+            rec = others[k]
+            if t != vk or rec.data is None:
                 continue
-            rec = views[k]
-            d = rec.data or {}
+            d = rec.data
             if rec.rtype == "marker":
-                code = d.get("code", "")
-                entry["markers"].append({"code": code, "label": MARKERS.get(code, code), "detail": d.get("detail"),
-                                         **_fact(rec, d.get("valid_from"))})
+                entry["markers"].append(_marker(rec, d))
                 continue
-            for lk, _, other in other_ends:
-                end = views.get(other)
-                if lk != k or end is None or end.data is None:
+            for lk, _, other in refs:
+                end = others.get(other)
+                if lk != k or other == vk or end is None or end.data is None:
                     continue
                 if end.rtype == "person":
                     entry["people"].append({"role": d.get("role"), "person_id": ids.get(other, other),
@@ -672,9 +639,7 @@ def _vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery) -> dict[st
                                             "birth_dates": end.data.get("birth_dates"),
                                             **_fact(end, d.get("valid_from"))})
                 elif end.rtype == "event":
-                    entry["reports"].append({"kind": end.data.get("kind"), "occurred_at": end.data.get("occurred_at"),
-                                             "description": end.data.get("description"), "role": d.get("role"),
-                                             "dataset": end.dataset, **_fact(end, end.data.get("occurred_at"))})
+                    entry["reports"].append(_event(end, end.data, d.get("role")))
         entry["reports"].sort(key=lambda e: str(e.get("occurred_at") or ""), reverse=True)
         out.append(entry)
     out.sort(key=lambda e: (e["match"] != "exact", e["vrm"] or ""))
@@ -693,7 +658,7 @@ def record_view(conn: Connection, lookup: Lookup, rkey: str) -> dict[str, Any]:
     v = views[0]
     versions = record_history(conn, lookup.principal, rkey)
     pid = _assignments(conn, [rkey]).get(rkey) if v.rtype == "person" else None
-    refs = [{"role": role, "target": t} for _, role, t in _refs_from(conn, [rkey])]
+    refs = [{"role": role, "target": t} for _, role, t in references(conn, of=[rkey])]
     return {"record": asdict(v), "versions": versions, "person_id": pid, "references": refs}
 
 
@@ -704,22 +669,18 @@ SEARCH_CAP = 2000  # results counted and paged; past this, the answer says "more
 
 def _fts(conn: Connection, text: str, kind: str) -> Select[Any]:
     """Keys of the records whose text matches, best first (at most TEXT_MATCHES)."""
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy import literal_column, table
+    from sqlalchemy import literal_column, table
 
+    ws = keys.words(text)
+    if not ws:
+        raise CheckError("text" if kind == "event" else "marks", "enter at least one word")
+    if conn.dialect.name == "sqlite":
         query = keys.fts5_query(text)
-        if query is None:
-            raise CheckError("text" if kind == "event" else "marks", "enter at least one word")
         fts = table("search_text_fts", literal_column("rowid"))
         return (select(search_text.c.rkey).select_from(search_text)
                 .join(fts, literal_column("search_text_fts.rowid") == search_text.c.id)
                 .where(literal_column("search_text_fts").op("MATCH")(query), search_text.c.kind == kind)
                 .order_by(literal_column("search_text_fts.rank")).limit(TEXT_MATCHES))
-    ws = keys.words(text)
-    if not ws:
-        raise CheckError("text" if kind == "event" else "marks", "enter at least one word")
-    from sqlalchemy import literal_column
-
     tsq = func.plainto_tsquery("english", " ".join(ws))
     return (select(search_text.c.rkey).where(literal_column("tsv").op("@@")(tsq), search_text.c.kind == kind)
             .order_by(func.ts_rank(literal_column("tsv"), tsq).desc()).limit(TEXT_MATCHES))
@@ -755,9 +716,7 @@ def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Sele
         driver = select(first.c[0].label("rkey"))
         rk = first.c[0]
     elif lo or hi:
-        driver = select(search_dobs.c.rkey.label("rkey")).where(
-            *[c for c in ((search_dobs.c.dob >= lo) if lo else None, (search_dobs.c.dob <= hi) if hi else None)
-              if c is not None]).distinct()
+        driver = select(search_dobs.c.rkey.label("rkey")).where(*_dob_bounds(lo, hi)).distinct()
         rk = search_dobs.c.rkey
         lo = hi = None
     else:
@@ -819,5 +778,5 @@ def _search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
             "pages": max(1, math.ceil(total / q.per_page)), "results": results, "facets": facets}
 
 
-__all__ = ["CheckError", "Lookup", "NotFound", "make_rkey", "person_check", "person_summary", "person_view",
+__all__ = ["CheckError", "Lookup", "NotFound", "person_check", "person_summary", "person_view",
            "record_view", "search", "vehicle_check"]

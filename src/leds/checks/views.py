@@ -18,9 +18,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from leds.access import identity, rules
+from leds.access import identity
 from leds.access.policy import AccessDenied, PurposeRequired
-from leds.access.views import Caller, make_caller
+from leds.access.views import Caller, make_caller, require
 from leds.config import Settings
 
 from .models import PURPOSE_TEXT_MAX, PersonQuery, SearchQuery, VehicleQuery
@@ -76,15 +76,7 @@ def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
     def run(who: Caller, action: str, purpose: str | None, reason: str | None,
             fn: Callable[[Any, Lookup], dict[str, Any]]) -> Response:
         sink = audit_sink()
-        if not who.may(action):
-            from leds.audit import AuditEvent
-
-            sink(AuditEvent(action="denied", actor=who.principal.id,
-                            detail={"attempted": action, "why": "token scope"}))
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token's scopes do not include {action}")
-        if not purpose:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                                f"a reason is required: give purpose, one of {', '.join(rules.PURPOSES)}")
+        purpose = require(who, action, purpose, sink, ask="purpose,")
         lookup = Lookup(who.principal, purpose, reason, sink)
         try:
             with engine.connect() as conn:
@@ -131,8 +123,6 @@ def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
     @router.get("/persons/{person_id}", summary="The single view of a national person, with timeline and associations")
     def get_person(person_id: Annotated[str, Field(max_length=200)], who: CallerDep,
                    purpose: Purpose = None, reason: ReasonText = None) -> Response:
-        if len(person_id) > 200:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "a person id is at most 200 characters")
         return run(who, "view_person", purpose, reason, lambda conn, lk: person_view(conn, lk, person_id))
 
     @router.get("/provenance/{rkey:path}", summary="A source record with its provenance and version history")

@@ -40,6 +40,9 @@ class Accepted:
     # True when the record key had never been received before this batch, so
     # projectors need not look for its earlier state.
     new_record: bool = False
+    # Set by the records projector (which runs first): this item is now the record's
+    # current state, so later projectors need not look it up again.
+    current: bool = False
 
     @property
     def data(self) -> dict[str, Any] | None:

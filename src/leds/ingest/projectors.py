@@ -84,6 +84,10 @@ class RecordsProjector:
         update_rows(conn, records, RECORD_COLUMNS[5:], "rkey = ? AND sequence < ?",
                     [(*_row(a)[5:], a.rkey, a.sequence) for a in newer])
         changed = fresh + newer
+        for a in items:  # reset too: a batch retried after a failed transaction reuses its items
+            a.current = False
+        for a in changed:
+            a.current = True
         if not changed:
             return
         self._project_refs(conn, changed)

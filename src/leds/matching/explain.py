@@ -24,10 +24,10 @@ class ExplainError(LookupError):
 
 
 def _model(conn: Connection) -> MatchModel:
-    v = store.current_model_version(conn)
-    if v is None:
+    model = store.current_model(conn)
+    if model is None:
         raise ModelError("no model yet: run `leds match` first")
-    return store.model_from_db(conn, v)
+    return model
 
 
 def _judgements(conn: Connection, a: str, b: str) -> list[dict[str, Any]]:

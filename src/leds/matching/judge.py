@@ -17,7 +17,6 @@ from leds.db.engine import get_engine, write_transaction
 
 from . import store
 from .clusters import IdentityEvent, cluster, succeed
-from .model import MatchModel
 from .tables import match_review
 
 
@@ -25,11 +24,6 @@ from .tables import match_review
 class JudgementResult:
     judgement_id: int
     events: list[IdentityEvent]
-
-
-def _current_model(conn: Connection) -> MatchModel | None:
-    v = store.current_model_version(conn)
-    return store.model_from_db(conn, v) if v is not None else None
 
 
 def judge(settings: Settings, a: str, b: str, verdict: str, by: str, why: str) -> JudgementResult:
@@ -42,7 +36,7 @@ def apply_judgement(conn: Connection, a: str, b: str, verdict: str, by: str, why
     jid = store.add_judgement(conn, a, b, verdict, by, why)
     conn.execute(match_review.delete().where(
         match_review.c.rkey_a == min(a, b), match_review.c.rkey_b == max(a, b)))
-    model = _current_model(conn)
+    model = store.current_model(conn)
     assign = store.assignments(conn, [a, b])
     if model is None or a not in assign or b not in assign or verdict == "unsure":
         return JudgementResult(jid, [])

@@ -28,18 +28,6 @@ from .features import PURPOSE, Address, address_of, link_end, person_features, s
 from .model import MatchModel, now
 from .tables import match_keys, person_ids
 
-_MODELS: dict[tuple[str, int], MatchModel] = {}
-
-
-def _model(conn: Connection) -> MatchModel | None:
-    version = store.current_model_version(conn)
-    if version is None:
-        return None
-    key = (str(conn.engine.url), version)
-    if key not in _MODELS:
-        _MODELS[key] = store.model_from_db(conn, version)
-    return _MODELS[key]
-
 
 def _addresses(conn: Connection, items: list[Accepted]) -> dict[str, Address]:
     """person rkey -> address, from resides_at links in this batch (the location read from
@@ -73,7 +61,7 @@ class RealtimeMatcher:
         links = any(a.rtype == "link" for a in items)
         if not persons and not links:
             return
-        model = _model(conn)
+        model = store.current_model(conn)
         if model is None:
             return
         addresses = _addresses(conn, items) if links else {}

@@ -33,7 +33,11 @@ def pair(a: str, b: str) -> tuple[str, str]:
 
 
 # -- models -----------------------------------------------------------------------------
+_PARSED: dict[tuple[str, int], MatchModel] = {}  # (store, version) -> model, parsed once
+
+
 def register_model(conn: Connection, model: MatchModel) -> None:
+    _PARSED.pop((str(conn.engine.url), model.version), None)
     conn.execute(delete(match_models).where(match_models.c.version == model.version))
     conn.execute(insert(match_models).values(version=model.version, created_at=model.created_at,
                                              doc=json.dumps(model.to_json())))
@@ -42,6 +46,21 @@ def register_model(conn: Connection, model: MatchModel) -> None:
 def current_model_version(conn: Connection) -> int | None:
     v = conn.execute(select(func.max(match_models.c.version))).scalar()
     return int(v) if v is not None else None
+
+
+def cached_model(conn: Connection, version: int) -> MatchModel:
+    """A registered model, parsed from the store once per process (re-registering a version
+    drops the parsed copy)."""
+    key = (str(conn.engine.url), version)
+    if key not in _PARSED:
+        _PARSED[key] = model_from_db(conn, version)
+    return _PARSED[key]
+
+
+def current_model(conn: Connection) -> MatchModel | None:
+    """The newest registered model, or None before the first `leds match`."""
+    version = current_model_version(conn)
+    return cached_model(conn, version) if version is not None else None
 
 
 def model_from_db(conn: Connection, version: int) -> MatchModel:

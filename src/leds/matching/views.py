@@ -45,7 +45,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, select
 
-from leds.access import rules
 from leds.access.policy import (
     AccessDenied,
     AuditSink,
@@ -55,7 +54,7 @@ from leds.access.policy import (
     authorise,
     read_records,
 )
-from leds.access.views import Caller, make_caller
+from leds.access.views import Caller, make_caller, require
 from leds.config import Settings
 from leds.db.engine import write_transaction
 
@@ -200,16 +199,7 @@ def build_matching_router(settings: Settings, engine: Engine) -> APIRouter:
 
     def checked(who: Caller, action: str, purpose: str | None, subject: str) -> tuple[str, AuditSink]:
         sink = audit_sink()
-        if not who.may(action):
-            from leds.audit import AuditEvent
-
-            sink(AuditEvent(action="denied", actor=who.principal.id, detail={
-                "attempted": action, "why": "token scope", "subject": subject}))
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token's scopes do not include {action}")
-        if purpose is None:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "a reason is required: give ?purpose= "
-                                f"one of {', '.join(rules.PURPOSES)}")
-        return purpose, sink
+        return require(who, action, purpose, sink, subject=subject), sink
 
     def answer(fn: Any, *args: Any, **kw: Any) -> Any:
         """Run a service function; its refusals as HTTP answers, never a 500."""

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Table, delete
 
-from leds.db.bulk import insert_rows, select_in
+from leds.db.bulk import insert_rows
 from leds.db.schema import records
 from leds.ingest import projectors
 from leds.ingest.accepted import Accepted
@@ -32,19 +32,11 @@ class SearchProjector:
     tables: Sequence[Table] = TABLES
 
     def apply(self, conn: Connection, items: list[Accepted]) -> None:
-        newest: dict[str, Accepted] = {}
-        for a in items:
-            if a.rtype in INDEXED:
-                cur = newest.get(a.rkey)
-                if cur is None or a.sequence > cur.sequence:
-                    newest[a.rkey] = a
-        if not newest:
+        # The records projector has already run and marked the item (one per record) that
+        # became each record's current state.
+        changed = [a for a in items if a.current and a.rtype in INDEXED]
+        if not changed:
             return
-        # The records projector has already run: an item is current when its sequence is
-        # the record's.  A record first seen in this batch is current without a look-up.
-        old = [k for k, a in newest.items() if not a.new_record]
-        current = dict(select_in(conn, records, ("rkey", "sequence"), "rkey", old)) if old else {}
-        changed = [a for a in newest.values() if a.new_record or current.get(a.rkey) == a.sequence]
         stale = [a.rkey for a in changed if not a.new_record]
         if stale:
             for table in TABLES:
@@ -96,7 +88,7 @@ def backfill(conn: Connection, batch: int = 5000) -> int:
     projector = SearchProjector()
     for r in conn.execute(q):
         chunk.append(Accepted(r.force, r.source, r.sequence, r.rkey, r.rtype, r.ref, "upsert", r.dataset,
-                              r.handling, r.issued_at, r.data, new_record=True))
+                              r.handling, r.issued_at, r.data, new_record=True, current=True))
         if len(chunk) >= batch:
             projector.apply(conn, chunk)
             done += len(chunk)

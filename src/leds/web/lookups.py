@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from leds.access.policy import AccessDenied, PurposeRequired
@@ -154,6 +154,20 @@ def add_routes(router: APIRouter, settings: Settings, engine: Engine,
         reason.remember(engine, me, why)
         return out, None
 
+    def validated_run(request: Request, me: WebUser, why: reason.Reason | None, errors: Errors,
+                      model: type[BaseModel], fields: Mapping[str, tuple[str, str]], values: dict[str, Any],
+                      service: Callable[[Any, Lookup, Any], Any]) -> tuple[Any, Response | None]:
+        """Validate the form into the service's query model (errors go on the page), then,
+        with a reason and no errors, run the look-up."""
+        try:
+            q = model.model_validate(values)
+        except ValidationError as exc:
+            validation_errors(exc, fields, errors, "surname")
+            return None, None
+        if why is None or errors:
+            return None, None
+        return run(request, me, why, lambda conn, lk: service(conn, lk, q), errors, "surname")
+
     def check_page(path: str, template: str, title: str,
                    handle: Callable[[Request, WebUser, dict[str, str]], Response]) -> None:
         """A check's two routes: the empty form (GET) and the posted form (POST, CSRF-checked)."""
@@ -184,16 +198,10 @@ def add_routes(router: APIRouter, settings: Settings, engine: Engine,
         values = _values(form, ["surname", "forename", "age_from", "age_to", "sex", "pnc_id", "postcode"])
         dob = read_date(form, "dob", "Date of birth", errors)
         why = reason.read(form, errors)
-        q = None
-        try:
-            q = PersonQuery.model_validate({**values, **({"dob": dob} if dob else {})})
-        except ValidationError as exc:
-            validation_errors(exc, PERSON_FIELDS, errors, "surname")
-        result = None
-        if q is not None and why is not None and not errors:
-            result, page = run(request, me, why, lambda conn, lk: person_check(conn, lk, q), errors, "surname")
-            if page is not None:
-                return page
+        result, page = validated_run(request, me, why, errors, PersonQuery, PERSON_FIELDS,
+                                     {**values, **({"dob": dob} if dob else {})}, person_check)
+        if page is not None:
+            return page
         return render(request, "check_person.html", me=me, status_code=400 if errors else 200, errors=errors,
                       title="Person check", form=form, reason_values=reason.picker_values(form, me),
                       result=result, why=why)
@@ -251,16 +259,10 @@ def add_routes(router: APIRouter, settings: Settings, engine: Engine,
             values["phonetic"] = True
         dob = read_date(form, "dob", "Date of birth", errors)
         why = reason.read(form, errors)
-        q = None
-        try:
-            q = SearchQuery.model_validate({**values, **({"dob": dob} if dob else {})})
-        except ValidationError as exc:
-            validation_errors(exc, SEARCH_FIELDS, errors, "surname")
-        result = None
-        if q is not None and why is not None and not errors:
-            result, page = run(request, me, why, lambda conn, lk: search(conn, lk, q), errors, "surname")
-            if page is not None:
-                return page
+        result, page = validated_run(request, me, why, errors, SearchQuery, SEARCH_FIELDS,
+                                     {**values, **({"dob": dob} if dob else {})}, search)
+        if page is not None:
+            return page
         pagination = None
         if result and result["pages"] > 1:
             base = {k: v for k, v in form.items() if k != "page"}
