@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, true
 
 from leds.db.schema import records
 
@@ -213,17 +213,28 @@ def _audit_consultation(audit: AuditSink | None, principal: Principal, action: s
                  subjects=tuple(subjects), detail={"kind": action, **detail}))
 
 
+@lru_cache(maxsize=4096)
+def _read_statement(principal: Principal, by_key: bool, rtype: str | None) -> Any:
+    """The read of :func:`read_records`, built once per principal and shape (look-ups are a
+    hot path); the keys and the limit are bound per call."""
+    q = select(records).where(row_predicate(principal)).order_by(records.c.rkey).limit(bindparam("limit"))
+    if by_key:
+        q = q.where(records.c.rkey.in_(bindparam("rkeys", expanding=True)))
+    if rtype is not None:
+        q = q.where(records.c.rtype == rtype)
+    return q
+
+
 def read_records(conn: Connection, principal: Principal, purpose: str, *, action: str = "view_record",
                  reason: str | None = None, audit: AuditSink | None = None, rkeys: list[str] | None = None,
                  rtype: str | None = None, limit: int = 100) -> list[RecordView]:
     """The records this principal may see, redacted; the consultation is audited."""
     authorise(principal, action, purpose, reason, audit)
-    q = select(records).where(row_predicate(principal)).order_by(records.c.rkey).limit(limit)
+    params: dict[str, Any] = {"limit": limit}
     if rkeys is not None:
-        q = q.where(records.c.rkey.in_(rkeys))
-    if rtype is not None:
-        q = q.where(records.c.rtype == rtype)
-    views = [_view(principal, r) for r in conn.execute(q).mappings()]
+        params["rkeys"] = rkeys
+    views = [_view(principal, r) for r in conn.execute(_read_statement(principal, rkeys is not None, rtype),
+                                                       params).mappings()]
     _audit_consultation(audit, principal, action, purpose, reason, [v.rkey for v in views],
                         {"requested": len(rkeys) if rkeys is not None else None, "returned": len(views)})
     _personal_connection(conn, principal, views)
@@ -317,27 +328,27 @@ def visible_keys(conn: Connection, principal: Principal, purpose: str, candidate
         where.append(records.c.force == force)
     if dataset is not None:
         where.append(records.c.dataset == dataset)
+    # At most cap + 1 visible rows (unordered, so a broad query stops early), read once:
+    # facets, total and the ordered page all come from these rows.
     seen = select(records.c.rkey, *[records.c[n] for n in facets]).where(*where).limit(cap + 1).subquery()
-    # Facets and total in one grouped pass over the visible rows.
     joined = joined_facets or {}
-    cols = [seen.c[name] for name in facets] + list(joined.values())
-    q_counts = select(*cols, func.count()).select_from(seen)
+    source: Any = seen
     for col in joined.values():
         # A column of a table keyed by rkey (e.g. a search index), counted over the same rows.
-        q_counts = q_counts.outerjoin(col.table, col.table.c.rkey == seen.c.rkey)
+        source = source.outerjoin(col.table, col.table.c.rkey == seen.c.rkey)
+    q = select(seen.c.rkey, *[seen.c[n] for n in facets], *joined.values()).select_from(source)
+    q = order_by(q, seen.c.rkey) if order_by is not None else q.order_by(seen.c.rkey)
+    rows = conn.execute(q).all()
+    more = len(rows) > cap
     names = [*facets, *joined]
     counts: dict[str, dict[str, int]] = {name: {} for name in names}
-    total = 0
-    for row in conn.execute(q_counts.group_by(*cols)):
-        n = row[-1]
-        total += n
-        for name, value in zip(names, row[:-1], strict=True):
+    kept = rows[:cap]
+    for row in kept:
+        for name, value in zip(names, row[1:], strict=True):
             key = value if value is not None else "unknown"
-            counts[name][key] = counts[name].get(key, 0) + n
-    q = select(seen.c.rkey)
-    q = order_by(q, seen.c.rkey) if order_by is not None else q.order_by(seen.c.rkey)
-    page = [r[0] for r in conn.execute(q.limit(max(0, min(limit, cap - offset))).offset(offset))]
-    return page, counts, min(int(total), cap), total > cap
+            counts[name][key] = counts[name].get(key, 0) + 1
+    page = [r[0] for r in kept[offset:offset + max(0, limit)]]
+    return page, counts, len(kept), more
 
 
 def only_visible(principal: Principal, keys: Any) -> Any:

@@ -66,9 +66,12 @@ def require(who: Caller, action: str, purpose: str | None, sink: Any, *, subject
 
 def make_caller(engine: Engine):  # type: ignore[no-untyped-def]
     """The FastAPI dependency that resolves the caller: a bearer token, or a web
-    session (with its CSRF token on state-changing requests)."""
+    session (with its CSRF token on state-changing requests).
 
-    def caller(request: Request,
+    It runs on the event loop, not in the thread pool: the look-up is one indexed read
+    (well under a millisecond), and a hop to a worker thread and back would cost more."""
+
+    async def caller(request: Request,
                creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
         if creds is not None:
             found = identity.resolve_token(engine, creds.credentials)

@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, func, not_, or_, select, union
+from sqlalchemy import Connection, Select, and_, bindparam, exists, func, or_, select, union
 
 from leds.access.policy import (
     AuditSink,
@@ -245,21 +246,12 @@ def _given_alternatives(fn: str) -> list[str]:
     return sorted({fn, *(fold(n) for g in given_groups(fn) for n in GIVEN_NAME_GROUPS[g])})
 
 
-def _like(col: Any, pat: str) -> Any:
-    """A LIKE that can use the column's index: the folded names are lower-case letters, so
-    the literal prefix before the first wildcard becomes a range (SQLite's LIKE is
-    case-insensitive and would otherwise scan)."""
+def _prefix_range(pat: str) -> tuple[str, str] | None:
+    """The literal prefix of a LIKE pattern as a [lo, hi) range, or None if it starts with
+    a wildcard: the folded names are lower-case letters, so the range can use the column's
+    index (SQLite's LIKE is case-insensitive and would otherwise scan)."""
     prefix = pat.split("%", 1)[0].split("_", 1)[0]
-    if not prefix:
-        return col.like(pat)
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(col >= prefix, col < upper, col.like(pat))
-
-
-def _given_is(name: str) -> Any:
-    """The first given name is ``name`` (the folded given names start with it, then end or
-    go on after a space): a range on the (family, given) index, not a LIKE."""
-    return and_(search_names.c.given >= name, search_names.c.given <= name + " \x7f")
+    return (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)) if prefix else None
 
 
 def _term(value: str | None, field: str, folder: Any) -> tuple[str | None, str | None]:
@@ -275,32 +267,76 @@ def _term(value: str | None, field: str, folder: Any) -> tuple[str | None, str |
     return folded, None
 
 
-def _name_condition(surname: str | None, forename: str | None, *, phonetic: bool, nicknames: bool) -> Any:
-    """Rows of ``search_names`` for a surname and/or forename, as an OR of index-shaped
-    branches: exact family with each accepted given name; the same sound of both (phonetic);
-    or wildcard patterns (a range on the literal prefix, then LIKE)."""
+# A name query is compiled once per *shape* (which terms it has, how many accepted given
+# names) and cached; each look-up binds its own values.  The shape is the set of parameter
+# names, so the values and the statement cannot disagree.
+def _name_params(surname: str | None, forename: str | None, *, phonetic: bool, nicknames: bool) -> dict[str, str]:
+    """The bound values of a name query: ``fam`` (exact) or ``fam_like`` (+ ``fam_lo``/``fam_hi``
+    when the pattern has a literal prefix); ``fn0``.. (each accepted given name, with its
+    ``_hi`` bound) or ``fn_like``; ``fam_ph``/``fn_ph`` for the same sound."""
     fam, fam_pat = _term(surname, "surname", fold_surname)
     fn, fn_pat = _term(forename, "forename", fold)
-    sn, gv = search_names.c.family, search_names.c.given
-    given: Any = None
-    names = (_given_alternatives(fn) if nicknames else [fn]) if fn else []
-    if fn:
-        given = or_(*[_given_is(n) for n in names])
-    elif fn_pat:
-        given = or_(_like(gv, fn_pat), gv.like(f"% {fn_pat}"))
+    p: dict[str, str] = {}
     if fam_pat:
-        return and_(_like(sn, fam_pat), given) if given is not None else _like(sn, fam_pat)
-    branches = []
-    if fam and fn:
-        # One branch per accepted given name, so each is a single range on the (family, given) index.
-        branches += [and_(sn == fam, _given_is(n)) for n in names]
+        p["fam_like"] = fam_pat
+        rng = _prefix_range(fam_pat)
+        if rng:
+            p["fam_lo"], p["fam_hi"] = rng
     elif fam:
-        branches.append(and_(sn == fam, given) if given is not None else sn == fam)
+        p["fam"] = fam
+    if fn:
+        for i, n in enumerate(_given_alternatives(fn) if nicknames else [fn]):
+            # The first given name is n: the folded given names start with it, then end or go
+            # on after a space (a range on the (family, given) index, not a LIKE).
+            p[f"fn{i}"], p[f"fn{i}_hi"] = n, n + " \x7f"
+    elif fn_pat:
+        p["fn_like"], p["fn_like_later"] = fn_pat, f"% {fn_pat}"
+        rng = _prefix_range(fn_pat)
+        if rng:
+            p["fn_lo"], p["fn_hi"] = rng
+    if phonetic and not fam_pat and (fam or fn):
+        if fam:
+            p["fam_ph"] = keys.phonetic(fam)
+        if fn:
+            p["fn_ph"] = keys.phonetic(fn)
+    return p
+
+
+@lru_cache(maxsize=512)
+def _name_clause(shape: frozenset[str]) -> Any:
+    """Rows of ``search_names`` for the name query of this shape (see :func:`_name_params`),
+    as an OR of index-shaped branches: exact family with each accepted given name; the
+    same sound (phonetic); or wildcard patterns (a range on the literal prefix, then LIKE)."""
+    n = search_names.c
+    sn, gv = n.family, n.given
+    b = bindparam
+
+    def like(col: Any, name: str) -> Any:
+        cond = col.like(b(f"{name}_like"))
+        return and_(col >= b(f"{name}_lo"), col < b(f"{name}_hi"), cond) if f"{name}_lo" in shape else cond
+
+    def given_is(i: int) -> Any:
+        return and_(gv >= b(f"fn{i}"), gv <= b(f"fn{i}_hi"))
+
+    names = sorted(int(k[2:]) for k in shape if k.startswith("fn") and k[2:].isdigit())
+    given: Any = None
+    if names:
+        given = or_(*[given_is(i) for i in names])
+    elif "fn_like" in shape:
+        given = or_(like(gv, "fn"), gv.like(b("fn_like_later")))
+    if "fam_like" in shape:
+        return and_(like(sn, "fam"), given) if given is not None else like(sn, "fam")
+    branches = []
+    if "fam" in shape and names:
+        # One branch per accepted given name, so each is a single range on the (family, given) index.
+        branches += [and_(sn == b("fam"), given_is(i)) for i in names]
+    elif "fam" in shape:
+        branches.append(and_(sn == b("fam"), given) if given is not None else sn == b("fam"))
     elif given is not None:
         branches.append(given)
-    if phonetic and (fam or fn):
-        ph = [c for c in ((search_names.c.family_ph == keys.phonetic(fam)) if fam else None,
-                          (search_names.c.given_ph == keys.phonetic(fn)) if fn else None) if c is not None]
+    ph = [c for c in ((n.family_ph == b("fam_ph")) if "fam_ph" in shape else None,
+                      (n.given_ph == b("fn_ph")) if "fn_ph" in shape else None) if c is not None]
+    if ph:
         branches.append(and_(*ph))
     return or_(*branches)
 
@@ -320,33 +356,98 @@ def _dob_between(rkey: Any, lo: str | None, hi: str | None) -> Any:
     return _has_dob(rkey, *_dob_bounds(lo, hi))
 
 
-def _person_candidates(conn: Connection, q: PersonQuery, principal: Principal) -> list[str]:
+def _name_dob(one: Any, several: Any) -> Any:
+    """A date of birth of a ``search_names`` row's record meets a condition, from the row's
+    earliest and latest date of birth: ``one(column)`` is the condition on a single date
+    (decided in the index, as most records have one date of birth); a record with several
+    is narrowed by ``several(dob_lo, dob_hi)``, then probed (one primary-key look-up)."""
+    n = search_names.c
+    return or_(and_(n.dob_lo == n.dob_hi, one(n.dob_lo)),
+               and_(n.dob_lo != n.dob_hi, several(n.dob_lo, n.dob_hi), _has_dob(n.rkey, one(search_dobs.c.dob))))
+
+
+def _name_dob_between(lo: Any, hi: Any) -> Any:
+    """Any date of birth between lo and hi (values or bound parameters; None for open)."""
+    def one(col: Any) -> Any:
+        return and_(*[c for c in ((col >= lo) if lo is not None else None, (col <= hi) if hi is not None else None)
+                      if c is not None])
+
+    def several(first: Any, last: Any) -> Any:
+        return and_(*[c for c in ((last >= lo) if lo is not None else None,
+                                  (first <= hi) if hi is not None else None) if c is not None])
+
+    return _name_dob(one, several)
+
+
+def _name_dob_params(dob: date | None, age_lo: str | None, age_hi: str | None) -> dict[str, str]:
+    """Bound values of the date-of-birth conditions on name rows: near ``dob`` (a year
+    either way, or day and month swapped), and within the age range."""
+    p: dict[str, str] = {}
+    if dob is not None:
+        p["near_first"], p["near_last"] = _years_before(dob, 1).isoformat(), _years_before(dob, -1).isoformat()
+        if dob.day <= 12 and dob.day != dob.month:
+            p["near_swapped"] = date(dob.year, dob.day, dob.month).isoformat()
+        p["near_min"] = min(p["near_first"], p.get("near_swapped", p["near_first"]))
+        p["near_max"] = max(p["near_last"], p.get("near_swapped", p["near_last"]))
+    if age_lo:
+        p["age_lo"] = age_lo
+    if age_hi:
+        p["age_hi"] = age_hi
+    return p
+
+
+def _name_dob_clauses(shape: frozenset[str]) -> list[Any]:
+    b = bindparam
+    out: list[Any] = []
+    if "near_first" in shape:
+        def near(col: Any) -> Any:
+            return or_(col.between(b("near_first"), b("near_last")),
+                       *([col == b("near_swapped")] if "near_swapped" in shape else []))
+
+        def near_some(lo: Any, hi: Any) -> Any:
+            return and_(hi >= b("near_min"), lo <= b("near_max"))
+
+        # Near the given date of birth, or none recorded.
+        out.append(or_(search_names.c.dob_lo.is_(None), _name_dob(near, near_some)))
+    if "age_lo" in shape or "age_hi" in shape:
+        out.append(_name_dob_between(b("age_lo") if "age_lo" in shape else None,
+                                     b("age_hi") if "age_hi" in shape else None))
+    return out
+
+
+@lru_cache(maxsize=512)
+def _candidates_stmt(shape: frozenset[str]) -> Any:
+    """The candidate query of a person check of this shape (cached; values bound per check)."""
     selects: list[Select[Any]] = []
+    if "pnc" in shape:
+        selects.append(select(search_persons.c.rkey.label("rkey")).where(search_persons.c.pnc == bindparam("pnc")))
+    if "fam" in shape or "fam_like" in shape:
+        selects.append(select(search_names.c.rkey.label("rkey"))
+                       .where(_name_clause(shape), *_name_dob_clauses(shape)).limit(CANDIDATE_LIMIT))
+    elif "dob" in shape:
+        selects.append(select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == bindparam("dob"))
+                       .limit(CANDIDATE_LIMIT))
+    return selects[0] if len(selects) == 1 else union(*selects)
+
+
+def _person_candidates(conn: Connection, q: PersonQuery, principal: Principal) -> list[str]:
+    params: dict[str, str] = {}
     if q.pnc_id:
-        selects.append(select(search_persons.c.rkey.label("rkey")).where(search_persons.c.pnc == q.pnc_id))
+        params["pnc"] = q.pnc_id
     age_lo, age_hi = dob_range(q.age_from, q.age_to)
     if q.surname:
-        where = [_name_condition(q.surname, q.forename, phonetic=True, nicknames=True)]
-        if q.dob:
-            # Near the given date of birth (a year either way, or day and month swapped), or none recorded.
-            d = q.dob
-            near: list[Any] = [search_dobs.c.dob.between(_years_before(d, 1).isoformat(), _years_before(d, -1).isoformat())]
-            if d.day <= 12 and d.day != d.month:
-                near.append(search_dobs.c.dob == date(d.year, d.day, d.month).isoformat())
-            rk = search_names.c.rkey
-            where.append(or_(_has_dob(rk, or_(*near)), not_(_has_dob(rk))))
-        if age_lo or age_hi:
-            where.append(_dob_between(search_names.c.rkey, age_lo, age_hi))
-        selects.append(select(search_names.c.rkey.label("rkey")).where(*where).limit(CANDIDATE_LIMIT))
+        params |= _name_params(q.surname, q.forename, phonetic=True, nicknames=True)
+        params |= _name_dob_params(q.dob, age_lo, age_hi)
     elif q.dob:
-        selects.append(select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == q.dob.isoformat())
-                       .limit(CANDIDATE_LIMIT))
-    if q.postcode and not (q.surname or q.pnc_id or q.dob):
-        selects.append(persons_at(q.postcode, lambda k: only_visible(principal, k)).limit(CANDIDATE_LIMIT))
-    if not selects:
+        params["dob"] = q.dob.isoformat()
+    if params:
+        stmt = _candidates_stmt(frozenset(params))
+        found = list(dict.fromkeys(r[0] for r in conn.execute(stmt, params)))
+    elif q.postcode:
+        found = list(conn.execute(persons_at(q.postcode, lambda k: only_visible(principal, k))
+                                  .limit(CANDIDATE_LIMIT)).scalars())
+    else:
         raise CheckError("surname", "give at least a surname, a date of birth, a PNC ID or a postcode")
-    stmt = selects[0] if len(selects) == 1 else union(*selects)
-    found = list(dict.fromkeys(r[0] for r in conn.execute(stmt)))
     return found[:CANDIDATE_LIMIT]
 
 
@@ -387,7 +488,7 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
         if pid not in best or exp["match_weight"] > best[pid][0]:
             best[pid] = (exp["match_weight"], v, exp)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:RESULTS]
-    markers = _marker_codes(conn, lookup, [v.rkey for pid, _ in ranked for v in by_person[pid]])
+    markers, marker_views = _marker_codes(conn, lookup, [v.rkey for pid, _ in ranked for v in by_person[pid]])
     candidates = []
     for pid, (weight, v, exp) in ranked:
         recs = by_person[pid]
@@ -407,16 +508,18 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
             "markers": sorted({m for r in recs for m in markers.get(r.rkey, ())}),
         })
     chosen: str | None = person_id or (str(candidates[0]["person_id"]) if candidates else None)
-    summary = person_summary(conn, lookup, chosen, action="check") if chosen else None
+    known = {v.rkey: v for v in views} | marker_views
+    summary = person_summary(conn, lookup, chosen, action="check", known=known) if chosen else None
     return {"candidates": candidates, "summary": summary, "scored_by": "model" if model else "field agreement"}
 
 
-def _marker_codes(conn: Connection, lookup: Lookup, person_rkeys: list[str]) -> dict[str, set[str]]:
+def _marker_codes(conn: Connection, lookup: Lookup, person_rkeys: list[str]
+                  ) -> tuple[dict[str, set[str]], dict[str, RecordView]]:
     """Marker codes on each person record, for the candidate list (keys from the reference
-    index; the markers themselves read through the policy)."""
+    index; the markers themselves read through the policy), and the markers read."""
     refs = [(k, t) for k, role, t in references(conn, to=person_rkeys) if role == "subject"]
     if not refs:
-        return {}
+        return {}, {}
     seen = {v.rkey: v for v in read_records(conn, lookup.principal, lookup.purpose, action="check",
                                              reason=lookup.reason, audit=lookup.audit, rkeys=[k for k, _ in refs],
                                              rtype="marker", limit=len(refs))}
@@ -425,15 +528,18 @@ def _marker_codes(conn: Connection, lookup: Lookup, person_rkeys: list[str]) -> 
         data = seen[k].data if k in seen else None
         if data:
             out[t].add(data.get("code", ""))
-    return out
+    return out, seen
 
 
 # -- the single view ----------------------------------------------------------------------
-def _graph(conn: Connection, lookup: Lookup, rkeys: list[str], action: str
+def _graph(conn: Connection, lookup: Lookup, rkeys: list[str], action: str,
+           known: dict[str, RecordView] | None = None
            ) -> tuple[list[RecordView], dict[str, RecordView], list[tuple[str, str, str]]]:
     """Records (a person's, or vehicles), and every marker, link and linked record one hop
     away, read in one audited call.  Returns (those records, every other visible record by
-    key, the reference rows (record, role, target) of visible markers and links)."""
+    key, the reference rows (record, role, target) of visible markers and links).
+    ``known`` are records this look-up has already read (and audited) with the same
+    action: they are not read again."""
     start = set(rkeys)
     to_start = references(conn, to=rkeys)
     link_keys = sorted({k for k, role, _ in to_start if role in ("from", "to")})
@@ -442,8 +548,13 @@ def _graph(conn: Connection, lookup: Lookup, rkeys: list[str], action: str
     targets = sorted({t for _, _, t in other_ends})
     # Events reached through a link, and what points at them (e.g. the location of an event) are not followed.
     wanted = [*rkeys, *marker_keys, *link_keys, *targets]
-    views = read_records(conn, lookup.principal, lookup.purpose, action=action, reason=lookup.reason,
-                         audit=lookup.audit, rkeys=wanted, limit=len(wanted)) if wanted else []
+    known = known or {}
+    views = [known[k] for k in wanted if k in known]
+    unread = [k for k in wanted if k not in known]
+    if unread:
+        views += read_records(conn, lookup.principal, lookup.purpose, action=action, reason=lookup.reason,
+                              audit=lookup.audit, rkeys=unread, limit=len(unread))
+    views.sort(key=lambda v: v.rkey)
     own = [v for v in views if v.rkey in start]
     others = {v.rkey: v for v in views if v.rkey not in start}
     refs = [r for r in to_start if r[0] in others] + [r for r in other_ends if r[0] in others]
@@ -488,14 +599,15 @@ def _status(events: list[tuple[RecordView, dict[str, Any]]]) -> dict[str, list[d
 
 
 def person_summary(conn: Connection, lookup: Lookup, person_id: str, action: str = "view_person",
-                   associations: bool = False) -> dict[str, Any]:
+                   associations: bool = False, known: dict[str, RecordView] | None = None) -> dict[str, Any]:
     """The single concise page: identity with sources, warning markers first, wanted /
     missing / bail / custody status, last known address, vehicles, recent events and
-    counts of records by dataset.  Every fact carries its force, source and date."""
+    counts of records by dataset.  Every fact carries its force, source and date.
+    ``known``: records the look-up has already read with ``action`` (see :func:`_graph`)."""
     rkeys = members(conn, person_id)
     if not rkeys:
         raise NotFound("no such person, or not one you may see")
-    persons, others, refs = _graph(conn, lookup, rkeys, action)
+    persons, others, refs = _graph(conn, lookup, rkeys, action, known)
     if not persons:
         raise NotFound("no such person, or not one you may see")
     own = {v.rkey for v in persons}
@@ -705,8 +817,9 @@ def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Sele
         sets.append(linked_from(_fts(conn, q.text, "event"), visible))
     lo, hi = dob_range(q.age_from, q.age_to)
     if q.surname or q.forename:
+        names = _name_params(q.surname, q.forename, phonetic=q.phonetic, nicknames=False)
         driver = (select(search_names.c.rkey.label("rkey"))
-                  .where(_name_condition(q.surname, q.forename, phonetic=q.phonetic, nicknames=False)).distinct())
+                  .where(_name_clause(frozenset(names))).distinct().params(names))
         rk: Any = search_names.c.rkey
     elif q.dob:
         driver = select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == q.dob.isoformat())
@@ -723,9 +836,14 @@ def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Sele
         driver = select(search_persons.c.rkey.label("rkey"))
         rk = search_persons.c.rkey
     where: list[Any] = []
-    if q.dob and rk is not search_dobs.c.rkey:
+    if q.dob and rk is search_names.c.rkey:
+        dob = q.dob.isoformat()
+        where.append(_name_dob(lambda col: col == dob, lambda first, last: and_(first <= dob, last >= dob)))
+    elif q.dob and rk is not search_dobs.c.rkey:
         where.append(_has_dob(rk, search_dobs.c.dob == q.dob.isoformat()))
-    if (lo or hi) and rk is not search_dobs.c.rkey:
+    if (lo or hi) and rk is search_names.c.rkey:
+        where.append(_name_dob_between(lo, hi))
+    elif (lo or hi) and rk is not search_dobs.c.rkey:
         where.append(_dob_between(rk, lo, hi))
     described = [c for c in ((search_persons.c.sex == q.sex) if q.sex else None,
                              (search_persons.c.height_cm >= q.height_from) if q.height_from is not None else None,

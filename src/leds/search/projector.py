@@ -48,11 +48,13 @@ class SearchProjector:
                 continue  # a delete: its keys are gone
             data = orjson.loads(a.data_json)
             if a.rtype == "person":
+                dobs = sorted(set(data.get("birth_dates") or []))
+                lo, hi = (dobs[0], dobs[-1]) if dobs else (None, None)
                 for n, name in enumerate(keys.name_rows(data.get("names") or [])):
-                    rows["search_names"].append((a.rkey, n, *name))
+                    rows["search_names"].append((a.rkey, n, *name, lo, hi))
                 rows["search_persons"].append((a.rkey, data.get("sex"), data.get("height_cm"),
                                                data.get("pnc_id"), data.get("cro_number")))
-                for dob in sorted(set(data.get("birth_dates") or [])):
+                for dob in dobs:
                     rows["search_dobs"].append((a.rkey, dob))
                 if data.get("marks"):
                     rows["search_text"].append((a.rkey, "marks", " ; ".join(map(str, data["marks"]))))

@@ -1,7 +1,8 @@
-"""The search index tables (created by migration 0004_search).
+"""The search index tables (created by migrations 0004 and 0005).
 
 * ``search_names``: one row per name of a person record (primary, alias, maiden, ...):
-  the folded family name, the folded given names, and phonetic codes of both.
+  the folded family name, the folded given names, phonetic codes of both, and the
+  record's earliest and latest date of birth.
 * ``search_persons``: descriptive keys of each person record: sex, height, PNC ID,
   CRO number.
 * ``search_dobs``: each date of birth of each person record.
@@ -27,9 +28,15 @@ search_names = Table(
     Column("given", String(200), nullable=False),  # folded given names, space-separated; "" if none
     Column("family_ph", String(40), nullable=False),
     Column("given_ph", String(40), nullable=False),  # phonetic code of the first given name
+    # The record's earliest and latest date of birth (NULL if it has none): with these in
+    # the (family, given) index, a name with an age range or a date of birth is answered
+    # from the index alone (migration 0005).
+    Column("dob_lo", String(10)),
+    Column("dob_hi", String(10)),
     sqlite_with_rowid=False,
 )
-Index("ix_search_names_family", search_names.c.family, search_names.c.given)
+Index("ix_search_names_family", search_names.c.family, search_names.c.given, search_names.c.dob_lo,
+      search_names.c.dob_hi)
 Index("ix_search_names_family_ph", search_names.c.family_ph, search_names.c.given_ph)
 
 search_persons = Table(
