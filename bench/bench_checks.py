@@ -12,7 +12,8 @@ HTTP, with the access policy and audit on, against a national sample.
    swapped for its confusable twin (0/O, 1/I, 5/S, 8/B, 2/Z); descriptive searches by
    the first three letters of a surname and a ten-year age range.
 4. ``leds serve --workers W`` in a child process, then ``wrk`` (Debian) over loopback
-   with C connections for D seconds per kind: every response is checked for 200.
+   with C connections (each level of ``--connections``) for D seconds per kind: every
+   response is checked for 200.
 5. Latency percentiles (p50/p95/p99, from wrk's own histogram), throughput, and the
    serving processes' peak RSS (VmHWM summed over the workers).
 """
@@ -204,7 +205,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--home", type=Path, help="an existing, matched LEDS_HOME (SQLite) to use instead of building one")
     ap.add_argument("--workers", type=int, default=2, help="server processes")
-    ap.add_argument("--connections", type=int, default=16, help="concurrent clients")
+    ap.add_argument("--connections", default="16", help="concurrent clients; a comma-separated list runs each "
+                    "kind at each level (e.g. 16,4)")
+    ap.add_argument("--kinds", default="person,vehicle,search", help="which look-ups to load (comma-separated)")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--seconds", type=int, default=30, help="per kind of request")
     ap.add_argument("--queries", type=int, default=2000, help="distinct queries per kind")
@@ -215,8 +218,13 @@ def main() -> None:
     home = args.home or ROOT / "bench" / "out" / f"checks-{args.persons}" / "home"
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDS_")} | {"LEDS_HOME": str(home)}
+    levels = [int(c) for c in str(args.connections).split(",")]
+    kinds = [k for k in args.kinds.split(",") if k]
+    unknown = set(kinds) - {"person", "vehicle", "search"}
+    if unknown:
+        sys.exit(f"bench_checks: unknown kind(s) {', '.join(sorted(unknown))}: use person, vehicle, search")
     report: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "home": str(home), "workers": args.workers,
-                              "connections": args.connections, "seconds": args.seconds}
+                              "connections": levels, "seconds": args.seconds}
     if args.home is None:
         report["build"] = build(home, args.persons, args.seed, env)
     say("drawing queries from the store")
@@ -236,11 +244,15 @@ def main() -> None:
                 time.sleep(0.2)
         else:
             sys.exit("bench_checks: the server did not start")
-        for kind, path in (("person", "/api/v1/checks/person"), ("vehicle", "/api/v1/checks/vehicle"),
-                           ("search", "/api/v1/search")):
-            say(f"{kind}: warm-up, then {args.seconds} s with {args.connections} connections")
-            load(url, path, token, bodies[kind][:200], args.connections, 3, args.threads)
-            report[kind] = load(url, path, token, bodies[kind], args.connections, args.seconds, args.threads)
+        paths = {"person": "/api/v1/checks/person", "vehicle": "/api/v1/checks/vehicle", "search": "/api/v1/search"}
+        report["runs"] = []
+        for kind in kinds:
+            say(f"{kind}: warm-up")
+            load(url, paths[kind], token, bodies[kind][:200], max(levels), 3, args.threads)
+            for c in levels:
+                say(f"{kind}: {args.seconds} s with {c} connections")
+                r = load(url, paths[kind], token, bodies[kind], c, args.seconds, min(args.threads, c))
+                report["runs"].append({"kind": kind, "connections": c, **r})
         report["server_peak_rss_mb"] = round(vmhwm_mb(server.pid))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -254,12 +266,12 @@ def main() -> None:
         print(json.dumps(report, indent=1))
         return
     print(f"machine: {report['machine']}; store {report['store_mb']:,} MB; {args.workers} server processes; "
-          f"{args.connections} concurrent clients (wrk) over loopback; policy and audit on")
-    print(f"{'kind':<8} {'requests':>9} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for kind in ("person", "vehicle", "search"):
-        r = report[kind]
-        print(f"{kind:<8} {r['requests']:>9,} {r['per_s']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
-              f"{r['p99_ms']:>8.1f} {r['errors']:>7}")
+          "wrk over loopback; policy and audit on")
+    print(f"{'kind':<8} {'clients':>7} {'requests':>9} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'errors':>7}")
+    for r in report["runs"]:
+        print(f"{r['kind']:<8} {r['connections']:>7} {r['requests']:>9,} {r['per_s']:>8.1f} {r['p50_ms']:>8.1f} "
+              f"{r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}")
     print(f"server peak RSS (all processes): {report['server_peak_rss_mb']:,} MB")
 
 

@@ -124,7 +124,8 @@ record_refs = Table(
     Column("target", String(200), nullable=False),
     Column("resolved", Boolean, nullable=False),
 )
-Index("ix_record_refs_target", record_refs.c.target)
+# Covering (migration 0006): what points at a record, from the index alone.
+Index("ix_record_refs_target", record_refs.c.target, record_refs.c.rkey, record_refs.c.role)
 
 quarantine = Table(
     "quarantine",

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
-from leds.db.bulk import insert_rows, update_rows
+from leds.db.bulk import insert_rows, select_in, update_rows
 
 from .clusters import IdentityEvent
 from .comparisons import block_keys
@@ -96,14 +96,12 @@ def add_judgement(conn: Connection, a: str, b: str, verdict: str, by: str, why: 
 
 # -- assignments -----------------------------------------------------------------------
 def assignments(conn: Connection, rkeys: Iterable[str] | None = None) -> dict[str, str]:
-    q = select(person_ids.c.rkey, person_ids.c.person_id)
+    """National person id of each record key (all of them when ``rkeys`` is None)."""
     if rkeys is not None:
-        keys = list(rkeys)
-        out: dict[str, str] = {}
-        for i in range(0, len(keys), 500):
-            out.update({r: p for r, p in conn.execute(q.where(person_ids.c.rkey.in_(keys[i:i + 500])))})
-        return out
-    return {r: p for r, p in conn.execute(q)}
+        keys = list(dict.fromkeys(rkeys))
+        return {r: p for r, p in select_in(conn, person_ids, ("rkey", "person_id"), "rkey", keys,
+                                           index="ix_person_ids_rkey_person_id")} if keys else {}
+    return {r: p for r, p in conn.execute(select(person_ids.c.rkey, person_ids.c.person_id))}
 
 
 def matched_count(conn: Connection) -> int:
@@ -111,8 +109,7 @@ def matched_count(conn: Connection) -> int:
 
 
 def members_of(conn: Connection, person_id: str) -> list[str]:
-    return list(conn.execute(select(person_ids.c.rkey).where(person_ids.c.person_id == person_id)
-                             .order_by(person_ids.c.rkey)).scalars())
+    return sorted(r[0] for r in select_in(conn, person_ids, ("rkey",), "person_id", [person_id]))
 
 
 def features_of(conn: Connection, rkeys: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -42,7 +42,9 @@ person_ids = Table(
     Column("assigned_at", String(32), nullable=False),
     Column("model_version", Integer),
 )
-Index("ix_person_ids_person_id", person_ids.c.person_id)
+# Covering (migration 0006): the members of an id, and the id of a record, from the index alone.
+Index("ix_person_ids_person_id", person_ids.c.person_id, person_ids.c.rkey)
+Index("ix_person_ids_rkey_person_id", person_ids.c.rkey, person_ids.c.person_id)
 
 match_keys = Table(
     "match_keys", metadata,

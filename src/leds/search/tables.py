@@ -1,4 +1,4 @@
-"""The search index tables (created by migrations 0004 and 0005).
+"""The search index tables (created by migration 0004; 0005 and 0006 add dates of birth and covering indexes).
 
 * ``search_names``: one row per name of a person record (primary, alias, maiden, ...):
   the folded family name, the folded given names, phonetic codes of both, and the
@@ -37,7 +37,8 @@ search_names = Table(
 )
 Index("ix_search_names_family", search_names.c.family, search_names.c.given, search_names.c.dob_lo,
       search_names.c.dob_hi)
-Index("ix_search_names_family_ph", search_names.c.family_ph, search_names.c.given_ph)
+Index("ix_search_names_family_ph", search_names.c.family_ph, search_names.c.given_ph, search_names.c.dob_lo,
+      search_names.c.dob_hi)
 
 search_persons = Table(
     "search_persons", metadata,
