@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from leds.db.engine import dispose_all, get_engine
 from leds.ingest.pipeline import Ingestor, ingest_paths
 from leds.records.state import rebuild, state_digest
 from leds.search.tables import search_names
-from leds.standard.validators import format_pnc_id
+from leds.standard.validators import format_pnc_id, today
 
 from .updategrams import ndjson, ug
 
@@ -243,6 +244,46 @@ def test_search_by_partial_name_age_range_phonetic_marks_district_and_text(store
     assert _found(store, text="canal") == {P1}  # intelligence, visible to its own force
     assert _found(store, height_from=175, height_to=185, sex="M") == {P1, P9}
     assert _found(store, surname="Sm*", force="MPS") == {P9}
+
+
+def test_a_record_with_several_dates_of_birth_is_found_by_each(store: Settings) -> None:
+    """Name rows carry the record's earliest and latest date of birth (migration 0005); a
+    record with several is found by any of them, not by a date between them."""
+    two = _rec("person", "P-3", {"names": [{"given": ["Ann"], "family": "Blake"}],
+                                 "birth_dates": ["1950-06-01", "1990-06-01"], "sex": "F"})
+    _load(store, [ug(200, two)])
+    p3 = "WYP|NICHE-RMS|person|P-3"
+    assert _found(store, surname="Blake", dob="1990-06-01") == {p3}
+    assert _found(store, surname="Bla*", dob="1950-06-01") == {p3}
+    assert _found(store, surname="Bla*", dob="1970-06-01") == set()  # between the two: not a date of hers
+    age = today().year - 1990
+    assert _found(store, surname="Blake", age_from=age - 2, age_to=age + 2) == {p3}
+    assert _found(store, surname="Blake", age_from=age + 8, age_to=age + 12) == set()
+    with get_engine(store).connect() as conn:
+        found = person_check(conn, lookup()[0], PersonQuery(surname="Blake", forename="Ann", dob=date(1950, 6, 1)))
+        assert [c["person_id"] for c in found["candidates"]] == [p3]
+        assert person_check(conn, lookup()[0], PersonQuery(surname="Blake", dob=date(1970, 6, 1)))["candidates"] == []
+    # An update moves the dates the index holds.
+    _load(store, [ug(201, _rec("person", "P-3", {"names": [{"given": ["Ann"], "family": "Blake"}],
+                                                 "birth_dates": ["1970-06-01"], "sex": "F"}))])
+    assert _found(store, surname="Blake", dob="1970-06-01") == {p3}
+    assert _found(store, surname="Blake", dob="1990-06-01") == set()
+
+
+def test_upgrading_a_store_fills_the_name_rows_dates_of_birth(store: Settings) -> None:
+    from alembic import command
+
+    from leds.db.migrate import alembic_config
+
+    engine = get_engine(store)
+    with engine.connect() as conn:
+        before = sorted(conn.execute(select(search_names)).all())
+    command.downgrade(alembic_config(engine), "0004")
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as conn:
+        after = sorted(conn.execute(select(search_names)).all())
+    assert after == before and any(r.dob_lo == "1984-03-07" == r.dob_hi for r in after)
+    assert _found(store, surname="Smi*", age_from=30, age_to=50) == {P1}
 
 
 def test_search_pages_and_facets(store: Settings) -> None:
@@ -461,3 +502,22 @@ def test_search_counts_stop_at_the_cap_and_say_so(store: Settings) -> None:
                                                  select(search_persons.c.rkey), rtype="person", cap=10)
         assert (sorted(page), total, more) == (sorted([P1, P2, P9]), 3, False)
         assert facets["force"] == {"MPS": 1, "WYP": 2}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finding SQLite's descriptors needs Linux's /proc")
+def test_serving_reads_the_store_without_readahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`leds serve` sets LEDS_SQLITE_RANDOM_READS=1: each new connection advises the kernel
+    that its reads of the store are random."""
+    import sqlite3
+
+    from leds.db.engine import _advise_random
+
+    db = tmp_path / "store.sqlite3"
+    other = sqlite3.connect(db)
+    assert _advise_random(str(db)) >= 1  # the descriptor this process has open on it
+    assert _advise_random(str(tmp_path / "not-open.sqlite3")) == 0
+    other.close()
+    monkeypatch.setenv("LEDS_SQLITE_RANDOM_READS", "1")
+    engine = get_engine(Settings(home=tmp_path / "home"))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM search_names").scalar_one() == 0

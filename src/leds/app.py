@@ -1,9 +1,13 @@
 """The HTTP service: the REST API under ``/api/v1``."""
 
 
+import os
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -31,10 +35,23 @@ class IngestSummary(BaseModel):
     warnings: list[str]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Blocking handlers run in a thread pool (40 threads by default).  CPU-bound handlers in
+    # one process share one GIL: past a few threads they only take turns at it, and every
+    # SQLite call hands it over.  `leds serve` sets LEDS_SERVE_THREADS; requests beyond it
+    # wait on the event loop instead.
+    threads = os.environ.get("LEDS_SERVE_THREADS")
+    if threads:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = int(threads)
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = get_engine(settings)
     app = FastAPI(
+        lifespan=_lifespan,
         title="leds",
         version=__version__,
         summary="Law Enforcement Data Service",

@@ -22,8 +22,16 @@ def register(app: typer.Typer) -> None:
         from leds.db.engine import get_engine
 
         get_engine(get_settings())  # migrates the store once, before workers start and race to do it
-        # A connection per concurrent request: a small page cache each (the OS caches the file).
-        os.environ.setdefault("LEDS_SQLITE_CACHE_MB", "16")
+        # A connection per concurrent request, 12 kept per process, each with a 48 MiB page
+        # cache (576 MiB per process when all are full).  The OS page cache cannot be relied on
+        # to hold a national store: at 1M persons, 30 s of person checks gave 129 /s with
+        # 16 MiB per connection and 176 /s with 64 MiB (docs/performance.md).
+        os.environ.setdefault("LEDS_SQLITE_CACHE_MB", "48")
+        os.environ.setdefault("LEDS_SQLITE_POOL", "12")
+        # Look-ups read scattered rows: no readahead on the store's file (see db.engine).
+        os.environ.setdefault("LEDS_SQLITE_RANDOM_READS", "1")
+        # Handler threads per process (see leds.app): a few, not anyio's 40.
+        os.environ.setdefault("LEDS_SERVE_THREADS", "4")
         typer.echo(f"leds is serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
         uvicorn.run("leds.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning",
                     access_log=False)

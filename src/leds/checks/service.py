@@ -305,8 +305,14 @@ def _name_params(surname: str | None, forename: str | None, *, phonetic: bool, n
 @lru_cache(maxsize=512)
 def _name_clause(shape: frozenset[str]) -> Any:
     """Rows of ``search_names`` for the name query of this shape (see :func:`_name_params`),
-    as an OR of index-shaped branches: exact family with each accepted given name; the
-    same sound (phonetic); or wildcard patterns (a range on the literal prefix, then LIKE)."""
+    as an OR of :func:`_name_branches`."""
+    return or_(*_name_branches(shape))
+
+
+def _name_branches(shape: frozenset[str]) -> list[Any]:
+    """The index-shaped branches of a name query: exact family with each accepted given
+    name; the same sound (phonetic); or wildcard patterns (a range on the literal prefix,
+    then LIKE)."""
     n = search_names.c
     sn, gv = n.family, n.given
     b = bindparam
@@ -325,7 +331,7 @@ def _name_clause(shape: frozenset[str]) -> Any:
     elif "fn_like" in shape:
         given = or_(like(gv, "fn"), gv.like(b("fn_like_later")))
     if "fam_like" in shape:
-        return and_(like(sn, "fam"), given) if given is not None else like(sn, "fam")
+        return [and_(like(sn, "fam"), given) if given is not None else like(sn, "fam")]
     branches = []
     if "fam" in shape and names:
         # One branch per accepted given name, so each is a single range on the (family, given) index.
@@ -338,7 +344,7 @@ def _name_clause(shape: frozenset[str]) -> Any:
                       (n.given_ph == b("fn_ph")) if "fn_ph" in shape else None) if c is not None]
     if ph:
         branches.append(and_(*ph))
-    return or_(*branches)
+    return branches
 
 
 def _has_dob(rkey: Any, *conds: Any) -> Any:
@@ -422,8 +428,14 @@ def _candidates_stmt(shape: frozenset[str]) -> Any:
     if "pnc" in shape:
         selects.append(select(search_persons.c.rkey.label("rkey")).where(search_persons.c.pnc == bindparam("pnc")))
     if "fam" in shape or "fam_like" in shape:
-        selects.append(select(search_names.c.rkey.label("rkey"))
-                       .where(_name_clause(shape), *_name_dob_clauses(shape)).limit(CANDIDATE_LIMIT))
+        # One SELECT per branch, not one OR: each branch is then a range of its covering index
+        # with the date-of-birth test inside the index, where an OR would read the row of every
+        # name in every branch before testing it (John Smith: thousands of rows, not dozens).
+        dob = _name_dob_clauses(shape)
+        branches = [select(search_names.c.rkey.label("rkey")).where(branch, *dob)
+                    for branch in _name_branches(shape)]
+        names = (branches[0] if len(branches) == 1 else union(*branches)).limit(CANDIDATE_LIMIT)
+        selects.append(names if not selects else select(names.subquery().c.rkey))
     elif "dob" in shape:
         selects.append(select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == bindparam("dob"))
                        .limit(CANDIDATE_LIMIT))

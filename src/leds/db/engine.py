@@ -33,7 +33,32 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     # Checkpoint the WAL every ~64 MiB rather than every 4 MiB: ingest commits
     # big batches, and each checkpoint costs an fsync of the database file.
     cur.execute("PRAGMA wal_autocheckpoint=16384")
+    if os.environ.get("LEDS_SQLITE_RANDOM_READS") == "1":
+        path = cur.execute("PRAGMA database_list").fetchone()[2]
+        if path:
+            _advise_random(path)
     cur.close()
+
+
+def _advise_random(path: str) -> int:
+    """Tell the kernel that reads of the store's file are random (posix_fadvise), so a page
+    that is not cached costs one page, not a readahead window: a serving process reads
+    a few scattered rows per look-up, and readahead would fill the page cache with
+    neighbours it never reads.  SQLite does not expose its descriptors, so this finds the
+    process's descriptors open on the file (Linux; elsewhere it does nothing)."""
+    fds = "/proc/self/fd"
+    if not hasattr(os, "posix_fadvise") or not os.path.isdir(fds):
+        return 0
+    real = os.path.realpath(path)
+    advised = 0
+    for name in os.listdir(fds):
+        try:
+            if os.readlink(f"{fds}/{name}") == real:
+                os.posix_fadvise(int(name), 0, 0, os.POSIX_FADV_RANDOM)
+                advised += 1
+        except OSError:
+            continue
+    return advised
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -61,7 +86,12 @@ def _engine_for(url: str) -> Engine:
         return _ENGINES[url]
     if url.startswith("sqlite"):
         # Room for many concurrent readers (WAL readers do not block each other).
-        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=32, max_overflow=32)
+        # `leds serve` keeps fewer connections (LEDS_SQLITE_POOL), so that connections kept
+        # times page cache bounds a serving process's memory; as many again may be opened in
+        # a burst (a request can hold two), and are closed, with their cache, when returned.
+        kept = int(os.environ.get("LEDS_SQLITE_POOL", "32"))
+        pool = {"pool_size": kept, "max_overflow": kept}
+        engine = create_engine(url, connect_args={"timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     else:
