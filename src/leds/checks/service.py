@@ -424,7 +424,7 @@ def _name_dob_clauses(shape: frozenset[str]) -> list[Any]:
 @lru_cache(maxsize=512)
 def _candidates_stmt(shape: frozenset[str]) -> Any:
     """The candidate query of a person check of this shape (cached; values bound per check)."""
-    selects: list[Select[Any]] = []
+    selects: list[Any] = []  # SELECTs and UNIONs of key columns
     if "pnc" in shape:
         selects.append(select(search_persons.c.rkey.label("rkey")).where(search_persons.c.pnc == bindparam("pnc")))
     if "fam" in shape or "fam_like" in shape:
