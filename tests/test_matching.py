@@ -629,6 +629,16 @@ def test_api_review_queue_and_a_judgement_by_the_caller_split_a_person(api, sett
     bad = client.post("/api/v1/review/judgements", json={**body, "verdict": "maybe"},
                       params={"purpose": "data_quality"}, headers=h)
     assert bad.status_code == 422
+    # a judge with the longest username there may be (its principal id is 69 characters)
+    long_name = "j" * 64
+    from leds.access import identity
+
+    identity.create_user(get_engine(settings), long_name, roles=["investigator"], force="WYP", vetting="SC",
+                         password=API_PASSWORD)
+    r = client.post("/api/v1/review/judgements", json={**body, "verdict": "unsure", "why": "second look"},
+                    params={"purpose": "data_quality"}, headers=auth(long_name, ["view_person", "review_matches"]))
+    assert r.status_code == 200, r.text
+    assert explain_pair(settings, original, copy)["judgements"][-1]["by"] == f"user:{long_name}"
     # an officer who may not see the copy cannot judge it (and learns nothing about it)
     hidden = client.post("/api/v1/review/judgements", json=body, params={"purpose": "data_quality"},
                          headers=auth("officer", ["view_person"]))

@@ -25,7 +25,7 @@ from .tables import (
 )
 
 VERDICTS = ("same", "not-same", "unsure")
-JUDGE_MAX = 64  # judgements.by
+JUDGE_MAX = 128  # judgements.by (a principal id: "user:" and a username of up to 64)
 
 
 def pair(a: str, b: str) -> tuple[str, str]:

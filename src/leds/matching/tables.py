@@ -68,7 +68,7 @@ judgements = Table(
     Column("rkey_a", String(200), nullable=False),
     Column("rkey_b", String(200), nullable=False),
     Column("verdict", String(12), nullable=False),  # same | not-same | unsure
-    Column("by", String(64), nullable=False),
+    Column("by", String(128), nullable=False),  # a principal id (migration 0007)
     Column("why", Text, nullable=False),
     Column("at", String(32), nullable=False),
 )
