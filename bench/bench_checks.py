@@ -219,10 +219,11 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDS_")} | {"LEDS_HOME": str(home)}
     levels = [int(c) for c in str(args.connections).split(",")]
+    paths = {"person": "/api/v1/checks/person", "vehicle": "/api/v1/checks/vehicle", "search": "/api/v1/search"}
     kinds = [k for k in args.kinds.split(",") if k]
-    unknown = set(kinds) - {"person", "vehicle", "search"}
+    unknown = set(kinds) - set(paths)
     if unknown:
-        sys.exit(f"bench_checks: unknown kind(s) {', '.join(sorted(unknown))}: use person, vehicle, search")
+        sys.exit(f"bench_checks: unknown kind(s) {', '.join(sorted(unknown))}: use {', '.join(paths)}")
     report: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "home": str(home), "workers": args.workers,
                               "connections": levels, "seconds": args.seconds}
     if args.home is None:
@@ -251,7 +252,6 @@ def main() -> None:
                 time.sleep(0.2)
         else:
             sys.exit("bench_checks: the server did not start")
-        paths = {"person": "/api/v1/checks/person", "vehicle": "/api/v1/checks/vehicle", "search": "/api/v1/search"}
         report["runs"] = []
         for kind in kinds:
             say(f"{kind}: warm-up")

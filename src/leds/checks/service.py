@@ -353,8 +353,12 @@ def _has_dob(rkey: Any, *conds: Any) -> Any:
     return exists().where(search_dobs.c.rkey == rkey, *conds)
 
 
-def _dob_bounds(lo: str | None, hi: str | None) -> list[Any]:
-    return [c for c in ((search_dobs.c.dob >= lo) if lo else None, (search_dobs.c.dob <= hi) if hi else None)
+def _dob_bounds(lo: Any, hi: Any, first: Any = search_dobs.c.dob, last: Any = None) -> list[Any]:
+    """``last >= lo`` and ``first <= hi`` (``last`` defaults to ``first``), leaving out an
+    open end (None): a date column between two bounds, or a range of dates that reaches
+    into them.  The bounds are values or bound parameters."""
+    last = first if last is None else last
+    return [c for c in ((last >= lo) if lo is not None else None, (first <= hi) if hi is not None else None)
             if c is not None]
 
 
@@ -374,15 +378,8 @@ def _name_dob(one: Any, several: Any) -> Any:
 
 def _name_dob_between(lo: Any, hi: Any) -> Any:
     """Any date of birth between lo and hi (values or bound parameters; None for open)."""
-    def one(col: Any) -> Any:
-        return and_(*[c for c in ((col >= lo) if lo is not None else None, (col <= hi) if hi is not None else None)
-                      if c is not None])
-
-    def several(first: Any, last: Any) -> Any:
-        return and_(*[c for c in ((last >= lo) if lo is not None else None,
-                                  (first <= hi) if hi is not None else None) if c is not None])
-
-    return _name_dob(one, several)
+    return _name_dob(lambda col: and_(*_dob_bounds(lo, hi, col)),
+                     lambda first, last: and_(*_dob_bounds(lo, hi, first, last)))
 
 
 def _name_dob_params(dob: date | None, age_lo: str | None, age_hi: str | None) -> dict[str, str]:
