@@ -270,20 +270,88 @@ def test_a_record_with_several_dates_of_birth_is_found_by_each(store: Settings) 
     assert _found(store, surname="Blake", dob="1990-06-01") == set()
 
 
-def test_upgrading_a_store_fills_the_name_rows_dates_of_birth(store: Settings) -> None:
+def test_upgrading_a_store_fills_the_name_rows_dates_and_the_persons_access_columns(store: Settings) -> None:
     from alembic import command
 
     from leds.db.migrate import alembic_config
+    from leds.search.tables import search_persons
 
     engine = get_engine(store)
     with engine.connect() as conn:
-        before = sorted(conn.execute(select(search_names)).all())
+        before = sorted(conn.execute(select(search_names)).all()), sorted(conn.execute(select(search_persons)).all())
     command.downgrade(alembic_config(engine), "0004")
     command.upgrade(alembic_config(engine), "head")
     with engine.connect() as conn:
-        after = sorted(conn.execute(select(search_names)).all())
-    assert after == before and any(r.dob_lo == "1984-03-07" == r.dob_hi for r in after)
+        after = sorted(conn.execute(select(search_names)).all()), sorted(conn.execute(select(search_persons)).all())
+    assert after == before and any(r.dob_lo == "1984-03-07" == r.dob_hi for r in after[0])
+    assert {(r.rkey, r.force, r.sharing, r.family, r.given) for r in after[1]} >= {
+        (P1, "WYP", "national", "smith", "john paul")}
     assert _found(store, surname="Smi*", age_from=30, age_to=50) == {P1}
+
+
+def test_a_store_indexed_before_later_columns_is_backfilled_then_filled(settings: Settings) -> None:
+    """From 0003 (records, no search index) to head: 0004's backfill writes the columns the
+    index had then, and the later migrations fill theirs."""
+    from alembic import command
+
+    from leds.db.migrate import alembic_config
+    from leds.search.tables import search_persons
+
+    _load(settings, wyp_records() + mps_records())
+    engine = get_engine(settings)
+    with engine.connect() as conn:
+        before = sorted(conn.execute(select(search_names)).all()), sorted(conn.execute(select(search_persons)).all())
+    command.downgrade(alembic_config(engine), "0003")
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as conn:
+        after = sorted(conn.execute(select(search_names)).all()), sorted(conn.execute(select(search_persons)).all())
+    assert after == before and len(after[1]) == 3
+
+
+def _access_copies_agree(settings: Settings) -> int:
+    """Every search_persons row carries its record's access columns; deleted records have none."""
+    from leds.db.schema import records
+    from leds.search.tables import search_persons as sp
+
+    with get_engine(settings).connect() as conn:
+        rows = conn.execute(select(sp.c.rkey, sp.c.force, sp.c.dataset, sp.c.handling, sp.c.sharing,
+                                   records.c.force, records.c.dataset, records.c.handling, records.c.sharing,
+                                   records.c.deleted).join(records, records.c.rkey == sp.c.rkey)).all()
+        persons = conn.execute(select(records.c.rkey).where(records.c.rtype == "person",
+                                                            records.c.deleted.is_(False))).scalars().all()
+    assert sorted(r[0] for r in rows) == sorted(persons)
+    for r in rows:
+        assert tuple(r[1:5]) == tuple(r[5:9]) and not r[9], r
+    return len(rows)
+
+
+def test_search_follows_a_records_sharing_and_handling_as_they_change(store: Settings) -> None:
+    mps = Lookup(principal(force="MPS", vetting="NPPV2"), "incident_response", None, Audit())  # to OFFICIAL-SENSITIVE
+
+    def seen_by_mps() -> tuple[set[str], dict[str, int]]:
+        with get_engine(store).connect() as conn:
+            out = search(conn, mps, SearchQuery(surname="S*"))
+        return {r["rkey"] for r in out["results"]}, out["facets"]["force"]
+
+    assert seen_by_mps() == ({P1, P9}, {"WYP": 1, "MPS": 1})
+    _load(store, [ug(300, {**_john(), "sharing": "force"})])  # WYP's eyes only now
+    assert seen_by_mps() == ({P9}, {"MPS": 1}) and _found(store, surname="S*") >= {P1}
+    _load(store, [ug(301, {**_john(), "handling": "SECRET"})])  # national again, above NPPV2
+    assert seen_by_mps() == ({P9}, {"MPS": 1}) and _found(store, surname="S*") >= {P1}
+    _load(store, [ug(302, _john())])
+    assert seen_by_mps() == ({P1, P9}, {"WYP": 1, "MPS": 1})
+    _load(store, [ug(303, {"type": "person", "ref": "P-1"}, op="delete")])
+    assert seen_by_mps() == ({P9}, {"MPS": 1})
+    assert _access_copies_agree(store) == 2
+
+
+def test_visible_keys_over_an_index_refuses_a_type_filter(store: Settings) -> None:
+    from leds.access.policy import visible_keys
+    from leds.search.tables import search_persons
+
+    with get_engine(store).connect() as conn, pytest.raises(ValueError, match="one type of record"):
+        visible_keys(conn, principal(), "incident_response", select(search_persons.c.rkey),
+                     index=search_persons, rtype="person")
 
 
 def test_search_pages_and_facets(store: Settings) -> None:

@@ -28,7 +28,18 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 
 from leds.db.schema import records
 
@@ -159,20 +170,24 @@ def _refusal(principal: Principal, action: str, purpose: str, reason: str | None
 
 
 @lru_cache(maxsize=4096)
-def row_predicate(principal: Principal) -> ColumnElement[bool]:
-    """The SQL condition a record must meet for ``principal`` to see it
-    (built once per principal: SQLAlchemy expressions are immutable)."""
+def row_predicate(principal: Principal, table: Table = records) -> ColumnElement[bool]:
+    """The SQL condition a record must meet for ``principal`` to see it (built once per
+    principal and table: SQLAlchemy expressions are immutable).  ``table`` is ``records``
+    or a search index that carries copies of each current record's access columns
+    (force, dataset, handling, sharing), written by its projector in the same transaction,
+    with no row for a deleted record: the same rule, applied where the candidates are."""
     if principal.is_system:
         return true()
     datasets = sorted(principal.effective_datasets())
     handlings = list(principal.handlings())
     if not datasets or not handlings or principal.force is None:
-        return records.c.id.is_(None)  # nothing: deny unless allowed
+        return false()  # nothing: deny unless allowed
+    c = table.c
     return and_(
-        records.c.deleted.is_(False),
-        records.c.dataset.in_(datasets),
-        records.c.handling.in_(handlings),
-        or_(records.c.force == principal.force, records.c.sharing == "national"),
+        *([c.deleted.is_(False)] if "deleted" in c else []),
+        c.dataset.in_(datasets),
+        c.handling.in_(handlings),
+        or_(c.force == principal.force, c.sharing == "national"),
     )
 
 
@@ -309,43 +324,46 @@ def references(conn: Connection, *, to: list[str] | None = None, of: list[str] |
 
 def visible_keys(conn: Connection, principal: Principal, purpose: str, candidates: Any, *, action: str = "search",
                  reason: str | None = None, audit: AuditSink | None = None, rtype: str | None = None,
-                 force: str | None = None, dataset: str | None = None,
-                 order_by: Callable[[Any, Any], Any] | None = None, limit: int = 20, offset: int = 0,
-                 facets: tuple[str, ...] = ("force", "dataset"), joined_facets: dict[str, Any] | None = None,
-                 cap: int = 10_000) -> tuple[list[str], dict[str, dict[str, int]], int, bool]:
+                 force: str | None = None, dataset: str | None = None, index: Table | None = None,
+                 order: tuple[str, ...] = (), limit: int = 20, offset: int = 0,
+                 facets: tuple[str, ...] = ("force", "dataset"), cap: int = 10_000
+                 ) -> tuple[list[str], dict[str, dict[str, int]], int, bool]:
     """A page of the keys in ``candidates`` (a one-column SELECT of record keys) that the
     principal may see, the facet counts over them and their total: the same predicate for
     page, facets and total, so no count reveals a hidden record.  At most ``cap`` visible
     records are counted and paged (the last value says whether there were more: the
-    caller should ask for a narrower query).  ``order_by(select, key_column)`` orders the
-    page.  Authorised here; the page's records are then read (and audited) with
-    :func:`read_records`."""
+    caller should ask for a narrower query).  The page is ordered by the columns
+    ``order``, then by key.  Authorised here; the page's records are then read (and
+    audited) with :func:`read_records`.
+
+    ``index``: a search index table keyed by ``rkey`` that carries the access columns (see
+    :func:`row_predicate`), to filter, count and order the candidates in place of
+    ``records`` (one small table, not a read of every candidate's record); the facets and
+    ``order`` may then name any of its columns."""
     authorise(principal, action, purpose, reason, audit)
-    where = [records.c.rkey.in_(candidates), row_predicate(principal)]
+    src = records if index is None else index
+    where = [src.c.rkey.in_(candidates), row_predicate(principal, src)]
     if rtype is not None:
-        where.append(records.c.rtype == rtype)
+        if "rtype" not in src.c:
+            raise ValueError(f"{src.name} holds one type of record: give no rtype")
+        where.append(src.c.rtype == rtype)
     if force is not None:
-        where.append(records.c.force == force)
+        where.append(src.c.force == force)
     if dataset is not None:
-        where.append(records.c.dataset == dataset)
+        where.append(src.c.dataset == dataset)
     # At most cap + 1 visible rows (unordered, so a broad query stops early), read once:
     # facets, total and the ordered page all come from these rows.
-    seen = select(records.c.rkey, *[records.c[n] for n in facets]).where(*where).limit(cap + 1).subquery()
-    joined = joined_facets or {}
-    source: Any = seen
-    for col in joined.values():
-        # A column of a table keyed by rkey (e.g. a search index), counted over the same rows.
-        source = source.outerjoin(col.table, col.table.c.rkey == seen.c.rkey)
-    q = select(seen.c.rkey, *[seen.c[n] for n in facets], *joined.values()).select_from(source)
-    q = order_by(q, seen.c.rkey) if order_by is not None else q.order_by(seen.c.rkey)
+    names = list(dict.fromkeys([*facets, *order]))
+    seen = select(src.c.rkey, *[src.c[n] for n in names]).where(*where).limit(cap + 1).subquery()
+    q = select(seen.c.rkey, *[seen.c[n] for n in names]).order_by(*[seen.c[n] for n in order], seen.c.rkey)
     rows = conn.execute(q).all()
     more = len(rows) > cap
-    names = [*facets, *joined]
-    counts: dict[str, dict[str, int]] = {name: {} for name in names}
+    counts: dict[str, dict[str, int]] = {name: {} for name in facets}
+    at = [names.index(name) + 1 for name in facets]
     kept = rows[:cap]
     for row in kept:
-        for name, value in zip(names, row[1:], strict=True):
-            key = value if value is not None else "unknown"
+        for name, i in zip(facets, at, strict=True):
+            key = row[i] if row[i] is not None else "unknown"
             counts[name][key] = counts[name].get(key, 0) + 1
     page = [r[0] for r in kept[offset:offset + max(0, limit)]]
     return page, counts, len(kept), more

@@ -876,16 +876,13 @@ def search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
 
 
 def _search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
-    def by_name(sel: Select[Any], rk: Any) -> Select[Any]:
-        first = search_names.alias("first_name")
-        return (sel.outerjoin(first, and_(first.c.rkey == rk, first.c.n == 0))
-                .order_by(first.c.family, first.c.given, rk))
-
+    # Filtered, counted and ordered (by first name) in search_persons, which carries each
+    # person record's access columns: the page's records are then read through the policy.
     page_keys, facets, total, more = visible_keys(
-        conn, lookup.principal, lookup.purpose, _search_keys(conn, q, lookup.principal), action="search", reason=lookup.reason,
-        audit=lookup.audit, rtype="person", force=q.force, dataset=q.dataset, order_by=by_name,
-        limit=q.per_page, offset=(q.page - 1) * q.per_page, joined_facets={"sex": search_persons.c.sex},
-        cap=SEARCH_CAP)
+        conn, lookup.principal, lookup.purpose, _search_keys(conn, q, lookup.principal), action="search",
+        reason=lookup.reason, audit=lookup.audit, force=q.force, dataset=q.dataset, index=search_persons,
+        order=("family", "given"), limit=q.per_page, offset=(q.page - 1) * q.per_page,
+        facets=("force", "dataset", "sex"), cap=SEARCH_CAP)
     views = {v.rkey: v for v in read_records(conn, lookup.principal, lookup.purpose, action="search",
                                              reason=lookup.reason, audit=lookup.audit, rkeys=page_keys,
                                              limit=max(len(page_keys), 1))} if page_keys else {}

@@ -31,6 +31,11 @@ class SearchProjector:
     name = "search"
     tables: Sequence[Table] = TABLES
 
+    def __init__(self, present: dict[str, set[str]] | None = None) -> None:
+        # The columns each table has in the store, when it is older than this code (a
+        # migration's backfill): later columns are left out, for their own migration to fill.
+        self.present = present
+
     def apply(self, conn: Connection, items: list[Accepted]) -> None:
         # The records projector has already run and marked the item (one per record) that
         # became each record's current state.
@@ -50,10 +55,13 @@ class SearchProjector:
             if a.rtype == "person":
                 dobs = sorted(set(data.get("birth_dates") or []))
                 lo, hi = (dobs[0], dobs[-1]) if dobs else (None, None)
-                for n, name in enumerate(keys.name_rows(data.get("names") or [])):
+                names = keys.name_rows(data.get("names") or [])
+                for n, name in enumerate(names):
                     rows["search_names"].append((a.rkey, n, *name, lo, hi))
+                first = names[0][:2] if names else (None, None)
                 rows["search_persons"].append((a.rkey, data.get("sex"), data.get("height_cm"),
-                                               data.get("pnc_id"), data.get("cro_number")))
+                                               data.get("pnc_id"), data.get("cro_number"),
+                                               a.force, a.dataset, a.handling, a.sharing, *first))
                 for dob in dobs:
                     rows["search_dobs"].append((a.rkey, dob))
                 if data.get("marks"):
@@ -71,26 +79,35 @@ class SearchProjector:
                     rows["search_text"].append((a.rkey, "event", body))
         for table in TABLES:
             if rows[table.name]:
-                insert_rows(conn, table, tuple(c.name for c in table.columns if c.name != "id"),
-                            rows[table.name])
+                columns = [c.name for c in table.columns if c.name != "id"]
+                kept = rows[table.name]
+                if self.present is not None:
+                    keep = [i for i, c in enumerate(columns) if c in self.present[table.name]]
+                    columns = [columns[i] for i in keep]
+                    kept = [tuple(r[i] for i in keep) for r in kept]
+                insert_rows(conn, table, tuple(columns), kept)
 
 
 projectors.register(SearchProjector())
 
 
 def backfill(conn: Connection, batch: int = 5000) -> int:
-    """Index every current record (for a store created before the search index)."""
-    from sqlalchemy import select
+    """Index every current record (for a store created before the search index), into the
+    columns the index tables have at this point of the store's migrations."""
+    from sqlalchemy import inspect, select
+
+    present = {t.name: {c["name"] for c in inspect(conn).get_columns(t.name)} for t in TABLES}
 
     q = (select(records.c.rkey, records.c.force, records.c.source, records.c.rtype, records.c.ref,
-                records.c.sequence, records.c.dataset, records.c.handling, records.c.issued_at, records.c.data)
+                records.c.sequence, records.c.dataset, records.c.handling, records.c.issued_at, records.c.data,
+                records.c.sharing)
          .where(records.c.rtype.in_(INDEXED), records.c.deleted.is_(False)))
     done = 0
     chunk: list[Accepted] = []
-    projector = SearchProjector()
+    projector = SearchProjector(present)
     for r in conn.execute(q):
         chunk.append(Accepted(r.force, r.source, r.sequence, r.rkey, r.rtype, r.ref, "upsert", r.dataset,
-                              r.handling, r.issued_at, r.data, new_record=True, current=True))
+                              r.handling, r.issued_at, r.data, r.sharing, new_record=True, current=True))
         if len(chunk) >= batch:
             projector.apply(conn, chunk)
             done += len(chunk)

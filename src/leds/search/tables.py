@@ -4,7 +4,11 @@
   the folded family name, the folded given names, phonetic codes of both, and the
   record's earliest and latest date of birth.
 * ``search_persons``: descriptive keys of each person record: sex, height, PNC ID,
-  CRO number.
+  CRO number; and (migration 0008) the record's access columns (force, dataset,
+  handling, sharing: copies of its ``records`` row, written in the same transaction) and
+  its first name, so a search filters, counts and orders its candidates from this one
+  small table (:func:`leds.access.policy.visible_keys` with ``index=``), not from a
+  read of every candidate's record.
 * ``search_dobs``: each date of birth of each person record.
 * ``search_places``: postcode and postcode district of each location record.
 * ``search_vehicles``: the normalised VRM of each vehicle record and its *confusable
@@ -47,6 +51,15 @@ search_persons = Table(
     Column("height_cm", Integer),
     Column("pnc", String(16)),
     Column("cro", String(16)),
+    # Copies of the record's access columns (a deleted record has no row here), for the
+    # access policy's predicate over this table (migration 0008).
+    Column("force", String(8)),
+    Column("dataset", String(32)),
+    Column("handling", String(24)),
+    Column("sharing", String(8)),
+    # The record's first name (its first ``search_names`` row), the order of search results.
+    Column("family", String(100)),
+    Column("given", String(200)),
     sqlite_with_rowid=False,
 )
 Index("ix_search_persons_pnc", search_persons.c.pnc)
