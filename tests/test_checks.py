@@ -589,3 +589,27 @@ def test_serving_reads_the_store_without_readahead(tmp_path: Path, monkeypatch: 
     engine = get_engine(Settings(home=tmp_path / "home"))
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM search_names").scalar_one() == 0
+
+
+def test_prewarm_reads_the_lookup_tables_in_order_and_stops_at_its_budget(store: Settings) -> None:
+    """`leds serve` prewarms the tables look-ups read (SQLite); the log, keystore, history,
+    audit trail and the matcher's features are never read; the budget is kept."""
+    from leds.db.prewarm import LOOKUP_TABLES, prewarm
+
+    engine = get_engine(store)
+    report = prewarm(engine)
+    if engine.dialect.name != "sqlite":
+        assert report.btrees == [] and report.bytes == 0  # PostgreSQL keeps its own buffers
+        return
+    names = [n for n, _ in report.btrees]
+    assert names[0] == "ix_search_names_family" and names[-1] == "records" and not report.skipped
+    assert {"records", "sqlite_autoindex_records_1", "ix_record_refs_target", "ix_person_ids_rkey_person_id",
+            "search_persons", "search_text_fts_data"} <= set(names)
+    assert not {"log", "record_keys", "record_versions", "person_ids", "audit_entries", "audit_subjects"} & set(names)
+    assert all(size > 0 for _, size in report.btrees)
+    # Each b-tree in the order of LOOKUP_TABLES: its indexes, then itself.
+    owners = [next(t for t in LOOKUP_TABLES if n == t or n.startswith(("ix_" + t, "sqlite_autoindex_" + t))
+                   or (t == "search_text" and n.startswith("search_text_fts"))) for n in names]
+    assert owners == sorted(owners, key=LOOKUP_TABLES.index)
+    small = prewarm(engine, budget=1)
+    assert len(small.btrees) == 1 and small.bytes <= 4096 * 2 and small.skipped == names[1:]

@@ -497,7 +497,9 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
         if pid not in best or exp["match_weight"] > best[pid][0]:
             best[pid] = (exp["match_weight"], v, exp)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:RESULTS]
-    markers, marker_views = _marker_codes(conn, lookup, [v.rkey for pid, _ in ranked for v in by_person[pid]])
+    ranked_keys = [v.rkey for pid, _ in ranked for v in by_person[pid]]
+    refs_to = references(conn, to=ranked_keys) if ranked_keys else []
+    markers, marker_views = _marker_codes(conn, lookup, refs_to)
     candidates = []
     for pid, (weight, v, exp) in ranked:
         recs = by_person[pid]
@@ -518,15 +520,17 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
         })
     chosen: str | None = person_id or (str(candidates[0]["person_id"]) if candidates else None)
     known = {v.rkey: v for v in views} | marker_views
-    summary = person_summary(conn, lookup, chosen, action="check", known=known) if chosen else None
+    summary = person_summary(conn, lookup, chosen, action="check", known=known,
+                             known_refs=(set(ranked_keys), refs_to)) if chosen else None
     return {"candidates": candidates, "summary": summary, "scored_by": "model" if model else "field agreement"}
 
 
-def _marker_codes(conn: Connection, lookup: Lookup, person_rkeys: list[str]
+def _marker_codes(conn: Connection, lookup: Lookup, refs_to: list[tuple[str, str, str]]
                   ) -> tuple[dict[str, set[str]], dict[str, RecordView]]:
-    """Marker codes on each person record, for the candidate list (keys from the reference
-    index; the markers themselves read through the policy), and the markers read."""
-    refs = [(k, t) for k, role, t in references(conn, to=person_rkeys) if role == "subject"]
+    """Marker codes on each person record, for the candidate list, from the reference rows
+    that point at those records (keys only; the markers themselves are read through the
+    policy), and the markers read."""
+    refs = [(k, t) for k, role, t in refs_to if role == "subject"]
     if not refs:
         return {}, {}
     seen = {v.rkey: v for v in read_records(conn, lookup.principal, lookup.purpose, action="check",
@@ -541,16 +545,24 @@ def _marker_codes(conn: Connection, lookup: Lookup, person_rkeys: list[str]
 
 
 # -- the single view ----------------------------------------------------------------------
+Refs = list[tuple[str, str, str]]
+
+
 def _graph(conn: Connection, lookup: Lookup, rkeys: list[str], action: str,
-           known: dict[str, RecordView] | None = None
-           ) -> tuple[list[RecordView], dict[str, RecordView], list[tuple[str, str, str]]]:
+           known: dict[str, RecordView] | None = None, known_refs: tuple[set[str], Refs] | None = None
+           ) -> tuple[list[RecordView], dict[str, RecordView], Refs]:
     """Records (a person's, or vehicles), and every marker, link and linked record one hop
     away, read in one audited call.  Returns (those records, every other visible record by
     key, the reference rows (record, role, target) of visible markers and links).
     ``known`` are records this look-up has already read (and audited) with the same
-    action: they are not read again."""
+    action: they are not read again.  ``known_refs`` = (targets, every reference row that
+    points at them), already looked up: only the other records' are."""
     start = set(rkeys)
-    to_start = references(conn, to=rkeys)
+    covered, rows = known_refs or (set(), [])
+    to_start = [r for r in rows if r[2] in start]
+    missing = [k for k in rkeys if k not in covered]
+    if missing:
+        to_start += references(conn, to=missing)
     link_keys = sorted({k for k, role, _ in to_start if role in ("from", "to")})
     marker_keys = sorted({k for k, role, _ in to_start if role == "subject"})
     other_ends = [r for r in references(conn, of=link_keys) if r[2] not in start]
@@ -608,15 +620,16 @@ def _status(events: list[tuple[RecordView, dict[str, Any]]]) -> dict[str, list[d
 
 
 def person_summary(conn: Connection, lookup: Lookup, person_id: str, action: str = "view_person",
-                   associations: bool = False, known: dict[str, RecordView] | None = None) -> dict[str, Any]:
+                   associations: bool = False, known: dict[str, RecordView] | None = None,
+                   known_refs: tuple[set[str], Refs] | None = None) -> dict[str, Any]:
     """The single concise page: identity with sources, warning markers first, wanted /
     missing / bail / custody status, last known address, vehicles, recent events and
     counts of records by dataset.  Every fact carries its force, source and date.
-    ``known``: records the look-up has already read with ``action`` (see :func:`_graph`)."""
+    ``known``, ``known_refs``: records and references the look-up has already read (see :func:`_graph`)."""
     rkeys = members(conn, person_id)
     if not rkeys:
         raise NotFound("no such person, or not one you may see")
-    persons, others, refs = _graph(conn, lookup, rkeys, action, known)
+    persons, others, refs = _graph(conn, lookup, rkeys, action, known, known_refs)
     if not persons:
         raise NotFound("no such person, or not one you may see")
     own = {v.rkey for v in persons}
