@@ -841,7 +841,7 @@ def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Sele
     if q.surname or q.forename:
         names = _name_params(q.surname, q.forename, phonetic=q.phonetic, nicknames=False)
         driver = (select(search_names.c.rkey.label("rkey"))
-                  .where(_name_clause(frozenset(names))).distinct().params(names))
+                  .where(_name_clause(frozenset(names))).params(names))
         rk: Any = search_names.c.rkey
     elif q.dob:
         driver = select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == q.dob.isoformat())
@@ -851,7 +851,7 @@ def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Sele
         driver = select(first.c[0].label("rkey"))
         rk = first.c[0]
     elif lo or hi:
-        driver = select(search_dobs.c.rkey.label("rkey")).where(*_dob_bounds(lo, hi)).distinct()
+        driver = select(search_dobs.c.rkey.label("rkey")).where(*_dob_bounds(lo, hi))
         rk = search_dobs.c.rkey
         lo = hi = None
     else:
