@@ -67,14 +67,13 @@ class LevelWeight:
     label: str
     m: float | None
     u: float | None
+    # Computed once: every check scores each of its candidates on every level.
+    bayes_factor: float = field(init=False)
+    weight: float = field(init=False)
 
-    @property
-    def bayes_factor(self) -> float:
-        return 1.0 if self.m is None or self.u is None else self.m / self.u
-
-    @property
-    def weight(self) -> float:
-        return math.log2(self.bayes_factor)
+    def __post_init__(self) -> None:
+        self.bayes_factor = 1.0 if self.m is None or self.u is None else self.m / self.u
+        self.weight = math.log2(self.bayes_factor)
 
 
 @dataclass
