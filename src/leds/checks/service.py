@@ -482,7 +482,8 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
     pcs = postcodes_of(conn, [v.rkey for v in views]) if qf["postcode"] else {}
     ids = _assignments(conn, [v.rkey for v in views])
     lo, hi = dob_range(q.age_from, q.age_to)
-    best: dict[str, tuple[float, RecordView, dict[str, Any]]] = {}
+    # Each candidate is scored; only the best record of each ranked person is explained.
+    best: dict[str, tuple[float, RecordView, dict[str, Any]]] = {}  # pid -> (weight, record, its features)
     by_person: dict[str, list[RecordView]] = defaultdict(list)
     for v in views:
         if v.data is None:
@@ -491,17 +492,18 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
             continue
         pc = pcs.get(v.rkey)
         rf = person_features(v.rkey, v.force, v.source, v.ref, v.data, (pc, None))
-        exp = _explain(model, qf, rf)
+        weight = model.score(qf, rf) if model is not None else _fallback_explain(qf, rf)["match_weight"]
         pid = ids.get(v.rkey, v.rkey)
         by_person[pid].append(v)
-        if pid not in best or exp["match_weight"] > best[pid][0]:
-            best[pid] = (exp["match_weight"], v, exp)
+        if pid not in best or weight > best[pid][0]:
+            best[pid] = (weight, v, rf)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:RESULTS]
     ranked_keys = [v.rkey for pid, _ in ranked for v in by_person[pid]]
     refs_to = references(conn, to=ranked_keys) if ranked_keys else []
     markers, marker_views = _marker_codes(conn, lookup, refs_to)
     candidates = []
-    for pid, (weight, v, exp) in ranked:
+    for pid, (weight, v, rf) in ranked:
+        exp = _explain(model, qf, rf)
         recs = by_person[pid]
         candidates.append({
             "person_id": pid,
