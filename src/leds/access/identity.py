@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from leds.db.schema import api_tokens, users, web_sessions
@@ -64,7 +64,8 @@ def _ts(dt: datetime) -> str:
 
 
 def _parse(ts: str) -> datetime:
-    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """A timestamp written by :func:`_ts` (ISO 8601, UTC): an aware datetime."""
+    return datetime.fromisoformat(ts).astimezone(UTC)
 
 
 def token_digest(token: str) -> str:
@@ -234,15 +235,23 @@ def issue_token(engine: Engine, user: User, scopes: list[str], ttl: timedelta = 
     return token, expires
 
 
+# The caller of every API request is looked up with these: built once, values bound per call.
+_TOKEN_LOOKUP = (select(users, api_tokens.c.scopes, api_tokens.c.revoked, api_tokens.c.expires_at.label("token_expires"))
+                 .join(api_tokens, users.c.id == api_tokens.c.user_id)
+                 .where(api_tokens.c.token_hash == bindparam("digest")))
+_SESSION_LOOKUP = (select(users, web_sessions.c.id.label("session_id"), web_sessions.c.csrf_token,
+                          web_sessions.c.purpose, web_sessions.c.purpose_text,
+                          web_sessions.c.expires_at.label("session_expires"))
+                   .join(web_sessions, users.c.id == web_sessions.c.user_id)
+                   .where(web_sessions.c.session_hash == bindparam("digest")))
+
+
 def resolve_token(engine: Engine, token: str) -> tuple[User, tuple[str, ...]] | None:
     """The account and scopes of a live token, or None (unknown, expired, revoked, or account disabled)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     with engine.connect() as conn:
-        row = conn.execute(select(users, api_tokens.c.scopes, api_tokens.c.revoked,
-                                  api_tokens.c.expires_at.label("token_expires"))
-                           .join(api_tokens, users.c.id == api_tokens.c.user_id)
-                           .where(api_tokens.c.token_hash == token_digest(token))).mappings().first()
+        row = conn.execute(_TOKEN_LOOKUP, {"digest": token_digest(token)}).mappings().first()
     if row is None or row["revoked"] or row["disabled"] or _parse(row["token_expires"]) <= _now():
         return None
     return _user(row), tuple(orjson.loads(row["scopes"]))
@@ -277,11 +286,7 @@ def create_session(engine: Engine, user: User, ttl: timedelta = SESSION_TTL) -> 
 
 def resolve_session(engine: Engine, token: str) -> Session | None:
     with engine.connect() as conn:
-        row = conn.execute(select(users, web_sessions.c.id.label("session_id"), web_sessions.c.csrf_token,
-                                  web_sessions.c.purpose, web_sessions.c.purpose_text,
-                                  web_sessions.c.expires_at.label("session_expires"))
-                           .join(web_sessions, users.c.id == web_sessions.c.user_id)
-                           .where(web_sessions.c.session_hash == token_digest(token))).mappings().first()
+        row = conn.execute(_SESSION_LOOKUP, {"digest": token_digest(token)}).mappings().first()
     if row is None or row["disabled"] or _parse(row["session_expires"]) <= _now():
         return None
     return Session(row["session_id"], _user(row), row["csrf_token"], row["purpose"], row["purpose_text"])
