@@ -28,9 +28,10 @@ def register(app: typer.Typer) -> None:
         if prewarm and engine.dialect.name == "sqlite":
             _prewarm(engine)
         # A connection per concurrent request, 12 kept per process, each with a 48 MiB page
-        # cache (576 MiB per process when all are full).  The OS page cache cannot be relied on
-        # to hold a national store: at 1M persons, 30 s of person checks gave 129 /s with
-        # 16 MiB per connection and 176 /s with 64 MiB (docs/performance.md).
+        # cache (576 MiB per process when all are full): pages SQLite holds itself are not
+        # read again from the OS (at 1M persons, 30 s of person checks gave 129 /s with 16 MiB
+        # per connection and 176 /s with 64 MiB, docs/performance.md).  The OS page cache is
+        # filled by the prewarm above.
         os.environ.setdefault("LEDS_SQLITE_CACHE_MB", "48")
         os.environ.setdefault("LEDS_SQLITE_POOL", "12")
         # Look-ups read scattered rows: no readahead on the store's file (see db.engine).

@@ -1,0 +1,96 @@
+"""Work per look-up in one process, without HTTP: person checks, vehicle checks and
+descriptive searches called as the API calls them (an investigator, force WYP, vetting SC;
+the access policy and the audit writer on), over a store built by ``bench_checks.py``.
+
+    .venv/bin/python bench/bench_lookups.py --home bench/out/checks-1000000/home
+
+It uses the queries ``bench_checks.py`` drew and kept beside the store (``queries-N-seed.json``),
+the last ``--n`` of each kind after ``--warm`` to warm up, and prints, per kind: wall time per
+look-up (mean, p50, p95) and CPU time per look-up (``time.process_time``, which does not count
+time the host stole), split into the request thread and the other threads (the audit writer).
+HTTP figures are ``bench_checks.py``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--home", type=Path, required=True, help="a matched LEDS_HOME built by bench_checks.py")
+    ap.add_argument("--queries", type=Path, help="queries file (default: the newest queries-*.json beside the store)")
+    ap.add_argument("--kinds", default="person,vehicle,search")
+    ap.add_argument("--n", type=int, default=1000, help="look-ups timed per kind")
+    ap.add_argument("--warm", type=int, default=50, help="look-ups run first, not timed")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    found = sorted(args.home.parent.glob("queries-*.json"), key=lambda p: p.stat().st_mtime)
+    qfile = args.queries or (found[-1] if found else None)
+    if qfile is None or not qfile.exists():
+        sys.exit("bench_lookups: no queries file: run bench_checks.py on this store first")
+    os.environ["LEDS_HOME"] = str(args.home)
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_checks import token_for
+    from leds.access import identity
+    from leds.access.policy import Principal
+    from leds.audit import get_writer
+    from leds.checks.models import PersonQuery, SearchQuery, VehicleQuery
+    from leds.checks.service import Lookup, person_check, search, vehicle_check
+    from leds.config import Settings
+    from leds.db.engine import get_engine
+
+    settings = Settings(home=args.home)
+    engine = get_engine(settings)
+    token_for(args.home)  # the benchmark's investigator account exists
+    user = identity.get_user(engine, "bench-investigator")
+    lookup = Lookup(Principal.from_user(user), "incident_response", None, get_writer(settings).record)
+    calls = {
+        "person": lambda conn, b: person_check(conn, lookup, PersonQuery.model_validate(b)),
+        "vehicle": lambda conn, b: vehicle_check(conn, lookup, VehicleQuery.model_validate(b)),
+        "search": lambda conn, b: search(conn, lookup, SearchQuery.model_validate(b)),
+    }
+    drawn = json.loads(qfile.read_text())
+    report: dict[str, Any] = {"home": str(args.home), "queries": str(qfile), "machine": f"{os.cpu_count()} cores",
+                              "kinds": {}}
+    for kind in [k for k in args.kinds.split(",") if k]:
+        bodies = [{k: v for k, v in b.items() if k != "purpose"} for b in drawn[kind]]
+        timed = bodies[-args.n:]
+        for b in bodies[: args.warm]:
+            with engine.connect() as conn:
+                calls[kind](conn, b)
+        walls = []
+        cpu0, main0 = time.process_time(), time.thread_time()
+        for b in timed:
+            t = time.perf_counter()
+            with engine.connect() as conn:
+                calls[kind](conn, b)
+            walls.append((time.perf_counter() - t) * 1000)
+        cpu, main = time.process_time() - cpu0, time.thread_time() - main0
+        n = len(timed)
+        walls.sort()
+        report["kinds"][kind] = {
+            "n": n, "wall_mean_ms": statistics.mean(walls), "wall_p50_ms": walls[n // 2],
+            "wall_p95_ms": walls[min(n - 1, int(n * 0.95))], "cpu_ms": cpu * 1000 / n,
+            "cpu_request_thread_ms": main * 1000 / n, "cpu_other_threads_ms": (cpu - main) * 1000 / n}
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return
+    print(f"machine: {report['machine']}; store {args.home}; in one process, no HTTP; policy and audit on")
+    print(f"{'kind':<8} {'n':>5} {'wall mean':>10} {'p50':>7} {'p95':>7} {'cpu':>7} {'request':>8} {'others':>7}  (ms)")
+    for kind, r in report["kinds"].items():
+        print(f"{kind:<8} {r['n']:>5} {r['wall_mean_ms']:>10.2f} {r['wall_p50_ms']:>7.2f} {r['wall_p95_ms']:>7.2f} "
+              f"{r['cpu_ms']:>7.2f} {r['cpu_request_thread_ms']:>8.2f} {r['cpu_other_threads_ms']:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
