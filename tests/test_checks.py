@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from leds.access import identity
 from leds.access.policy import AccessDenied, Principal, PurposeRequired
@@ -270,19 +270,26 @@ def test_a_record_with_several_dates_of_birth_is_found_by_each(store: Settings) 
     assert _found(store, surname="Blake", dob="1990-06-01") == set()
 
 
-def test_upgrading_a_store_fills_the_name_rows_dates_and_the_persons_access_columns(store: Settings) -> None:
+def _index_rows_around(engine: Engine, revision: str) -> tuple[Any, Any]:
+    """The search_names and search_persons rows, before and after downgrading the store to
+    ``revision`` and upgrading it to head again."""
     from alembic import command
 
     from leds.db.migrate import alembic_config
     from leds.search.tables import search_persons
 
-    engine = get_engine(store)
-    with engine.connect() as conn:
-        before = sorted(conn.execute(select(search_names)).all()), sorted(conn.execute(select(search_persons)).all())
-    command.downgrade(alembic_config(engine), "0004")
+    def rows() -> tuple[list[Any], list[Any]]:
+        with engine.connect() as conn:
+            return sorted(conn.execute(select(search_names)).all()), sorted(conn.execute(select(search_persons)).all())
+
+    before = rows()
+    command.downgrade(alembic_config(engine), revision)
     command.upgrade(alembic_config(engine), "head")
-    with engine.connect() as conn:
-        after = sorted(conn.execute(select(search_names)).all()), sorted(conn.execute(select(search_persons)).all())
+    return before, rows()
+
+
+def test_upgrading_a_store_fills_the_name_rows_dates_and_the_persons_access_columns(store: Settings) -> None:
+    before, after = _index_rows_around(get_engine(store), "0004")
     assert after == before and any(r.dob_lo == "1984-03-07" == r.dob_hi for r in after[0])
     assert {(r.rkey, r.force, r.sharing, r.family, r.given) for r in after[1]} >= {
         (P1, "WYP", "national", "smith", "john paul")}
@@ -292,19 +299,8 @@ def test_upgrading_a_store_fills_the_name_rows_dates_and_the_persons_access_colu
 def test_a_store_indexed_before_later_columns_is_backfilled_then_filled(settings: Settings) -> None:
     """From 0003 (records, no search index) to head: 0004's backfill writes the columns the
     index had then, and the later migrations fill theirs."""
-    from alembic import command
-
-    from leds.db.migrate import alembic_config
-    from leds.search.tables import search_persons
-
     _load(settings, wyp_records() + mps_records())
-    engine = get_engine(settings)
-    with engine.connect() as conn:
-        before = sorted(conn.execute(select(search_names)).all()), sorted(conn.execute(select(search_persons)).all())
-    command.downgrade(alembic_config(engine), "0003")
-    command.upgrade(alembic_config(engine), "head")
-    with engine.connect() as conn:
-        after = sorted(conn.execute(select(search_names)).all()), sorted(conn.execute(select(search_persons)).all())
+    before, after = _index_rows_around(get_engine(settings), "0003")
     assert after == before and len(after[1]) == 3
 
 
