@@ -59,10 +59,14 @@ def main() -> None:
         "vehicle": lambda conn, b: vehicle_check(conn, lookup, VehicleQuery.model_validate(b)),
         "search": lambda conn, b: search(conn, lookup, SearchQuery.model_validate(b)),
     }
+    kinds = [k for k in args.kinds.split(",") if k]
+    unknown = set(kinds) - set(calls)
+    if unknown:
+        sys.exit(f"bench_lookups: unknown kind(s) {', '.join(sorted(unknown))}: use {', '.join(calls)}")
     drawn = json.loads(qfile.read_text())
     report: dict[str, Any] = {"home": str(args.home), "queries": str(qfile), "machine": f"{os.cpu_count()} cores",
                               "kinds": {}}
-    for kind in [k for k in args.kinds.split(",") if k]:
+    for kind in kinds:
         bodies = [{k: v for k, v in b.items() if k != "purpose"} for b in drawn[kind]]
         timed = bodies[-args.n:]
         for b in bodies[: args.warm]:

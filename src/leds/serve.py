@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +25,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from leds.config import get_settings
-        from leds.db.engine import get_engine
+        from leds.db.engine import dispose_all, get_engine
 
         engine = get_engine(get_settings())  # migrates the store once, before workers start and race to do it
         if prewarm and engine.dialect.name == "sqlite":
@@ -38,19 +41,22 @@ def register(app: typer.Typer) -> None:
         os.environ.setdefault("LEDS_SQLITE_RANDOM_READS", "1")
         # Handler threads per process (see leds.app): a few, not anyio's 40.
         os.environ.setdefault("LEDS_SERVE_THREADS", "4")
+        # The engine above (migration, prewarm) was made before these settings: close it, so
+        # the one that serves (in this process, with one worker) is made with them.
+        dispose_all()
         typer.echo(f"leds is serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
         uvicorn.run("leds.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning",
                     access_log=False)
 
 
-def _prewarm(engine: object) -> None:
+def _prewarm(engine: Engine) -> None:
     from rich.console import Console
 
     from leds.db.prewarm import prewarm
 
     console = Console(stderr=True)
     with console.status("prewarming the look-up tables") as status:
-        report = prewarm(engine, on_btree=lambda name, _size, done: status.update(  # type: ignore[arg-type]
+        report = prewarm(engine, on_btree=lambda name, _size, done: status.update(
             f"prewarming the look-up tables: {done / 2**20:,.0f} MiB read, {name}"))
     note = f"; left cold (past the memory budget): {', '.join(report.skipped)}" if report.skipped else ""
     console.print(f"prewarmed {report.bytes / 2**20:,.0f} MiB of look-up tables in {report.seconds:.1f} s{note}")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 # The tables a check, search or view reads (their indexes come with them).  Listed in the
 # order they are warmed: the small, most-probed indexes first, the records last.
@@ -52,10 +52,10 @@ def available_memory() -> int | None:
     return None
 
 
-def lookup_btrees(conn: object) -> list[str]:
+def lookup_btrees(conn: Connection) -> list[str]:
     """The b-trees (tables and indexes) of :data:`LOOKUP_TABLES` that the store has, in order;
     FTS5's own tables come with ``search_text``."""
-    rows = conn.exec_driver_sql(  # type: ignore[attr-defined]
+    rows = conn.exec_driver_sql(
         "SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index') AND rootpage > 0").all()
     by_table: dict[str, list[str]] = {}
     for name, tbl in rows:
