@@ -20,7 +20,7 @@ from leds.ingest.pipeline import Ingestor, ingest_paths
 from leds.matching import run_demo_matching, store
 from leds.matching.batch import MatchError, run_match
 from leds.matching.clusters import ambiguous, cluster, conflict, succeed
-from leds.matching.comparisons import TF_WEIGHT
+from leds.matching.comparisons import COMPARISONS, TF_WEIGHT, block_keys, lookup_keys
 from leds.matching.engine import Backend, arrow_table, predict, term_frequencies
 from leds.matching.evaluate import one_to_one
 from leds.matching.explain import explain_pair, explain_person
@@ -234,6 +234,55 @@ def test_swapped_names_sharing_a_middle_name_are_not_taken_for_twins() -> None:
     assert conflict([a], [twin]) == "same date of birth and address, different forenames (twins?)"
 
 
+def _blocked(a: dict, b: dict) -> bool:
+    """Would the blocking rules pair a and b (as the real-time matcher looks them up)?"""
+    return bool(set(lookup_keys(a)) & set(block_keys(b)) or set(lookup_keys(b)) & set(block_keys(a)))
+
+
+def _bare(rkey: str, given: str, family: str, dob: str | None) -> dict:
+    """A person record with names and a date of birth only (no address, no other evidence)."""
+    return person_features(rkey, "WYP", "TEST", rkey, {"names": [{"given": [given], "family": family}],
+                                                      "birth_dates": [dob] if dob else []})
+
+
+def test_blocking_finds_the_variations_that_the_first_rules_missed() -> None:
+    base = _bare("a", "Thomas", "Gardiner", "1967-07-15")
+    # names swapped (and a short form): the same date of birth and the same two initials
+    assert _blocked(base, _bare("b", "Gardiner", "Tom", "1967-07-15"))
+    # day and month transposed, with a keying slip in the surname
+    assert _blocked(_bare("c", "Sarah", "Brwon", "2008-10-12"),
+                    _bare("d", "Sarah", "Brown", "2008-12-10"))
+    # year out by one, with a keying slip in the forename or a spelling of the surname
+    assert _blocked(_bare("e", "Londa", "Lee", "2020-08-22"),
+                    _bare("f", "Linda", "Lee", "2019-08-22"))
+    assert _blocked(_bare("g", "Mhairi", "Clark", "1989-07-18"),
+                    _bare("h", "Mhairi", "Clarke", "1988-07-18"))
+    # an undated record with a short form of the forename, or a spelling of the surname
+    assert _blocked(_bare("i", "Davy", "Turner", None), _bare("j", "David", "Turner", "1998-10-24"))
+    assert _blocked(_bare("k", "Michael", "Davies", None),
+                    _bare("m", "Michael", "Davis", "2019-12-07"))
+    # and still not every dated John Smith with every other
+    assert not _blocked(_bare("n", "John", "Smith", "1990-03-04"),
+                        _bare("p", "John", "Smith", "1971-11-30"))
+
+
+def test_a_shared_mark_and_the_same_height_are_evidence() -> None:
+    a = person_features("a", "WYP", "TEST", "a", {"names": [{"given": ["Ann"], "family": "Lee"}],
+                                                  "height_cm": 165, "marks": ["Tattoo, LEFT forearm:  rose", "scar chin"]})
+    b = person_features("b", "MPS", "TEST", "b", {"names": [{"given": ["Ann"], "family": "Lee"}],
+                                                  "height_cm": 165, "marks": ["tattoo left forearm rose"]})
+    c = person_features("c", "MPS", "TEST", "c", {"names": [{"given": ["Ann"], "family": "Lee"}],
+                                                  "height_cm": 168, "marks": ["mole left cheek"]})
+    assert a["marks"] == ["scar chin", "tattoo left forearm rose"]
+    marks = next(x for x in COMPARISONS if x.name == "marks")
+    height = next(x for x in COMPARISONS if x.name == "height")
+    assert marks.levels[marks.level_of(a, b)].label == "a mark in common"
+    assert marks.levels[marks.level_of(a, c)].label == "else"
+    assert marks.levels[marks.level_of(a, _person("d", "Ann", "Lee", None))].is_null
+    assert height.levels[height.level_of(a, b)].label == "same height"
+    assert height.levels[height.level_of(a, c)].label == "within 4 cm"
+
+
 def test_a_level_em_never_saw_carries_no_evidence() -> None:
     from leds.matching.model import fill_unobserved
 
@@ -244,6 +293,29 @@ def test_a_level_em_never_saw_carries_no_evidence() -> None:
     levels = fill_unobserved(doc)["comparisons"][0]["comparison_levels"]
     assert levels[1]["m_probability"] == levels[1]["u_probability"] == 0.002
     assert levels[2]["m_probability"] == 0.5
+
+
+def test_features_stored_by_an_earlier_version_read_with_the_newer_columns_empty(matched) -> None:
+    settings, _res, _base = matched
+    from leds.matching.features import FEATURE_COLUMNS
+    from leds.matching.model import latest_model_path
+    from leds.matching.tables import person_ids
+
+    engine = get_engine(settings)
+    with engine.connect() as conn:
+        rkey, doc = conn.execute(select(person_ids.c.rkey, person_ids.c.features).limit(1)).one()
+    old = {k: v for k, v in json.loads(doc).items() if k not in ("marks", "dob_unordered", "initials")}
+    try:
+        with engine.begin() as conn:
+            conn.execute(person_ids.update().where(person_ids.c.rkey == rkey).values(features=json.dumps(old)))
+        with engine.connect() as conn:
+            row = store.features_of(conn, [rkey])[rkey]
+        assert set(row) == set(FEATURE_COLUMNS) and row["marks"] is None and row["initials"] is None
+        model = MatchModel.load(latest_model_path(settings))  # type: ignore[arg-type]
+        assert math.isfinite(model.score(row, row))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(person_ids.update().where(person_ids.c.rkey == rkey).values(features=doc))
 
 
 def test_twins_and_father_and_son_are_not_merged_on_a_generated_sample(matched) -> None:

@@ -163,11 +163,19 @@ COMPARISONS: tuple[Comparison, ...] = (
     )),
     Comparison("height", "Height in cm (measurements wobble a few cm)", (
         _null("height"),
+        _exact("height", "same height"),
         Level("within 4 cm", _const("abs(l.height - r.height) <= 4"), lambda a, b: abs(a["height"] - b["height"]) <= 4),
         Level("within 8 cm", _const("abs(l.height - r.height) <= 8"), lambda a, b: abs(a["height"] - b["height"]) <= 8),
         _else(0.001),
     )),
     Comparison("ethnicity", "Officer-defined ethnicity", (_null("eth"), _exact("eth"), ELSE)),
+    Comparison("marks", "Scars, marks and tattoos (free text, folded)", (
+        _null("marks"),
+        Level("a mark in common", _overlap("marks"), _overlaps("marks")),
+        # Marks are gained over the years and described in different words by different
+        # officers: records of one person often disagree.
+        _else(0.3),
+    )),
 )
 
 # The plain model the benchmarks compare against: names and date of birth, Splink's
@@ -229,11 +237,13 @@ class BlockingRule:
 BLOCKING: tuple[BlockingRule, ...] = (
     BlockingRule(("pnc",)),
     BlockingRule(("cro",)),
-    BlockingRule(("dob", "sn1")),
-    BlockingRule(("dob", "fn1")),
-    BlockingRule(("fn", "sn"), missing="dob"),
+    BlockingRule(("dob_unordered", "sn1")),
+    BlockingRule(("dob_unordered", "fn1")),
+    BlockingRule(("dob", "initials")),
+    BlockingRule(("fn_canon", "sn_canon"), missing="dob"),
     BlockingRule(("fn", "sn", "district")),
-    BlockingRule(("fn", "sn", "dob_m", "dob_d")),
+    BlockingRule(("fn", "sn1", "dob_m", "dob_d")),
+    BlockingRule(("fn1", "sn", "dob_m", "dob_d")),
     BlockingRule(("postcode", "fn1")),
     BlockingRule(("name_pair", "dob_y")),
     BlockingRule(("dob", "district")),

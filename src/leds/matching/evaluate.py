@@ -25,7 +25,7 @@ from leds.ingest.accepted import make_rkey
 
 from . import store
 from .engine import Backend, arrow_table, predict, term_frequencies, train
-from .features import columns_of, load_features, name_pair
+from .features import blocking_keys, columns_of, load_features, name_pair
 from .model import choose_threshold
 from .names import family_groups, fold, fold_surname, given_groups
 
@@ -178,7 +178,7 @@ def _febrl_rows(df: Any, prefix: str) -> list[dict[str, Any]]:
             "dob": iso, "dob_y": y, "dob_m": m, "dob_d": d, "dobs": [iso] if iso else None,
             "sex": None, "pnc": s("soc_sec_id") or None, "cro": None, "eth": None, "height": None,
             "postcode": pc, "district": fold(s("suburb")) or None, "addr": (addr + "|" + (pc or "")) if addr else None,
-            "name_pair": name_pair(fn, sn),
+            "name_pair": name_pair(fn, sn), "marks": None, **blocking_keys(fn, sn, y, m, d),
         })
     return rows
 

@@ -7,6 +7,7 @@ transaction), so the two can never normalise differently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,8 +28,13 @@ FEATURE_TYPES: dict[str, str] = {
     "dob": "VARCHAR", "dob_y": "INTEGER", "dob_m": "INTEGER", "dob_d": "INTEGER", "dobs": "VARCHAR[]",
     "sex": "VARCHAR", "pnc": "VARCHAR", "cro": "VARCHAR", "eth": "VARCHAR", "height": "INTEGER",
     "postcode": "VARCHAR", "district": "VARCHAR", "addr": "VARCHAR", "name_pair": "VARCHAR",
+    "marks": "VARCHAR[]",
+    # blocking keys only (comparisons.BLOCKING)
+    "dob_unordered": "VARCHAR", "initials": "VARCHAR", "fn_canon": "VARCHAR", "sn_canon": "VARCHAR",
 }
 FEATURE_COLUMNS = tuple(FEATURE_TYPES)
+
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 Address = tuple[str | None, str | None]  # (postcode without space, address key)
 NO_ADDRESS: Address = (None, None)
@@ -43,8 +49,32 @@ def name_pair(fn: str | None, sn: str | None) -> str | None:
     return "|".join(sorted((fn, sn))) if fn and sn else None
 
 
+def canonical(name: str, groups: list[int]) -> str:
+    """One key for the names of a variant group (the group's number; a name in several
+    groups takes the first), the name itself otherwise: Davy and David block together."""
+    return f"#{groups[0]}" if groups else name
+
+
+def blocking_keys(fn: str, sn: str, y: int | None, m: int | None, d: int | None) -> dict[str, str | None]:
+    """Feature columns used only by blocking rules: the date of birth with day and month in
+    either order, the two initials in either order (names swapped), and the variant group
+    of each name."""
+    return {
+        "dob_unordered": f"{y:04d}-{min(m, d):02d}-{max(m, d):02d}" if y and m and d else None,
+        "initials": "".join(sorted((fn[0], sn[0]))) if fn and sn else None,
+        "fn_canon": canonical(fn, given_groups(fn)) if fn else None,
+        "sn_canon": canonical(sn, family_groups(sn)) if sn else None,
+    }
+
+
 def _none_if_empty(xs: list[Any]) -> list[Any] | None:
     return xs or None
+
+
+def fold_mark(text: str) -> str:
+    """A scar, mark or tattoo as free text, folded for comparison: lower case, letters and
+    digits, single spaces ("Tattoo, LEFT forearm:  rose" -> "tattoo left forearm rose")."""
+    return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
 
 
 def address_of(location: dict[str, Any] | None) -> Address:
@@ -101,6 +131,8 @@ def person_features(rkey: str, force: str, source: str, ref: str, data: dict[str
         "height": data.get("height_cm"),
         "postcode": pc, "district": district_of(pc), "addr": addr,
         "name_pair": name_pair(fn, sn),
+        "marks": _none_if_empty(sorted({k for x in data.get("marks") or [] if (k := fold_mark(x))})),
+        **blocking_keys(fn, sn, y, m, d),
     }
 
 

@@ -24,7 +24,7 @@ NOT_OBSERVED = 1e-6  # what Splink uses for a level never seen in training
 # A pair at or above THRESHOLD (match weight, bits) is the same person.  Pairs
 # between REVIEW_LOW and THRESHOLD go to the review queue.  Saved in each model file;
 # chosen by measurement on synthetic data (docs/matching.md, "Threshold trade-off").
-THRESHOLD = 8.0
+THRESHOLD = 9.0
 REVIEW_LOW = 4.0
 
 

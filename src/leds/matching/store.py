@@ -13,6 +13,7 @@ from leds.db.bulk import insert_rows, select_in, update_rows
 
 from .clusters import IdentityEvent
 from .comparisons import block_keys
+from .features import FEATURE_COLUMNS
 from .model import MatchModel, ModelError, now
 from .tables import (
     identity_log,
@@ -118,7 +119,11 @@ def features_of(conn: Connection, rkeys: Iterable[str]) -> dict[str, dict[str, A
     for i in range(0, len(keys), 500):
         for r, f in conn.execute(select(person_ids.c.rkey, person_ids.c.features)
                                  .where(person_ids.c.rkey.in_(keys[i:i + 500]))):
-            out[r] = orjson.loads(f)
+            row = orjson.loads(f)
+            if len(row) < len(FEATURE_COLUMNS):  # written by an earlier version: no newer features
+                for c in FEATURE_COLUMNS:
+                    row.setdefault(c, None)
+            out[r] = row
     return out
 
 
