@@ -558,13 +558,13 @@ def synth150(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def _twin_of(paths: list[Path], handling: str) -> tuple[str, bytes]:
-    """A copy of the first person record with a PNC ID and a CRO number, under another source
-    and handling: the matcher puts it with the original.  Returns the original's record key
-    and the line."""
+    """A copy of the first person record with a PNC ID, a CRO number and marks, under another
+    source and handling: the matcher puts it with the original.  Returns the original's record
+    key and the line."""
     for line in (x for p in paths for x in p.read_bytes().splitlines()):
         doc = json.loads(line)
-        data = doc["record"]["data"]
-        if doc["record"]["type"] == "person" and data.get("pnc_id") and data.get("cro_number"):
+        data = doc["record"].get("data") or {}
+        if doc["record"]["type"] == "person" and data.get("pnc_id") and data.get("cro_number") and data.get("marks"):
             original = f"{doc['force']}|{doc['source']}|person|{doc['record']['ref']}"
             doc.update(source="TEST-COPY", sequence=1)
             doc["record"].update(ref="COPY-1", handling=handling)
@@ -667,6 +667,8 @@ def test_api_withholds_comparisons_of_fields_redacted_for_the_caller(api) -> Non
     assert r.status_code == 200, r.text
     by = {c["comparison"]: c for c in r.json()["comparisons"]}
     assert "match_weight" not in by["cro"] and "withheld" in by["cro"]["level"]
+    # marks are redacted for the control room too: their level would tell what they hold
+    assert "match_weight" not in by["marks"] and "withheld" in by["marks"]["level"]
     assert "match_weight" in by["pnc"]
     assert all("cro_number" not in rec["data"] for rec in r.json()["records"].values())
 

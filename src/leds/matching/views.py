@@ -68,7 +68,7 @@ REVIEW = "review_matches"
 # The record fields each comparison reads: withheld when a field is redacted for the caller.
 COMPARED_FIELDS = {"forename": ("names",), "surname": ("names",), "dob": ("birth_dates",), "sex": ("sex",),
                    "pnc": ("pnc_id",), "cro": ("cro_number",), "height": ("height_cm",),
-                   "ethnicity": ("ethnicity_officer",)}
+                   "ethnicity": ("ethnicity_officer",), "marks": ("marks",)}
 NOT_FOUND = "no such record, or not one you may see"
 WITHHELD = "withheld: a field this comparison reads is hidden from your role"
 
