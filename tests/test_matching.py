@@ -26,7 +26,7 @@ from leds.matching.evaluate import one_to_one
 from leds.matching.explain import explain_pair, explain_person
 from leds.matching.features import columns_of, load_features, person_features
 from leds.matching.judge import judge
-from leds.matching.model import MatchModel, ModelError, choose_threshold
+from leds.matching.model import FULL_NAME, MatchModel, ModelError, choose_threshold, full_name_penalties
 from leds.matching.tables import identity_log
 from leds.synth import generate
 
@@ -137,10 +137,14 @@ def test_python_scores_equal_splink_scores(matched) -> None:
         rows = load_features(conn)
         model = store.model_from_db(conn, store.current_model_version(conn) or 0)
     backend = Backend("duckdb")
-    pairs = predict(backend, backend.register("t", arrow_table(columns_of(rows))), model.splink, -1000.0,
-                    tf=model.term_frequencies)
+    raw = predict(backend, backend.register("t", arrow_table(columns_of(rows))), model.splink, -1000.0,
+                  tf=model.term_frequencies)
     by = {r["unique_id"]: r for r in rows}
-    sample = random.Random(1).sample(pairs, min(2000, len(pairs)))
+    # Splink's weights with the full-name penalty, which Splink does not know, applied.
+    pairs = model.adjust(raw, by, -1000.0)
+    penalised = [(a, b, w) for (a, b, w), (_a, _b, w0) in zip(pairs, raw, strict=True) if w != w0]
+    assert model.full_names and penalised
+    sample = random.Random(1).sample(pairs, min(2000, len(pairs))) + penalised[:200]
     assert len(sample) > 500
     for a, b, w in sample:
         assert model.score(by[a], by[b]) == pytest.approx(w, abs=1e-6), (a, b)
@@ -198,6 +202,7 @@ def test_a_model_saved_with_term_frequency_weight_1_scores_as_it_did_in_python_a
         rows = load_features(conn)
         model = store.model_from_db(conn, store.current_model_version(conn) or 0)
     doc = json.loads(json.dumps(model.to_json()))
+    del doc["full_names"]  # saved before the full-name penalty, as well
     for comp in doc["splink"]["comparisons"]:  # as saved before fuzzy levels had an adjustment
         for level in comp["comparison_levels"]:
             if level.get("tf_adjustment_column"):
@@ -206,6 +211,7 @@ def test_a_model_saved_with_term_frequency_weight_1_scores_as_it_did_in_python_a
                 else:
                     del level["tf_adjustment_column"], level["tf_adjustment_weight"]
     old = MatchModel.from_json(doc)
+    assert old.full_names is None
     sn = old.term_frequencies["sn"]
     common, rare = max(sn, key=lambda v: (sn[v], v)), min(sn, key=lambda v: (sn[v], v))
     def pair(surname: str) -> tuple[dict, dict]:
@@ -281,6 +287,50 @@ def test_a_shared_mark_and_the_same_height_are_evidence() -> None:
     assert marks.levels[marks.level_of(a, _person("d", "Ann", "Lee", None))].is_null
     assert height.levels[height.level_of(a, b)].label == "same height"
     assert height.levels[height.level_of(a, c)].label == "within 4 cm"
+
+
+def test_full_names_commoner_than_their_parts_are_penalised_counting_people_by_date_of_birth() -> None:
+    rows = [_bare(f"k{i}", "Ali", "Khan", f"19{60 + i}-01-01") for i in range(4)]  # four people
+    letters = "abcdefghijklmnopqrst"  # names are folded to letters only
+    rows += [_bare(f"a{i}", "Ali", f"Other{letters[i]}", "1970-01-01") for i in range(4)]
+    rows += [_bare(f"s{i}", f"Sam{letters[i]}", "Khan", "1971-01-01") for i in range(4)]
+    rows += [_bare(f"j{i}", "Jo", "Rare", "1980-05-05") for i in range(5)]  # one person, recorded five times
+    rows += [_bare(f"u{i}", "Ali", "Khan", None) for i in range(3)]  # undated: not counted
+    rows += [_bare(f"x{i}", f"Name{c}", f"Family{c}", "1990-01-01") for i, c in enumerate(letters)]
+    got = full_name_penalties(rows)
+    people = 4 + 4 + 4 + 1 + 20
+    assert got == {"ali|khan": pytest.approx(math.log2(8 * 8 / people / 4), abs=1e-4)}
+    assert got["ali|khan"] < 0
+    assert full_name_penalties([]) == {}
+
+
+def test_the_full_name_penalty_applies_when_both_names_agree_in_score_explanation_and_batch(matched) -> None:
+    settings, _, _ = matched
+    with get_engine(settings).connect() as conn:
+        model = store.model_from_db(conn, store.current_model_version(conn) or 0)
+    plain = MatchModel.from_json({**model.to_json(), "full_names": None})
+    model = MatchModel.from_json({**model.to_json(), "full_names": {"ali|khan": -3.0, "aly|khan": -1.0}})
+    a, b = _person("a", "Ali", "Khan", "1980-01-01"), _person("b", "Ali", "Khan", "1980-01-01")
+    assert model.score(a, b) == pytest.approx(plain.score(a, b) - 3.0)
+    out = model.explain(a, b)
+    assert out["comparisons"][-1]["comparison"] == FULL_NAME and out["comparisons"][-1]["match_weight"] == -3.0
+    assert out["match_weight"] == pytest.approx(out["prior_weight"] + sum(c["match_weight"] for c in out["comparisons"]))
+    assert FULL_NAME not in {c["comparison"] for c in plain.explain(a, b)["comparisons"]}
+    # A keying slip still agrees: the smaller of the two penalties.
+    c = _person("c", "Aly", "Khan", "1980-01-01")
+    assert model.score(a, c) == pytest.approx(plain.score(a, c) - 1.0)
+    # Names that disagree, or a full name with no penalty on one side: none.
+    for other in (_person("d", "Zed", "Khan", "1980-01-01"), _person("e", "Ali", "Kahn", "1980-01-01"),
+                  _person("f", "Ali", "Smith", "1980-01-01")):
+        assert model.score(a, other) == pytest.approx(plain.score(a, other)), other["unique_id"]
+    rows = {"a": a, "b": b, "c": c}
+    w = plain.score(a, b)
+    assert model.adjust([("a", "b", w), ("a", "c", 50.0)], rows, w - 2.0) == [("a", "c", pytest.approx(49.0))]
+    # Saved and read back; a damaged table is a clear error.
+    again = MatchModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert again.full_names == {"ali|khan": -3.0, "aly|khan": -1.0}
+    with pytest.raises(ModelError, match="full_names"):
+        MatchModel.from_json({**model.to_json(), "full_names": {"ali|khan": 2.0}})
 
 
 def test_a_level_em_never_saw_carries_no_evidence() -> None:

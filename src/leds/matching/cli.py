@@ -158,13 +158,17 @@ def register(app: typer.Typer) -> None:
         print(json.dumps(out, indent=1) if as_json else _table(out))
 
     @ev.command("synth")
-    def eval_synth(directory: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    def eval_synth(directory: Path, as_json: Annotated[bool, typer.Option("--json")] = False,
+                   baseline: Annotated[bool, typer.Option(
+                       "--baseline/--no-baseline",
+                       help="Also run the plain Splink model on the same records (minutes at national scale).")] = True,
+                   ) -> None:
         """Pairwise precision/recall/F1 of the current person ids against a synth truth.csv."""
         from .evaluate import synth
 
         if not (directory / "truth.csv").exists():
             _fail(f"{directory} has no truth.csv (made by leds synth)")
-        out = synth(_settings(), directory, say=lambda m: err.print(f"[dim]{m}[/]"))
+        out = synth(_settings(), directory, say=lambda m: err.print(f"[dim]{m}[/]"), baseline=baseline)
         print(json.dumps(out, indent=1) if as_json else _table(out))
 
 

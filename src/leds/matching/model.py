@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +26,12 @@ NOT_OBSERVED = 1e-6  # what Splink uses for a level never seen in training
 # A pair at or above THRESHOLD (match weight, bits) is the same person.  Pairs
 # between REVIEW_LOW and THRESHOLD go to the review queue.  Saved in each model file;
 # chosen by measurement on synthetic data (docs/matching.md, "Threshold trade-off").
-THRESHOLD = 9.0
+THRESHOLD = 8.5
 REVIEW_LOW = 4.0
+# A full name is a "combination" (see :func:`full_name_penalties`) when at least this many
+# people, counted as distinct dates of birth, carry it.
+FULL_NAME_MIN_PEOPLE = 2
+FULL_NAME = "full name"  # the explanation's row for the penalty
 
 
 class ModelError(RuntimeError):
@@ -76,6 +82,44 @@ class LevelWeight:
         self.weight = math.log2(self.bayes_factor)
 
 
+def full_name_key(row: Row) -> str | None:
+    fn, sn = row.get("fn"), row.get("sn")
+    return f"{fn}|{sn}" if fn and sn else None
+
+
+def full_name_penalties(rows: Iterable[Mapping[str, Any]], min_people: int = FULL_NAME_MIN_PEOPLE
+                        ) -> dict[str, float]:
+    """Full names whose parts go together more often than their separate frequencies say.
+
+    The name comparisons weigh a forename and a surname as if they were independent: the
+    chance that two strangers share "Ali Khan" is taken as share(Ali) x share(Khan).  But
+    names run in families and communities, so some combinations are much commoner than
+    that, and at national scale strangers who share them are common.  For each full name
+    carried by at least ``min_people`` people, this gives log2(expected / seen) where it
+    is negative (the combination is commoner than independence says): the bits to take
+    off the name evidence of a pair whose names agree.
+
+    People are counted as distinct (forename, surname, date of birth): the records of one
+    person mostly share a date of birth, so a person recorded five times counts once, and
+    a rare name carried by one person gets no penalty.  Records without a date of birth
+    are left out of the counts.
+    """
+    people = {(r["fn"], r["sn"], r["dob"]) for r in rows if r.get("fn") and r.get("sn") and r.get("dob")}
+    total = len(people)
+    if not total:
+        return {}
+    together: Counter[tuple[str, str]] = Counter((fn, sn) for fn, sn, _dob in people)
+    forenames: Counter[str] = Counter(fn for fn, _sn, _dob in people)
+    surnames: Counter[str] = Counter(sn for _fn, sn, _dob in people)
+    out = {}
+    for (fn, sn), seen in together.items():
+        if seen >= min_people:
+            bits = math.log2(forenames[fn] * surnames[sn] / total / seen)
+            if bits < 0:
+                out[f"{fn}|{sn}"] = round(bits, 4)
+    return dict(sorted(out.items()))
+
+
 @dataclass
 class MatchModel:
     version: int
@@ -86,9 +130,14 @@ class MatchModel:
     training: dict[str, Any] = field(default_factory=dict)
     # column -> value -> share of records (None: a model saved without term frequencies)
     term_frequencies: dict[str, dict[str, float]] | None = None
+    # "forename|surname" -> bits (negative): see full_name_penalties (None: a model saved
+    # before them, which scores without).
+    full_names: dict[str, float] | None = None
     comparisons: tuple[Comparison, ...] = COMPARISONS
 
     def __post_init__(self) -> None:
+        # The full-name penalty reads the first two comparisons' levels.
+        assert [c.name for c in self.comparisons[:2]] == ["forename", "surname"]
         prior = self.splink.get("probability_two_random_records_match")
         if not isinstance(prior, int | float) or not 0 < prior < 1:
             raise ModelError("model has no valid probability_two_random_records_match")
@@ -127,6 +176,47 @@ class MatchModel:
     def levels(self, a: Row, b: Row) -> list[int]:
         return [c.level_of(a, b) for c in self.comparisons]
 
+    def names_agree(self, forename_level: int, surname_level: int) -> bool:
+        """Both names agree at some level (not missing, not "else")."""
+        return 0 < forename_level < len(self.weights[0]) - 1 and 0 < surname_level < len(self.weights[1]) - 1
+
+    def full_name_penalty(self, a: Row, b: Row, forename_level: int, surname_level: int) -> float:
+        """Bits taken off a pair whose names agree when its full names are common
+        combinations: the smaller of the two records' penalties (0 if either has none)."""
+        if not self.full_names or not self.names_agree(forename_level, surname_level):
+            return 0.0
+        ka, kb = full_name_key(a), full_name_key(b)
+        pa = self.full_names.get(ka) if ka else None
+        pb = self.full_names.get(kb) if kb else None
+        if pa is None or pb is None:
+            return 0.0
+        return max(pa, pb)
+
+    def adjust(self, pairs: Iterable[tuple[str, str, float]], rows: Mapping[str, Row], min_weight: float
+               ) -> list[tuple[str, str, float]]:
+        """Splink's scored pairs with the full-name penalty applied (Splink does not know
+        it), keeping those still at or above ``min_weight``.  Names are compared only for
+        pairs where both records carry a penalised full name."""
+        if not self.full_names:
+            return [p for p in pairs if p[2] >= min_weight]
+        names = self.full_names
+        pen: dict[str, float] = {}
+        for rkey, r in rows.items():
+            k = full_name_key(r)
+            if k is not None and k in names:
+                pen[rkey] = names[k]
+        fn, sn = self.comparisons[0], self.comparisons[1]
+        out = []
+        for a, b, w in pairs:
+            pa, pb = pen.get(a), pen.get(b)
+            if pa is not None and pb is not None:
+                ra, rb = rows[a], rows[b]
+                if self.names_agree(fn.level_of(ra, rb), sn.level_of(ra, rb)):
+                    w += max(pa, pb)
+            if w >= min_weight:
+                out.append((a, b, w))
+        return out
+
     def tf_adjustment(self, comparison: int, level: int, a: Row, b: Row) -> float:
         """Splink's term-frequency adjustment: weight * (log2(u_exact) - log2(max(tf(a), tf(b)))),
         0 when neither value is in the model's table."""
@@ -142,10 +232,12 @@ class MatchModel:
 
     def score(self, a: Row, b: Row) -> float:
         total = self.prior_weight
+        levels = []
         for i, (comp, weights) in enumerate(zip(self.comparisons, self.weights, strict=True)):
             level = comp.level_of(a, b)
+            levels.append(level)
             total += weights[level].weight + self.tf_adjustment(i, level, a, b)
-        return total
+        return total + self.full_name_penalty(a, b, levels[0], levels[1])
 
     def explain(self, a: Row, b: Row) -> dict[str, Any]:
         rows = []
@@ -159,6 +251,12 @@ class MatchModel:
                          "m": w.m, "u": w.u, "bayes_factor": w.bayes_factor * 2.0 ** tf,
                          "match_weight": w.weight + tf, "term_frequency_adjustment": tf,
                          "cumulative": total})
+        penalty = self.full_name_penalty(a, b, rows[0]["gamma"], rows[1]["gamma"])
+        if penalty:
+            total += penalty
+            rows.append({"comparison": FULL_NAME, "level": "a common combination of names",
+                         "gamma": None, "m": None, "u": None, "bayes_factor": 2.0 ** penalty,
+                         "match_weight": penalty, "term_frequency_adjustment": 0.0, "cumulative": total})
         return {"prior_weight": self.prior_weight, "comparisons": rows, "match_weight": total,
                 "match_probability": probability(total), "model_version": self.version}
 
@@ -166,7 +264,7 @@ class MatchModel:
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": self.version, "created_at": self.created_at,
                 "threshold": self.threshold, "review_low": self.review_low, "training": self.training,
-                "term_frequencies": self.term_frequencies, "splink": self.splink}
+                "term_frequencies": self.term_frequencies, "full_names": self.full_names, "splink": self.splink}
 
     @classmethod
     def from_json(cls, doc: Any, origin: str = "model") -> MatchModel:
@@ -175,7 +273,8 @@ class MatchModel:
         try:
             return cls(version=int(doc["version"]), created_at=str(doc["created_at"]), splink=doc["splink"],
                        threshold=float(doc["threshold"]), review_low=float(doc["review_low"]),
-                       training=doc.get("training") or {}, term_frequencies=doc.get("term_frequencies"))
+                       training=doc.get("training") or {}, term_frequencies=doc.get("term_frequencies"),
+                       full_names=_full_names(doc.get("full_names"), origin))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"{origin} is damaged: {exc!r}") from exc
 
@@ -197,6 +296,15 @@ class MatchModel:
         tmp.write_text(json.dumps(self.to_json(), indent=1, sort_keys=True))
         tmp.replace(path)
         return path
+
+
+def _full_names(value: Any, origin: str) -> dict[str, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, int | float)
+                                              and not isinstance(v, bool) and v <= 0 for k, v in value.items()):
+        raise ModelError(f"{origin} is damaged: full_names must map \"forename|surname\" to a penalty in bits (<= 0)")
+    return {k: float(v) for k, v in value.items()}
 
 
 def probability(weight: float) -> float:
