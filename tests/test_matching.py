@@ -26,7 +26,13 @@ from leds.matching.evaluate import one_to_one
 from leds.matching.explain import explain_pair, explain_person
 from leds.matching.features import columns_of, load_features, person_features
 from leds.matching.judge import judge
-from leds.matching.model import FULL_NAME, MatchModel, ModelError, choose_threshold, full_name_penalties
+from leds.matching.model import (
+    FULL_NAME,
+    MatchModel,
+    ModelError,
+    choose_threshold,
+    full_name_penalties,
+)
 from leds.matching.tables import identity_log
 from leds.synth import generate
 
