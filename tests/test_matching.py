@@ -19,7 +19,14 @@ from leds.db.engine import dispose_all, get_engine
 from leds.ingest.pipeline import Ingestor, ingest_paths
 from leds.matching import run_demo_matching, store
 from leds.matching.batch import MatchError, run_match
-from leds.matching.clusters import ambiguous, cluster, conflict, succeed
+from leds.matching.clusters import (
+    UNSUPPORTED_UNDATED,
+    ambiguous,
+    cluster,
+    conflict,
+    succeed,
+    unsupported_undated,
+)
 from leds.matching.comparisons import COMPARISONS, TF_WEIGHT, block_keys, lookup_keys
 from leds.matching.engine import Backend, arrow_table, predict, term_frequencies
 from leds.matching.evaluate import one_to_one
@@ -32,6 +39,7 @@ from leds.matching.model import (
     ModelError,
     choose_threshold,
     full_name_penalties,
+    shared_full_names,
 )
 from leds.matching.tables import identity_log
 from leds.synth import generate
@@ -208,7 +216,7 @@ def test_a_model_saved_with_term_frequency_weight_1_scores_as_it_did_in_python_a
         rows = load_features(conn)
         model = store.model_from_db(conn, store.current_model_version(conn) or 0)
     doc = json.loads(json.dumps(model.to_json()))
-    del doc["full_names"]  # saved before the full-name penalty, as well
+    del doc["full_names"], doc["shared_full_names"]  # saved before the full-name rules, as well
     for comp in doc["splink"]["comparisons"]:  # as saved before fuzzy levels had an adjustment
         for level in comp["comparison_levels"]:
             if level.get("tf_adjustment_column"):
@@ -217,7 +225,7 @@ def test_a_model_saved_with_term_frequency_weight_1_scores_as_it_did_in_python_a
                 else:
                     del level["tf_adjustment_column"], level["tf_adjustment_weight"]
     old = MatchModel.from_json(doc)
-    assert old.full_names is None
+    assert old.full_names is None and old.shared_names is None
     sn = old.term_frequencies["sn"]
     common, rare = max(sn, key=lambda v: (sn[v], v)), min(sn, key=lambda v: (sn[v], v))
     def pair(surname: str) -> tuple[dict, dict]:
@@ -335,8 +343,36 @@ def test_the_full_name_penalty_applies_when_both_names_agree_in_score_explanatio
     # Saved and read back; a damaged table is a clear error.
     again = MatchModel.from_json(json.loads(json.dumps(model.to_json())))
     assert again.full_names == {"ali|khan": -3.0, "aly|khan": -1.0}
+    assert again.shared_names and again.shared_names == model.shared_names
     with pytest.raises(ModelError, match="full_names"):
         MatchModel.from_json({**model.to_json(), "full_names": {"ali|khan": 2.0}})
+    with pytest.raises(ModelError, match="shared_full_names"):
+        MatchModel.from_json({**model.to_json(), "shared_full_names": "ali|khan"})
+
+
+def test_an_undated_record_with_a_name_several_people_carry_links_only_with_something_else_in_common() -> None:
+    rows = [_bare("p1", "Holly", "Long", "1991-03-23"), _bare("p1b", "Holly", "Long", "1991-03-23"),
+            _bare("p2", "Holly", "Long", "1960-01-02"), _bare("u", "Holly", "Long", None),
+            _bare("r", "Rhiannon", "Zabłocka", "1980-01-01"), _bare("ru", "Rhiannon", "Zabłocka", None)]
+    shared = shared_full_names(rows)
+    assert shared == ["holly|long"]  # two people (two dates of birth); one person recorded twice is one
+    by = {r["unique_id"]: r for r in rows}
+    assert unsupported_undated(by["u"], by["p1"], shared)
+    assert not unsupported_undated(by["p1"], by["p1b"], shared)  # both dated
+    assert not unsupported_undated(by["ru"], by["r"], shared)  # a name one person carries
+    assert not unsupported_undated(by["u"], by["p1"], None)  # a model saved before the rule
+    for col, value in (("addr", "12 high st|LS11AA"), ("pnc", "2001/0000001A"), ("cro", "000001/01A"),
+                       ("marks", ["tattooleftarmrose"])):
+        x, y = dict(by["u"], **{col: value}), dict(by["p1"], **{col: value})
+        assert not unsupported_undated(x, y, shared), col
+    # In clustering: refused and sent for review, unless a person judged the pair the same.
+    res = cluster(["u", "p1"], [("p1", "u", 30.0)], 9.0, {}, {}, by, shared_names=shared)
+    assert sorted(res.members.values()) == [["p1"], ["u"]]
+    assert [r.reason for r in res.refused] == [UNSUPPORTED_UNDATED]
+    res = cluster(["u", "p1"], [("p1", "u", 30.0)], 9.0, {("p1", "u"): "same"}, {}, by, shared_names=shared)
+    assert sorted(res.members.values()) == [["p1", "u"]]
+    res = cluster(["u", "p1"], [("p1", "u", 30.0)], 9.0, {}, {}, by)
+    assert sorted(res.members.values()) == [["p1", "u"]]
 
 
 def test_a_level_em_never_saw_carries_no_evidence() -> None:

@@ -21,7 +21,15 @@ from .clusters import cluster, succeed
 from .comparisons import blocking_fingerprint
 from .engine import Backend, arrow_table, predict, term_frequencies, train
 from .features import columns_of, load_features
-from .model import MatchModel, ModelError, full_name_penalties, latest_model_path, next_version, now
+from .model import (
+    MatchModel,
+    ModelError,
+    full_name_penalties,
+    latest_model_path,
+    next_version,
+    now,
+    shared_full_names,
+)
 from .tables import match_runs
 
 # Read addresses in a second process when the last run matched at least this many records
@@ -118,7 +126,7 @@ def _run_match(settings: Settings, *, engine: str, retrain: bool, model_path: Pa
             splink_settings, note = train(backend, table, seed=seed, tf=tf, on_step=lambda m: say("  " + m))
             model = MatchModel(version=next_version(settings), created_at=now(), splink=splink_settings,
                                training={**note, "records": len(rows)}, term_frequencies=tf,
-                               full_names=full_name_penalties(rows))
+                               full_names=full_name_penalties(rows), shared_names=frozenset(shared_full_names(rows)))
             trained = True
         path = model.save(settings) if trained else (model_path or latest_model_path(settings))
         timings["train_s"] = time.perf_counter() - t if trained else 0.0
@@ -140,7 +148,7 @@ def _run_match(settings: Settings, *, engine: str, retrain: bool, model_path: Pa
         old = {r: v[0] for r, v in previous.items()}
         timings["read_ids_s"] = time.perf_counter() - t
         result = cluster((r["unique_id"] for r in rows), pairs, model.threshold, verdicts,
-                         {r["unique_id"]: r["pnc"] for r in rows}, by_key)
+                         {r["unique_id"]: r["pnc"] for r in rows}, by_key, shared_names=model.shared_names)
         assign, events = succeed(old, result.members.values())
         run_id = int(conn.execute(match_runs.insert().values(
             started_at=started, model_version=model.version, engine=engine)).inserted_primary_key[0])  # type: ignore[index]

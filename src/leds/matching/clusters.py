@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -119,6 +119,34 @@ def conflict(xs: list[Row], ys: list[Row]) -> str | None:
     return None
 
 
+def _full_name(x: Row) -> str | None:
+    return f"{x['fn']}|{x['sn']}" if x.get("fn") and x.get("sn") else None
+
+
+def _in_common(x: Row, y: Row) -> bool:
+    """Something besides names, date of birth and description that points at one person:
+    a PNC ID, a CRO number, an address or a mark."""
+    return bool((x.get("pnc") and x.get("pnc") == y.get("pnc")) or (x.get("cro") and x.get("cro") == y.get("cro"))
+                or (x.get("addr") and x.get("addr") == y.get("addr"))
+                or (x.get("marks") and y.get("marks") and not set(x["marks"]).isdisjoint(y["marks"])))
+
+
+def unsupported_undated(x: Row, y: Row, shared_names: Collection[str] | None) -> bool:
+    """True when one of the two records has no date of birth, its full name is carried by
+    several people (``shared_names``, from the model: at national scale, most common
+    names), and the two have nothing else in common (:func:`_in_common`).  Such a link is
+    refused: the name alone cannot say which of those people the record is."""
+    if not shared_names:
+        return False
+    undated = [r for r in (x, y) if not r.get("dob")]
+    if not undated or not any(_full_name(r) in shared_names for r in undated):
+        return False
+    return not _in_common(x, y)
+
+
+UNSUPPORTED_UNDATED = "no date of birth, a name several people carry, and nothing else in common"
+
+
 def ambiguous(x: Row, neighbours: list[Row]) -> bool:
     """True when ``x`` matches two records that cannot be one person (and conflicts with
     neither): a record without a date of birth that fits both father and son.  Such a
@@ -209,10 +237,11 @@ class _Components:
 
 def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], threshold: float,
             verdicts: Mapping[tuple[str, str], str], pnc: Mapping[str, str | None],
-            features: Mapping[str, Row] | None = None) -> Clustering:
+            features: Mapping[str, Row] | None = None, *, shared_names: Collection[str] | None = None) -> Clustering:
     """Connected components under the rules in the module docstring.  ``verdicts`` maps
     (rkey_low, rkey_high) to the latest judgement on that pair; with ``features`` (rkey ->
-    feature row) the cluster-level constraints of :func:`conflict` apply too."""
+    feature row) the cluster-level constraints of :func:`conflict` apply too, and with
+    ``shared_names`` (the model's) the rule of :func:`unsupported_undated`."""
     everyone = list(rkeys)
     strong = [p for p in pairs if p[2] >= threshold]
     # Only records with a link (a strong pair or a same judgement) can join anything; the
@@ -248,6 +277,10 @@ def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], thres
             continue
         if verdict != "same" and (a in unsure or b in unsure):
             refused.append(Refusal(a, b, w, "ambiguous: matches two records that cannot be one person"))
+            continue
+        if (verdict != "same" and shared_names and features and a in features and b in features
+                and unsupported_undated(features[a], features[b], shared_names)):
+            refused.append(Refusal(a, b, w, UNSUPPORTED_UNDATED))
             continue
         reason = comps.why_not(a, b)
         if reason:

@@ -12,7 +12,7 @@ from leds.config import Settings
 from leds.db.engine import get_engine
 
 from . import store
-from .clusters import conflict
+from .clusters import UNSUPPORTED_UNDATED, conflict, unsupported_undated
 from .model import MatchModel, ModelError
 from .tables import judgements
 
@@ -51,7 +51,8 @@ def explain_pair_conn(conn: Connection, a: str, b: str) -> dict[str, Any]:
         ("review" if out["match_weight"] >= model.review_low else "not-same"),
         judgements=js, decision=js[-1]["verdict"] if js and js[-1]["verdict"] != "unsure" else None,
         # why the two cannot be one person whatever the weight (clusters.conflict), if they cannot
-        conflict=conflict([feats[a]], [feats[b]]),
+        conflict=conflict([feats[a]], [feats[b]])
+        or (UNSUPPORTED_UNDATED if unsupported_undated(feats[a], feats[b], model.shared_names) else None),
         person_id_a=assign.get(a), person_id_b=assign.get(b),
         values={r: {k: feats[r].get(k) for k in SHOWN} for r in (a, b)},
     )

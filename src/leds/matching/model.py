@@ -87,6 +87,21 @@ def full_name_key(row: Row) -> str | None:
     return f"{fn}|{sn}" if fn and sn else None
 
 
+def full_name_people(rows: Iterable[Mapping[str, Any]]) -> tuple[Counter[tuple[str, str]], int]:
+    """How many people carry each full name, and how many people there are, counting a
+    person as a distinct (forename, surname, date of birth): the records of one person
+    mostly share a date of birth, so a person recorded five times counts once.  Records
+    without a date of birth are left out."""
+    people = {(r["fn"], r["sn"], r["dob"]) for r in rows if r.get("fn") and r.get("sn") and r.get("dob")}
+    return Counter((fn, sn) for fn, sn, _dob in people), len(people)
+
+
+def shared_full_names(rows: Iterable[Mapping[str, Any]], min_people: int = FULL_NAME_MIN_PEOPLE) -> list[str]:
+    """The full names ("forename|surname") carried by at least ``min_people`` people."""
+    together, _total = full_name_people(rows)
+    return sorted(f"{fn}|{sn}" for (fn, sn), n in together.items() if n >= min_people)
+
+
 def full_name_penalties(rows: Iterable[Mapping[str, Any]], min_people: int = FULL_NAME_MIN_PEOPLE
                         ) -> dict[str, float]:
     """Full names whose parts go together more often than their separate frequencies say.
@@ -95,22 +110,19 @@ def full_name_penalties(rows: Iterable[Mapping[str, Any]], min_people: int = FUL
     chance that two strangers share "Ali Khan" is taken as share(Ali) x share(Khan).  But
     names run in families and communities, so some combinations are much commoner than
     that, and at national scale strangers who share them are common.  For each full name
-    carried by at least ``min_people`` people, this gives log2(expected / seen) where it
-    is negative (the combination is commoner than independence says): the bits to take
-    off the name evidence of a pair whose names agree.
-
-    People are counted as distinct (forename, surname, date of birth): the records of one
-    person mostly share a date of birth, so a person recorded five times counts once, and
-    a rare name carried by one person gets no penalty.  Records without a date of birth
-    are left out of the counts.
+    carried by at least ``min_people`` people (:func:`full_name_people`), this gives
+    log2(expected / seen) where it is negative (the combination is commoner than
+    independence says): the bits to take off the name evidence of a pair whose names
+    agree.  A rare name carried by one person, however often recorded, gets none.
     """
-    people = {(r["fn"], r["sn"], r["dob"]) for r in rows if r.get("fn") and r.get("sn") and r.get("dob")}
-    total = len(people)
+    together, total = full_name_people(rows)
     if not total:
         return {}
-    together: Counter[tuple[str, str]] = Counter((fn, sn) for fn, sn, _dob in people)
-    forenames: Counter[str] = Counter(fn for fn, _sn, _dob in people)
-    surnames: Counter[str] = Counter(sn for _fn, sn, _dob in people)
+    forenames: Counter[str] = Counter()
+    surnames: Counter[str] = Counter()
+    for (fn, sn), n in together.items():
+        forenames[fn] += n
+        surnames[sn] += n
     out = {}
     for (fn, sn), seen in together.items():
         if seen >= min_people:
@@ -133,6 +145,10 @@ class MatchModel:
     # "forename|surname" -> bits (negative): see full_name_penalties (None: a model saved
     # before them, which scores without).
     full_names: dict[str, float] | None = None
+    # Full names carried by several people (shared_full_names): an undated record with one
+    # of these links only with something else in common (clusters.unsupported_undated).
+    # None: a model saved before, which applies no such rule.
+    shared_names: frozenset[str] | None = None
     comparisons: tuple[Comparison, ...] = COMPARISONS
 
     def __post_init__(self) -> None:
@@ -264,7 +280,9 @@ class MatchModel:
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": self.version, "created_at": self.created_at,
                 "threshold": self.threshold, "review_low": self.review_low, "training": self.training,
-                "term_frequencies": self.term_frequencies, "full_names": self.full_names, "splink": self.splink}
+                "term_frequencies": self.term_frequencies, "full_names": self.full_names,
+                "shared_full_names": sorted(self.shared_names) if self.shared_names is not None else None,
+                "splink": self.splink}
 
     @classmethod
     def from_json(cls, doc: Any, origin: str = "model") -> MatchModel:
@@ -274,7 +292,8 @@ class MatchModel:
             return cls(version=int(doc["version"]), created_at=str(doc["created_at"]), splink=doc["splink"],
                        threshold=float(doc["threshold"]), review_low=float(doc["review_low"]),
                        training=doc.get("training") or {}, term_frequencies=doc.get("term_frequencies"),
-                       full_names=_full_names(doc.get("full_names"), origin))
+                       full_names=_full_names(doc.get("full_names"), origin),
+                       shared_names=_shared_names(doc.get("shared_full_names"), origin))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"{origin} is damaged: {exc!r}") from exc
 
@@ -305,6 +324,14 @@ def _full_names(value: Any, origin: str) -> dict[str, float] | None:
                                               and not isinstance(v, bool) and v <= 0 for k, v in value.items()):
         raise ModelError(f"{origin} is damaged: full_names must map \"forename|surname\" to a penalty in bits (<= 0)")
     return {k: float(v) for k, v in value.items()}
+
+
+def _shared_names(value: Any, origin: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ModelError(f"{origin} is damaged: shared_full_names must be a list of \"forename|surname\"")
+    return frozenset(value)
 
 
 def probability(weight: float) -> float:

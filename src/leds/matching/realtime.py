@@ -22,7 +22,7 @@ from leds.ingest import projectors
 from leds.ingest.accepted import Accepted
 
 from . import store
-from .clusters import IdentityEvent, ambiguous, conflict, new_person_id
+from .clusters import IdentityEvent, ambiguous, conflict, new_person_id, unsupported_undated
 from .comparisons import block_keys, lookup_keys
 from .features import PURPOSE, Address, address_of, link_end, person_features, set_address
 from .model import MatchModel, now
@@ -145,6 +145,7 @@ def best_cluster(conn: Connection, model: MatchModel, row: dict[str, Any]) -> st
     scored = [(w, r) for w, r in scored if w >= model.threshold]
     if not scored or len(scored) > 1 and ambiguous(row, [feats[r] for _, r in scored]):
         return None  # no match, or it fits two records that cannot be one person (as in batch)
+    scored = [(w, r) for w, r in scored if not unsupported_undated(row, feats[r], model.shared_names)]
     assign = store.assignments(conn, [r for _, r in scored])
     verdicts = store.latest_verdicts(conn) if row["pnc"] is None else None
     tried: set[str] = set()
