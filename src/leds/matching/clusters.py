@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from .comparisons import COMPARISONS
+from .model import full_name_key
 
 Row = Mapping[str, Any]
 # Dates of birth further apart than this (and not a keying slip of the year) are two people.
@@ -119,10 +120,6 @@ def conflict(xs: list[Row], ys: list[Row]) -> str | None:
     return None
 
 
-def _full_name(x: Row) -> str | None:
-    return f"{x['fn']}|{x['sn']}" if x.get("fn") and x.get("sn") else None
-
-
 def _in_common(x: Row, y: Row) -> bool:
     """Something besides names, date of birth and description that points at one person:
     a PNC ID, a CRO number, an address or a mark."""
@@ -139,7 +136,7 @@ def unsupported_undated(x: Row, y: Row, shared_names: Collection[str] | None) ->
     if not shared_names:
         return False
     undated = [r for r in (x, y) if not r.get("dob")]
-    if not undated or not any(_full_name(r) in shared_names for r in undated):
+    if not undated or not any(full_name_key(r) in shared_names for r in undated):
         return False
     return not _in_common(x, y)
 
