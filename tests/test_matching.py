@@ -27,7 +27,7 @@ from leds.matching.clusters import (
     succeed,
     unsupported_undated,
 )
-from leds.matching.comparisons import COMPARISONS, TF_WEIGHT, block_keys, lookup_keys
+from leds.matching.comparisons import COMPARISONS, TF_MINIMUM_U, TF_WEIGHT, block_keys, lookup_keys
 from leds.matching.engine import Backend, arrow_table, predict, term_frequencies
 from leds.matching.evaluate import one_to_one
 from leds.matching.explain import explain_pair, explain_person
@@ -201,7 +201,9 @@ def test_common_names_weigh_less_with_the_same_term_frequencies_in_python_and_sp
     for r in (a, b):
         r.update(sn=rare, sn1=rare[0], family_all=[rare], sn_groups=None)
     w_rare = model.score(a, b)
-    assert w_rare - w_common == pytest.approx(TF_WEIGHT * math.log2(sn[common] / sn[rare]))
+    # A name is believed no rarer than TF_MINIMUM_U (this store's rarest surname is rarer).
+    assert sn[rare] < TF_MINIMUM_U < sn[common]
+    assert w_rare - w_common == pytest.approx(TF_WEIGHT * math.log2(sn[common] / TF_MINIMUM_U))
     assert w_rare > w_common
     # Splink gives the very same weights (term frequencies registered from the model)
     backend = Backend("duckdb")
@@ -220,6 +222,7 @@ def test_a_model_saved_with_term_frequency_weight_1_scores_as_it_did_in_python_a
     for comp in doc["splink"]["comparisons"]:  # as saved before fuzzy levels had an adjustment
         for level in comp["comparison_levels"]:
             if level.get("tf_adjustment_column"):
+                del level["tf_minimum_u_value"]  # no least frequency then either
                 if level["label_for_charts"] == "exact":
                     level["tf_adjustment_weight"] = 1.0
                 else:

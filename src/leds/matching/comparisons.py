@@ -83,6 +83,12 @@ ELSE = Level("else", _const("ELSE"), lambda a, b: True)
 # Chosen by measurement (docs/matching.md): with it, fewer strangers with a common name and
 # the same date of birth reach the threshold, which could come down from 12 to 8 bits.
 TF_WEIGHT = 2.5
+# ... but not without bound: a name is taken to be no rarer than one in TF_MINIMUM_U of the
+# records (Splink's tf_minimum_u_value).  Scaled by TF_WEIGHT, a name seen once in a million
+# records was worth over 30 bits on its own, enough to link strangers who share a rare
+# name on nothing else; at national scale most of the wrong links left were such pairs.
+# Chosen by measurement (docs/matching.md, "At national scale").
+TF_MINIMUM_U = 1e-3
 
 
 def _else(fixed_m: float) -> Level:
@@ -206,6 +212,7 @@ def splink_comparisons(dialect: str, comparisons: tuple[Comparison, ...] = COMPA
             if tf and lv.tf:
                 level["tf_adjustment_column"] = lv.tf
                 level["tf_adjustment_weight"] = TF_WEIGHT
+                level["tf_minimum_u_value"] = TF_MINIMUM_U
             if fixed_m and lv.fixed_m is not None:
                 level["m_probability"] = lv.fixed_m
                 level["fix_m_probability"] = True

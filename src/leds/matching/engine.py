@@ -164,7 +164,7 @@ def _register_tf(backend: Backend, linker: Any, tf: TermFrequencies) -> None:
         linker.table_management.register_term_frequency_lookup(df, col)
 
 
-_TF_KEYS = ("tf_adjustment_column", "tf_adjustment_weight")
+_TF_KEYS = ("tf_adjustment_column", "tf_adjustment_weight", "tf_minimum_u_value")
 
 
 def settings_dict(dialect: str, link_type: str = "dedupe_only", trained: dict[str, Any] | None = None,

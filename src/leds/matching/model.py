@@ -26,7 +26,7 @@ NOT_OBSERVED = 1e-6  # what Splink uses for a level never seen in training
 # A pair at or above THRESHOLD (match weight, bits) is the same person.  Pairs
 # between REVIEW_LOW and THRESHOLD go to the review queue.  Saved in each model file;
 # chosen by measurement on synthetic data (docs/matching.md, "Threshold trade-off").
-THRESHOLD = 8.5
+THRESHOLD = 7.5
 REVIEW_LOW = 4.0
 # A full name is a "combination" (see :func:`full_name_penalties`) when at least this many
 # people, counted as distinct dates of birth, carry it.
@@ -174,16 +174,18 @@ class MatchModel:
                 for lv, s in zip(comp.levels, levels, strict=True)
             ])
         # Per level with a term-frequency adjustment in the saved model: (column, log2 of the
-        # u of the comparison's exact level on that column, weight), as Splink computes it.
-        self.tf_levels: list[list[tuple[str, float, float] | None]] = []
+        # u of the comparison's exact level on that column, weight, the least frequency
+        # believed), as Splink computes it.
+        self.tf_levels: list[list[tuple[str, float, float, float] | None]] = []
         for comp, ws in zip(self.comparisons, self.weights, strict=True):
-            specs: list[tuple[str, float, float] | None] = []
+            specs: list[tuple[str, float, float, float] | None] = []
             for s in by_name[comp.name]["comparison_levels"]:
                 col = s.get("tf_adjustment_column")
                 u_exact = next((w.u for lv, w in zip(comp.levels, ws, strict=True)
                                 if lv.sql("duckdb") == f"l.{col} = r.{col}"), None)
                 if col and self.term_frequencies is not None and u_exact:
-                    specs.append((col, math.log2(u_exact), float(s.get("tf_adjustment_weight", 1.0))))
+                    specs.append((col, math.log2(u_exact), float(s.get("tf_adjustment_weight", 1.0)),
+                                  float(s.get("tf_minimum_u_value") or 0.0)))
                 else:
                     specs.append(None)
             self.tf_levels.append(specs)
@@ -236,17 +238,17 @@ class MatchModel:
         return out
 
     def tf_adjustment(self, comparison: int, level: int, a: Row, b: Row) -> float:
-        """Splink's term-frequency adjustment: weight * (log2(u_exact) - log2(max(tf(a), tf(b)))),
-        0 when neither value is in the model's table."""
+        """Splink's term-frequency adjustment: weight * (log2(u_exact) - log2(max(tf(a), tf(b),
+        minimum))), 0 when neither value is in the model's table."""
         spec = self.tf_levels[comparison][level]
         if spec is None or self.term_frequencies is None:
             return 0.0
-        col, log2_u, weight = spec
+        col, log2_u, weight, minimum = spec
         table = self.term_frequencies.get(col, {})
         fa, fb = table.get(a[col]), table.get(b[col])
         if fa is None and fb is None:
             return 0.0
-        return weight * (log2_u - math.log2(max(f for f in (fa, fb) if f is not None)))
+        return weight * (log2_u - math.log2(max(max(f for f in (fa, fb) if f is not None), minimum)))
 
     def score(self, a: Row, b: Row) -> float:
         total = self.prior_weight
