@@ -39,6 +39,7 @@ from leds.matching.model import (
     ModelError,
     choose_threshold,
     full_name_penalties,
+    full_name_people,
     shared_full_names,
 )
 from leds.matching.tables import identity_log
@@ -314,11 +315,11 @@ def test_full_names_commoner_than_their_parts_are_penalised_counting_people_by_d
     rows += [_bare(f"j{i}", "Jo", "Rare", "1980-05-05") for i in range(5)]  # one person, recorded five times
     rows += [_bare(f"u{i}", "Ali", "Khan", None) for i in range(3)]  # undated: not counted
     rows += [_bare(f"x{i}", f"Name{c}", f"Family{c}", "1990-01-01") for i, c in enumerate(letters)]
-    got = full_name_penalties(rows)
+    got = full_name_penalties(full_name_people(rows))
     people = 4 + 4 + 4 + 1 + 20
     assert got == {"ali|khan": pytest.approx(math.log2(8 * 8 / people / 4), abs=1e-4)}
     assert got["ali|khan"] < 0
-    assert full_name_penalties([]) == {}
+    assert full_name_penalties(full_name_people([])) == {}
 
 
 def test_the_full_name_penalty_applies_when_both_names_agree_in_score_explanation_and_batch(matched) -> None:
@@ -357,7 +358,7 @@ def test_an_undated_record_with_a_name_several_people_carry_links_only_with_some
     rows = [_bare("p1", "Holly", "Long", "1991-03-23"), _bare("p1b", "Holly", "Long", "1991-03-23"),
             _bare("p2", "Holly", "Long", "1960-01-02"), _bare("u", "Holly", "Long", None),
             _bare("r", "Rhiannon", "Zabłocka", "1980-01-01"), _bare("ru", "Rhiannon", "Zabłocka", None)]
-    shared = shared_full_names(rows)
+    shared = shared_full_names(full_name_people(rows))
     assert shared == ["holly|long"]  # two people (two dates of birth); one person recorded twice is one
     by = {r["unique_id"]: r for r in rows}
     assert unsupported_undated(by["u"], by["p1"], shared)

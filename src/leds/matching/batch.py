@@ -25,6 +25,7 @@ from .model import (
     MatchModel,
     ModelError,
     full_name_penalties,
+    full_name_people,
     latest_model_path,
     next_version,
     now,
@@ -124,9 +125,10 @@ def _run_match(settings: Settings, *, engine: str, retrain: bool, model_path: Pa
             say(f"training a new model on {len(rows):,} records")
             tf = term_frequencies(rows)
             splink_settings, note = train(backend, table, seed=seed, tf=tf, on_step=lambda m: say("  " + m))
+            people = full_name_people(rows)  # counted once, for both full-name tables
             model = MatchModel(version=next_version(settings), created_at=now(), splink=splink_settings,
                                training={**note, "records": len(rows)}, term_frequencies=tf,
-                               full_names=full_name_penalties(rows), shared_names=frozenset(shared_full_names(rows)))
+                               full_names=full_name_penalties(people), shared_names=frozenset(shared_full_names(people)))
             trained = True
         path = model.save(settings) if trained else (model_path or latest_model_path(settings))
         timings["train_s"] = time.perf_counter() - t if trained else 0.0

@@ -123,9 +123,8 @@ def conflict(xs: list[Row], ys: list[Row]) -> str | None:
 def _in_common(x: Row, y: Row) -> bool:
     """Something besides names, date of birth and description that points at one person:
     a PNC ID, a CRO number, an address or a mark."""
-    return bool((x.get("pnc") and x.get("pnc") == y.get("pnc")) or (x.get("cro") and x.get("cro") == y.get("cro"))
-                or (x.get("addr") and x.get("addr") == y.get("addr"))
-                or (x.get("marks") and y.get("marks") and not set(x["marks"]).isdisjoint(y["marks"])))
+    return (any(_shared([x], [y], col) for col in ("pnc", "cro", "addr"))
+            or bool(x.get("marks") and y.get("marks") and not set(x["marks"]).isdisjoint(y["marks"])))
 
 
 def unsupported_undated(x: Row, y: Row, shared_names: Collection[str] | None) -> bool:

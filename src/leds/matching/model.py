@@ -87,7 +87,10 @@ def full_name_key(row: Row) -> str | None:
     return f"{fn}|{sn}" if fn and sn else None
 
 
-def full_name_people(rows: Iterable[Mapping[str, Any]]) -> tuple[Counter[tuple[str, str]], int]:
+FullNamePeople = tuple[Counter[tuple[str, str]], int]  # people per (forename, surname); people in all
+
+
+def full_name_people(rows: Iterable[Mapping[str, Any]]) -> FullNamePeople:
     """How many people carry each full name, and how many people there are, counting a
     person as a distinct (forename, surname, date of birth): the records of one person
     mostly share a date of birth, so a person recorded five times counts once.  Records
@@ -96,26 +99,26 @@ def full_name_people(rows: Iterable[Mapping[str, Any]]) -> tuple[Counter[tuple[s
     return Counter((fn, sn) for fn, sn, _dob in people), len(people)
 
 
-def shared_full_names(rows: Iterable[Mapping[str, Any]], min_people: int = FULL_NAME_MIN_PEOPLE) -> list[str]:
-    """The full names ("forename|surname") carried by at least ``min_people`` people."""
-    together, _total = full_name_people(rows)
+def shared_full_names(people: FullNamePeople, min_people: int = FULL_NAME_MIN_PEOPLE) -> list[str]:
+    """The full names ("forename|surname") carried by at least ``min_people`` people
+    (``people`` from :func:`full_name_people`)."""
+    together, _total = people
     return sorted(f"{fn}|{sn}" for (fn, sn), n in together.items() if n >= min_people)
 
 
-def full_name_penalties(rows: Iterable[Mapping[str, Any]], min_people: int = FULL_NAME_MIN_PEOPLE
-                        ) -> dict[str, float]:
+def full_name_penalties(people: FullNamePeople, min_people: int = FULL_NAME_MIN_PEOPLE) -> dict[str, float]:
     """Full names whose parts go together more often than their separate frequencies say.
 
     The name comparisons weigh a forename and a surname as if they were independent: the
     chance that two strangers share "Ali Khan" is taken as share(Ali) x share(Khan).  But
     names run in families and communities, so some combinations are much commoner than
     that, and at national scale strangers who share them are common.  For each full name
-    carried by at least ``min_people`` people (:func:`full_name_people`), this gives
+    carried by at least ``min_people`` people (``people`` from :func:`full_name_people`), this gives
     log2(expected / seen) where it is negative (the combination is commoner than
     independence says): the bits to take off the name evidence of a pair whose names
     agree.  A rare name carried by one person, however often recorded, gets none.
     """
-    together, total = full_name_people(rows)
+    together, total = people
     if not total:
         return {}
     forenames: Counter[str] = Counter()
