@@ -18,6 +18,12 @@ HTTP, with the access policy and audit on, against a national sample.
    response is checked for 200.
 5. Latency percentiles (p50/p95/p99, from wrk's own histogram), throughput, and the
    serving processes' peak RSS (VmHWM summed over the workers).
+
+``--kinds floor`` (not in the default set) measures the least any check costs here: a
+vehicle check for a well-formed registration mark that no record has.  It still takes the
+caller's token, the stated purpose, validation, one index probe and an audit entry
+committed before the answer, over the same HTTP stack, so it is the ceiling for any
+audited look-up on this machine, whatever the look-up itself does.
 """
 
 from __future__ import annotations
@@ -151,6 +157,14 @@ def queries(home: Path, n: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     return {"person": [{**p, **purpose} for p in persons], "vehicle": vehicle, "search": search}
 
 
+def floor_bodies(n: int) -> list[dict[str, Any]]:
+    """Vehicle checks for well-formed marks that no synthetic vehicle has (the generator
+    never uses Q), without confusable characters: the check finds nothing."""
+    letters = "ACDEFGHJKLMNPRTUVWXY"
+    return [{"vrm": f"QQ{i % 100:02d}Q{letters[i // 100 % 20]}{letters[i // 2000 % 20]}", "purpose": "incident_response"}
+            for i in range(n)]
+
+
 def token_for(home: Path) -> str:
     from leds.access import identity
     from leds.config import Settings
@@ -209,7 +223,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="server processes")
     ap.add_argument("--connections", default="16", help="concurrent clients; a comma-separated list runs each "
                     "kind at each level (e.g. 16,4)")
-    ap.add_argument("--kinds", default="person,vehicle,search", help="which look-ups to load (comma-separated)")
+    ap.add_argument("--kinds", default="person,vehicle,search", help="which look-ups to load (comma-separated; "
+                    "'floor' adds an audited check that finds nothing: the least any check costs)")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--seconds", type=int, default=30, help="per kind of request")
     ap.add_argument("--queries", type=int, default=2000, help="distinct queries per kind")
@@ -223,7 +238,8 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDS_")} | {"LEDS_HOME": str(home)}
     levels = [int(c) for c in str(args.connections).split(",")]
-    paths = {"person": "/api/v1/checks/person", "vehicle": "/api/v1/checks/vehicle", "search": "/api/v1/search"}
+    paths = {"person": "/api/v1/checks/person", "vehicle": "/api/v1/checks/vehicle", "search": "/api/v1/search",
+             "floor": "/api/v1/checks/vehicle"}
     kinds = [k for k in args.kinds.split(",") if k]
     unknown = set(kinds) - set(paths)
     if unknown:
@@ -241,6 +257,7 @@ def main() -> None:
         say("drawing queries from the store")
         bodies = queries(home, args.queries, args.seed)
         drawn.write_text(json.dumps(bodies))
+    bodies["floor"] = floor_bodies(args.queries)
     report["store_mb"] = round((home / "leds.sqlite3").stat().st_size / 2**20)
     token = token_for(home)
     port = free_port()

@@ -258,6 +258,23 @@ def test_swapped_names_sharing_a_middle_name_are_not_taken_for_twins() -> None:
     assert conflict([a], [twin]) == "same date of birth and address, different forenames (twins?)"
 
 
+def test_a_mark_in_common_is_not_taken_for_twins() -> None:
+    """Twins do not carry the same tattoo: two records at one address, born the same day,
+    whose first names differ beyond the forename levels (two keying slips, a swap with a
+    variant) but which list a mark in common are not refused as twins."""
+    def rec(key: str, given: str, marks: list[str]) -> dict:
+        return person_features(key, "WYP", "TEST", key, {"names": [{"given": [given], "family": "Watson"}],
+                                                         "birth_dates": ["2002-11-08"], "marks": marks},
+                               ("CF408LE", "u1"))
+    a = rec("a", "Cbristopher", ["Tattoo, right wrist: swallow"])
+    b = rec("b", "Christophre", ["tattoo right wrist swallow", "scar chin"])
+    assert conflict([a], [b]) is None
+    # the rule still holds without a mark in common: none listed, or different ones
+    twins = "same date of birth and address, different forenames (twins?)"
+    assert conflict([rec("a", "Cbristopher", [])], [rec("b", "Christophre", [])]) == twins
+    assert conflict([a], [rec("b", "Christophre", ["scar chin"])]) == twins
+
+
 def _blocked(a: dict, b: dict) -> bool:
     """Would the blocking rules pair a and b (as the real-time matcher looks them up)?"""
     return bool(set(lookup_keys(a)) & set(block_keys(b)) or set(lookup_keys(b)) & set(block_keys(a)))

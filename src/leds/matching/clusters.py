@@ -91,6 +91,11 @@ def _swapped(x: Row, y: Row) -> bool:
     return bool(x.get("fn") and x.get("fn") == y.get("sn") and x.get("sn") and x.get("sn") == y.get("fn"))
 
 
+def _mark_in_common(x: Row, y: Row) -> bool:
+    """The two records list a scar, mark or tattoo in common (folded text)."""
+    return bool(x.get("marks") and y.get("marks") and not set(x["marks"]).isdisjoint(y["marks"]))
+
+
 def record_conflict(x: Row, y: Row) -> str | None:
     """Why two records cannot be one person whatever the other fields say, or None."""
     if not _dobs_compatible(x, y):
@@ -99,7 +104,7 @@ def record_conflict(x: Row, y: Row) -> str | None:
         return "different sexes"
     if (x.get("dob") and x.get("dob") == y.get("dob") and x.get("addr") and x.get("addr") == y.get("addr")
             and x.get("fn") and y.get("fn") and _FORENAME.level_of(x, y) in _FORENAME_DIFFERENT  # type: ignore[arg-type]
-            and not _swapped(x, y)):
+            and not _swapped(x, y) and not _mark_in_common(x, y)):
         return "same date of birth and address, different forenames (twins?)"
     if (x.get("height") and y.get("height") and abs(x["height"] - y["height"]) > MAX_HEIGHT_GAP_CM
             and (_adult(x) or _adult(y))):
@@ -123,8 +128,7 @@ def conflict(xs: list[Row], ys: list[Row]) -> str | None:
 def _in_common(x: Row, y: Row) -> bool:
     """Something besides names, date of birth and description that points at one person:
     a PNC ID, a CRO number, an address or a mark."""
-    return (any(_shared([x], [y], col) for col in ("pnc", "cro", "addr"))
-            or bool(x.get("marks") and y.get("marks") and not set(x["marks"]).isdisjoint(y["marks"])))
+    return any(_shared([x], [y], col) for col in ("pnc", "cro", "addr")) or _mark_in_common(x, y)
 
 
 def unsupported_undated(x: Row, y: Row, shared_names: Collection[str] | None) -> bool:
