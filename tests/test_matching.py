@@ -258,6 +258,21 @@ def test_swapped_names_sharing_a_middle_name_are_not_taken_for_twins() -> None:
     assert conflict([a], [twin]) == "same date of birth and address, different forenames (twins?)"
 
 
+def test_one_name_crossing_is_not_the_same_first_name() -> None:
+    """At one address and date of birth, a record whose forename is the other's surname is
+    one person only if the names that do not cross are one name too: "Kaur Jasbir" is not
+    Harpreet Kaur's twin sister Jasbir's record of Harpreet; "Smith William" is Bill Smith."""
+    def rec(key: str, given: str, family: str) -> dict:
+        return person_features(key, "WYP", "TEST", key, {"names": [{"given": [given], "family": family}],
+                                                         "birth_dates": ["1968-10-30"]}, ("LS11AA", "u1"))
+    twins = "same date of birth and address, different forenames (twins?)"
+    assert conflict([rec("a", "Kaur", "Jasbir")], [rec("b", "Harpreet", "Kaur")]) == twins
+    assert conflict([rec("a", "Thomas", "Thomas")], [rec("b", "Louise", "Thomas")]) == twins
+    assert conflict([rec("a", "Smith", "William")], [rec("b", "Bill", "Smith")]) is None  # a nickname
+    assert conflict([rec("a", "Smith", "Wiliam")], [rec("b", "William", "Smith")]) is None  # a keying slip
+    assert conflict([rec("a", "Kaur", "Jasbir")], [rec("b", "Jasbir", "Kaur")]) is None  # both cross
+
+
 def test_a_mark_in_common_is_not_taken_for_twins() -> None:
     """Twins do not carry the same tattoo: two records at one address, born the same day,
     whose first names differ beyond the forename levels (two keying slips, a swap with a

@@ -26,8 +26,11 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from rapidfuzz.distance import DamerauLevenshtein
+
 from .comparisons import COMPARISONS
 from .model import full_name_key
+from .names import family_groups, given_groups
 
 Row = Mapping[str, Any]
 # Dates of birth further apart than this (and not a keying slip of the year) are two people.
@@ -38,8 +41,11 @@ MAX_HEIGHT_GAP_CM = 12
 ADULT_AGE = 25
 _FORENAME = next(c for c in COMPARISONS if c.name == "forename")
 # First names that are not the same name (exact, nickname, keying slip, swapped): a shared
-# middle name does not make twins one person.
+# middle name does not make twins one person.  A forename found among the other record's
+# names at the "swapped" level is the same name only when both names cross (a name swap);
+# one name crossing alone ("Kaur Jasbir" against "Harpreet Kaur") is a different first name.
 _FORENAME_DIFFERENT = {i for i, lv in enumerate(_FORENAME.levels) if lv.label in ("another recorded given name", "else")}
+_FORENAME_SWAPPED = next(i for i, lv in enumerate(_FORENAME.levels) if lv.label.startswith("swapped"))
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -91,6 +97,38 @@ def _swapped(x: Row, y: Row) -> bool:
     return bool(x.get("fn") and x.get("fn") == y.get("sn") and x.get("sn") and x.get("sn") == y.get("fn"))
 
 
+def _related(a: str | None, b: str | None, x: Row, y: Row) -> bool:
+    """Names ``a`` (of record x) and ``b`` (of y) that may be one name written two ways:
+    two keying slips apart at most (a transposition is one), in one variant group (given or
+    family), one part of the other ("fowler", "fowlermarsh"), or either among the other
+    record's recorded names (a maiden name, an alias) besides the name the two share.  Lenient on purpose: it only decides
+    whether a pair is *refused* as twins."""
+    if not a or not b:
+        return True  # nothing to tell them apart
+    if DamerauLevenshtein.distance(a, b, score_cutoff=3) <= 2:
+        return True
+    if not set(given_groups(a)).isdisjoint(given_groups(b)) or not set(family_groups(a)).isdisjoint(family_groups(b)):
+        return True
+    if min(len(a), len(b)) >= 3 and (a in b or b in a):
+        return True
+    crossing = {x.get("fn"), x.get("sn")} & {y.get("fn"), y.get("sn")}
+    others_x = {*(x.get("given_all") or ()), *(x.get("family_all") or ())} - crossing
+    others_y = {*(y.get("given_all") or ()), *(y.get("family_all") or ())} - crossing
+    return a in others_y or b in others_x
+
+
+def _different_first_names(x: Row, y: Row) -> bool:
+    level = _FORENAME.level_of(x, y)  # type: ignore[arg-type]
+    if level in _FORENAME_DIFFERENT:
+        return not _swapped(x, y)
+    if level != _FORENAME_SWAPPED or _swapped(x, y):
+        return False
+    # One name crosses: the two names that do not cross must be one name too.
+    if x.get("fn") == y.get("sn"):
+        return not _related(x.get("sn"), y.get("fn"), x, y)
+    return not _related(x.get("fn"), y.get("sn"), x, y)
+
+
 def _mark_in_common(x: Row, y: Row) -> bool:
     """The two records list a scar, mark or tattoo in common (folded text)."""
     return bool(x.get("marks") and y.get("marks") and not set(x["marks"]).isdisjoint(y["marks"]))
@@ -103,8 +141,7 @@ def record_conflict(x: Row, y: Row) -> str | None:
     if x.get("sex") and y.get("sex") and x["sex"] != y["sex"]:
         return "different sexes"
     if (x.get("dob") and x.get("dob") == y.get("dob") and x.get("addr") and x.get("addr") == y.get("addr")
-            and x.get("fn") and y.get("fn") and _FORENAME.level_of(x, y) in _FORENAME_DIFFERENT  # type: ignore[arg-type]
-            and not _swapped(x, y) and not _mark_in_common(x, y)):
+            and x.get("fn") and y.get("fn") and _different_first_names(x, y) and not _mark_in_common(x, y)):
         return "same date of birth and address, different forenames (twins?)"
     if (x.get("height") and y.get("height") and abs(x["height"] - y["height"]) > MAX_HEIGHT_GAP_CM
             and (_adult(x) or _adult(y))):
