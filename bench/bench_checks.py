@@ -286,7 +286,7 @@ def main() -> None:
         report["runs"] = []
         for kind in kinds:
             say(f"{kind}: warm-up")
-            load(url, paths[kind], token, bodies[kind][:200], max(levels), 3, args.threads)
+            load(url, paths[kind], token, bodies[kind][:200], max(levels), 3, min(args.threads, max(levels)))
             for c in levels:
                 say(f"{kind}: {args.seconds} s with {c} connections")
                 r = load(url, paths[kind], token, bodies[kind], c, args.seconds, min(args.threads, c))
