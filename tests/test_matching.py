@@ -260,8 +260,8 @@ def test_swapped_names_sharing_a_middle_name_are_not_taken_for_twins() -> None:
 
 def test_one_name_crossing_is_not_the_same_first_name() -> None:
     """At one address and date of birth, a record whose forename is the other's surname is
-    one person only if the names that do not cross are one name too: "Kaur Jasbir" is not
-    Harpreet Kaur's twin sister Jasbir's record of Harpreet; "Smith William" is Bill Smith."""
+    one person only if the names that do not cross are one name too: "Kaur Jasbir" (Jasbir
+    Kaur, her names swapped) and "Harpreet Kaur" are twins; "Smith William" is Bill Smith."""
     def rec(key: str, given: str, family: str) -> dict:
         return person_features(key, "WYP", "TEST", key, {"names": [{"given": [given], "family": family}],
                                                          "birth_dates": ["1968-10-30"]}, ("LS11AA", "u1"))

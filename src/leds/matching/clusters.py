@@ -101,8 +101,8 @@ def _related(a: str | None, b: str | None, x: Row, y: Row) -> bool:
     """Names ``a`` (of record x) and ``b`` (of y) that may be one name written two ways:
     two keying slips apart at most (a transposition is one), in one variant group (given or
     family), one part of the other ("fowler", "fowlermarsh"), or either among the other
-    record's recorded names (a maiden name, an alias) besides the name the two share.  Lenient on purpose: it only decides
-    whether a pair is *refused* as twins."""
+    record's recorded names (a maiden name, an alias) besides the name the two share.
+    Lenient on purpose: it only decides whether a pair is *refused* as twins."""
     if not a or not b:
         return True  # nothing to tell them apart
     if DamerauLevenshtein.distance(a, b, score_cutoff=3) <= 2:
