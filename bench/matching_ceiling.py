@@ -94,7 +94,9 @@ def load(synth: Path, home: Path) -> dict[str, Any]:
     backend = Backend("duckdb")
     table = backend.register("persons", arrow_table(columns_of(dict(f, unique_id=k) for k, f in feats.items())))
     blocked = predict(backend, table, model.splink, -1e9, tf=model.term_frequencies)
-    blocked = model.adjust(blocked, feats, -1e9)
+    # DuckDB returns the pairs in no fixed order; sorted, the trees see the same training rows
+    # in the same order (and the same early-stopping split) on every run.
+    blocked = sorted(model.adjust(blocked, feats, -1e9))
     return {"truth": truth, "assign": assign, "feats": feats, "model": model, "blocked": blocked}
 
 
@@ -113,7 +115,7 @@ def pair_features(d: dict[str, Any]) -> tuple[list[list[float]], list[bool]]:
         return int(bool(a.get(col))) + int(bool(b.get(col)))
 
     xs, ys = [], []
-    for ka, kb, _w in d["blocked"]:
+    for ka, kb, weight in d["blocked"]:
         a, b = feats[ka], feats[kb]
         levels = model.levels(a, b)
         x: list[float] = []
@@ -122,7 +124,7 @@ def pair_features(d: dict[str, Any]) -> tuple[list[list[float]], list[bool]]:
         na, nb = full_name_key(a), full_name_key(b)
         ha, hb = a.get("height"), b.get("height")
         heights = [h for h in (ha, hb) if h]
-        x += [model.full_name_penalty(a, b, levels[0], levels[1]), model.score(a, b),
+        x += [model.full_name_penalty(a, b, levels[0], levels[1]), weight,
               abs(ha - hb) if ha and hb else -1, 2025 - a["dob_y"] if a.get("dob_y") else -1,
               min(names[na], names[nb]), max(names[na], names[nb]), max(len(dobs[na]), len(dobs[nb])),
               max(same_name_dob[(a.get("fn"), a.get("sn"), a.get("dob"))],
@@ -138,17 +140,18 @@ def pair_features(d: dict[str, Any]) -> tuple[list[list[float]], list[bool]]:
 
 
 def score(truth: dict[str, str], members: Any) -> tuple[int, int, int]:
-    """(true positives, predicted pairs, true pairs) of a clustering against the truth."""
-    tp = predicted = 0
-    for m in members:
-        for a, b in combinations(m, 2):
-            predicted += 1
-            tp += truth[a] == truth[b]
-    per_person = Counter(truth[k] for k in truth)
-    return tp, predicted, sum(n * (n - 1) // 2 for n in per_person.values())
+    """(true positives, predicted pairs, true pairs) of a clustering, scored as
+    ``leds eval synth`` scores it."""
+    from leds.matching.evaluate import score_assignment
+
+    assign = {k: str(i) for i, m in enumerate(members) for k in m}
+    r = score_assignment(assign, truth, {}, [], {})
+    return r["true_positives"], r["predicted_pairs"], r["true_pairs"]
 
 
 def look_alikes(d: dict[str, Any], out: Counter[tuple[str, bool]]) -> None:
+    from leds.matching.clusters import _in_common
+
     feats, truth = d["feats"], d["truth"]
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for k, f in feats.items():
@@ -157,9 +160,8 @@ def look_alikes(d: dict[str, Any], out: Counter[tuple[str, bool]]) -> None:
     for ks in groups.values():
         for ka, kb in combinations(ks, 2):
             a, b = feats[ka], feats[kb]
-            if (any(a.get(c) and a.get(c) == b.get(c) for c in ("pnc", "cro", "addr"))
-                    or set(a.get("marks") or []) & set(b.get("marks") or [])):
-                continue  # something in common besides the name and date of birth
+            if _in_common(a, b):
+                continue  # a PNC ID, CRO number, address or mark in common
             if any(a.get(c) and b.get(c) for c in ("pnc", "cro")):
                 continue  # two different identifiers tell them apart
             if a.get("height") is None or b.get("height") is None:
