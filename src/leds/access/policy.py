@@ -183,10 +183,12 @@ def row_predicate(principal: Principal, table: Table = records) -> ColumnElement
     if not datasets or not handlings or principal.force is None:
         return false()  # nothing: deny unless allowed
     c = table.c
+    # One bound parameter per value, not an expanding IN: the statements that carry this
+    # predicate are then compiled once, with no rewriting of their SQL per execution.
     return and_(
         *([c.deleted.is_(False)] if "deleted" in c else []),
-        c.dataset.in_(datasets),
-        c.handling.in_(handlings),
+        c.dataset.in_([bindparam(f"may_dataset_{i}", d, unique=True) for i, d in enumerate(datasets)]),
+        c.handling.in_([bindparam(f"may_handling_{i}", h, unique=True) for i, h in enumerate(handlings)]),
         or_(c.force == principal.force, c.sharing == "national"),
     )
 
@@ -228,13 +230,33 @@ def _audit_consultation(audit: AuditSink | None, principal: Principal, action: s
                  subjects=tuple(subjects), detail={"kind": action, **detail}))
 
 
+def keys_in(column: Any, dialect: str, name: str = "rkeys") -> Any:
+    """``column`` is one of a list of keys bound as **one** parameter ``name`` (see
+    :func:`keys_param`): a JSON array read with ``json_each`` on SQLite, an array with
+    ``= ANY`` on PostgreSQL.  Unlike an expanding ``IN``, whose SQL is rewritten for each
+    number of keys, the statement's SQL is then compiled once (look-ups are a hot path)."""
+    if dialect == "postgresql":
+        from sqlalchemy import String, any_
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    from sqlalchemy import literal_column
+
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+
+
+def keys_param(keys: list[str], dialect: str) -> Any:
+    """The value of a :func:`keys_in` parameter."""
+    return keys if dialect == "postgresql" else orjson.dumps(keys).decode()
+
+
 @lru_cache(maxsize=4096)
-def _read_statement(principal: Principal, by_key: bool, rtype: str | None) -> Any:
+def _read_statement(principal: Principal, by_key: bool, rtype: str | None, dialect: str) -> Any:
     """The read of :func:`read_records`, built once per principal and shape (look-ups are a
     hot path); the keys and the limit are bound per call."""
     q = select(records).where(row_predicate(principal)).order_by(records.c.rkey).limit(bindparam("limit"))
     if by_key:
-        q = q.where(records.c.rkey.in_(bindparam("rkeys", expanding=True)))
+        q = q.where(keys_in(records.c.rkey, dialect))
     if rtype is not None:
         q = q.where(records.c.rtype == rtype)
     return q
@@ -246,9 +268,10 @@ def read_records(conn: Connection, principal: Principal, purpose: str, *, action
     """The records this principal may see, redacted; the consultation is audited."""
     authorise(principal, action, purpose, reason, audit)
     params: dict[str, Any] = {"limit": limit}
+    dialect = conn.dialect.name
     if rkeys is not None:
-        params["rkeys"] = rkeys
-    views = [_view(principal, r) for r in conn.execute(_read_statement(principal, rkeys is not None, rtype),
+        params["rkeys"] = keys_param(rkeys, dialect)
+    views = [_view(principal, r) for r in conn.execute(_read_statement(principal, rkeys is not None, rtype, dialect),
                                                        params).mappings()]
     _audit_consultation(audit, principal, action, purpose, reason, [v.rkey for v in views],
                         {"requested": len(rkeys) if rkeys is not None else None, "returned": len(views)})

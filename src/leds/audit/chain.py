@@ -187,7 +187,14 @@ def append(conn: Connection, events: Sequence[AuditEvent], *, settings: Settings
     checkpoint falling due is signed in the same transaction; without either,
     it is signed by the next append that has one or by ``leds audit checkpoint``.
     """
-    prepared = [prepare(e) for e in events]  # all checked before anything is written
+    return append_prepared(conn, [prepare(e) for e in events],  # all checked before anything is written
+                           settings=settings, signer=signer, checkpoint_every=checkpoint_every)
+
+
+def append_prepared(conn: Connection, prepared: Sequence[Prepared], *, settings: Settings | None = None,
+                    signer: Signer | None = None, checkpoint_every: int = CHECKPOINT_EVERY) -> list[int]:
+    """:func:`append` for events already checked and serialised by :func:`prepare` (the
+    audit writer prepares each in its caller's thread)."""
     if not prepared:
         return []
     lock_chain(conn)

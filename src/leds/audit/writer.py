@@ -33,7 +33,8 @@ from .chain import (
     AuditError,
     AuditEvent,
     Checkpoint,
-    append,
+    Prepared,
+    append_prepared,
     lock_chain,
     prepare,
     write_checkpoint,
@@ -67,12 +68,12 @@ class AuditWriter:
         return self.submit(event).result(timeout)
 
     def submit(self, event: AuditEvent) -> Future[int]:
-        prepare(event)  # reject a bad event in the caller's thread, not the batch's
+        prepared = prepare(event)  # reject a bad event in the caller's thread, not the batch's
         fut: Future[int] = Future()
         with self._lock:
             if self._closed:
                 raise AuditError("the audit writer is closed")
-            self._queue.put((event, fut))
+            self._queue.put((prepared, fut))
         return fut
 
     def close(self) -> None:
@@ -102,13 +103,13 @@ class AuditWriter:
             self._conn.close()
             self._conn = None
 
-    def _write(self, batch: list[tuple[AuditEvent, Future[int]]]) -> None:
+    def _write(self, batch: list[tuple[Prepared, Future[int]]]) -> None:
         try:
             if self._conn is None:  # one connection for the writer's life, reopened after an error
                 self._conn = self.engine.connect()
             with write_transaction(self._conn):
-                ids = append(self._conn, [e for e, _ in batch], signer=self.signer,
-                             checkpoint_every=self.checkpoint_every)
+                ids = append_prepared(self._conn, [p for p, _ in batch], signer=self.signer,
+                                      checkpoint_every=self.checkpoint_every)
         except Exception as exc:  # every waiter learns that its entry was not written
             if self._conn is not None:
                 with contextlib.suppress(Exception):

@@ -19,7 +19,18 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, exists, func, or_, select, union
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    union,
+    union_all,
+)
 
 from leds.access.policy import (
     AuditSink,
@@ -36,6 +47,7 @@ from leds.matching.names import GIVEN_NAME_GROUPS, fold, fold_surname, given_gro
 from leds.search import keys
 from leds.search.graph import linked_from, persons_at, postcodes_of
 from leds.search.tables import (
+    FAMILY3,
     search_dobs,
     search_names,
     search_persons,
@@ -233,10 +245,10 @@ def _probability(weight: float) -> float:
     return 1.0 / (1.0 + 2.0 ** -weight) if weight > -60 else 0.0
 
 
-def _explain(model: Any, qf: dict[str, Any], rf: dict[str, Any]) -> dict[str, Any]:
+def _explain(model: Any, qf: dict[str, Any], rf: dict[str, Any], levels: list[int] | None = None) -> dict[str, Any]:
     if model is None:
         return _fallback_explain(qf, rf)
-    return model.explain(qf, rf)  # type: ignore[no-any-return]
+    return model.explain(qf, rf, levels)  # type: ignore[no-any-return]
 
 
 # -- candidate keys -----------------------------------------------------------------------
@@ -483,7 +495,8 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
     ids = _assignments(conn, [v.rkey for v in views])
     lo, hi = dob_range(q.age_from, q.age_to)
     # Each candidate is scored; only the best record of each ranked person is explained.
-    best: dict[str, tuple[float, RecordView, dict[str, Any]]] = {}  # pid -> (weight, record, its features)
+    # pid -> (weight, record, its features, the comparisons' levels)
+    best: dict[str, tuple[float, RecordView, dict[str, Any], list[int] | None]] = {}
     by_person: dict[str, list[RecordView]] = defaultdict(list)
     for v in views:
         if v.data is None:
@@ -492,18 +505,19 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
             continue
         pc = pcs.get(v.rkey)
         rf = person_features(v.rkey, v.force, v.source, v.ref, v.data, (pc, None))
-        weight = model.score(qf, rf) if model is not None else _fallback_explain(qf, rf)["match_weight"]
+        weight, levels = (model.score_levels(qf, rf) if model is not None
+                          else (_fallback_explain(qf, rf)["match_weight"], None))
         pid = ids.get(v.rkey, v.rkey)
         by_person[pid].append(v)
         if pid not in best or weight > best[pid][0]:
-            best[pid] = (weight, v, rf)
+            best[pid] = (weight, v, rf, levels)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:RESULTS]
     ranked_keys = [v.rkey for pid, _ in ranked for v in by_person[pid]]
     refs_to = references(conn, to=ranked_keys) if ranked_keys else []
     markers, marker_views = _marker_codes(conn, lookup, refs_to)
     candidates = []
-    for pid, (weight, v, rf) in ranked:
-        exp = _explain(model, qf, rf)
+    for pid, (weight, v, rf, levels) in ranked:
+        exp = _explain(model, qf, rf, levels)
         recs = by_person[pid]
         candidates.append({
             "person_id": pid,
@@ -840,11 +854,20 @@ def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Sele
         # Persons linked to an event whose text matches.
         sets.append(linked_from(_fts(conn, q.text, "event"), visible))
     lo, hi = dob_range(q.age_from, q.age_to)
-    if q.surname or q.forename:
-        names = _name_params(q.surname, q.forename, phonetic=q.phonetic, nicknames=False)
+    names = _name_params(q.surname, q.forename, phonetic=q.phonetic, nicknames=False) if q.surname or q.forename else {}
+    if len(names.get("fam_lo", "")) >= 3 and (lo or hi) and not q.dob:
+        # A surname prefix and an age range: read only the names in the range, from the index
+        # on (first three letters, date of birth), not every name with the prefix.
+        sub = _prefix_age_names(frozenset(names), lo is not None, hi is not None).params(
+            names, fam3=names["fam_lo"][:3], **({"age_lo": lo} if lo else {}), **({"age_hi": hi} if hi else {})
+        ).subquery()
+        driver = select(sub.c.rkey.label("rkey"))
+        rk: Any = sub.c.rkey
+        lo = hi = None
+    elif names:
         driver = (select(search_names.c.rkey.label("rkey"))
                   .where(_name_clause(frozenset(names))).params(names))
-        rk: Any = search_names.c.rkey
+        rk = search_names.c.rkey
     elif q.dob:
         driver = select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == q.dob.isoformat())
         rk = search_dobs.c.rkey
@@ -880,6 +903,25 @@ def _search_keys(conn: Connection, q: SearchQuery, principal: Principal) -> Sele
     for keys_ in sets:
         where.append(rk.in_(keys_))
     return driver.where(*where)
+
+
+@lru_cache(maxsize=256)
+def _prefix_age_names(shape: frozenset[str], has_lo: bool, has_hi: bool) -> Any:
+    """Records with a name of this shape (a family-name pattern of at least three literal
+    letters) and a date of birth in [``age_lo``, ``age_hi``]: a range of the index on
+    (first three letters, earliest date of birth) for records with one date of birth, and
+    of the partial index on (first three letters, latest date of birth) for the few with
+    several, each probed for one in the range (bound: ``fam3`` and the name's values)."""
+    n = search_names.c
+    lo: Any = bindparam("age_lo") if has_lo else None
+    hi: Any = bindparam("age_hi") if has_hi else None
+    name = _name_clause(shape)
+    one = select(n.rkey).where(FAMILY3 == bindparam("fam3"), *_dob_bounds(lo, hi, n.dob_lo), n.dob_lo == n.dob_hi,
+                               name)
+    several = select(n.rkey).where(FAMILY3 == bindparam("fam3"), n.dob_lo != n.dob_hi,
+                                   *_dob_bounds(lo, hi, n.dob_lo, n.dob_hi), name,
+                                   _has_dob(n.rkey, *_dob_bounds(lo, hi)))
+    return union_all(one, several)
 
 
 def search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:

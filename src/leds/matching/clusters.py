@@ -176,7 +176,7 @@ def unsupported_undated(x: Row, y: Row, shared_names: Collection[str] | None) ->
     if not shared_names:
         return False
     undated = [r for r in (x, y) if not r.get("dob")]
-    if not undated or not any(full_name_key(r) in shared_names for r in undated):
+    if not undated or not any((k := full_name_key(r)) is not None and k in shared_names for r in undated):
         return False
     return not _in_common(x, y)
 

@@ -82,7 +82,7 @@ class LevelWeight:
         self.weight = math.log2(self.bayes_factor)
 
 
-def full_name_key(row: Row) -> str | None:
+def full_name_key(row: Mapping[str, Any]) -> str | None:
     fn, sn = row.get("fn"), row.get("sn")
     return f"{fn}|{sn}" if fn and sn else None
 
@@ -254,18 +254,25 @@ class MatchModel:
         return weight * (log2_u - math.log2(max(max(f for f in (fa, fb) if f is not None), minimum)))
 
     def score(self, a: Row, b: Row) -> float:
+        return self.score_levels(a, b)[0]
+
+    def score_levels(self, a: Row, b: Row) -> tuple[float, list[int]]:
+        """The pair's match weight and each comparison's level (for :meth:`explain`)."""
         total = self.prior_weight
         levels = []
         for i, (comp, weights) in enumerate(zip(self.comparisons, self.weights, strict=True)):
             level = comp.level_of(a, b)
             levels.append(level)
             total += weights[level].weight + self.tf_adjustment(i, level, a, b)
-        return total + self.full_name_penalty(a, b, levels[0], levels[1])
+        return total + self.full_name_penalty(a, b, levels[0], levels[1]), levels
 
-    def explain(self, a: Row, b: Row) -> dict[str, Any]:
+    def explain(self, a: Row, b: Row, levels: list[int] | None = None) -> dict[str, Any]:
+        """Each comparison's level and weight; ``levels``: the pair's levels if already
+        computed (:meth:`score_levels`)."""
         rows = []
         total = self.prior_weight
-        for i, (comp, weights, level) in enumerate(zip(self.comparisons, self.weights, self.levels(a, b),
+        for i, (comp, weights, level) in enumerate(zip(self.comparisons, self.weights,
+                                                       levels if levels is not None else self.levels(a, b),
                                                        strict=True)):
             w = weights[level]
             tf = self.tf_adjustment(i, level, a, b)

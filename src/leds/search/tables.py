@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Index, Integer, String, Table, Text, func, literal_column
 
 from leds.db.schema import BigId, metadata
 
@@ -41,6 +41,16 @@ search_names = Table(
 )
 Index("ix_search_names_family", search_names.c.family, search_names.c.given, search_names.c.dob_lo,
       search_names.c.dob_hi)
+# The first three letters of the folded family name (migration 0009): with the earliest
+# date of birth after it, a surname prefix and an age range read only the names in the
+# range.  The constants are literal, so the query's expression is the index's.
+FAMILY3 = func.substr(search_names.c.family, literal_column("1"), literal_column("3"))
+Index("ix_search_names_family3_dob", FAMILY3, search_names.c.dob_lo, search_names.c.family, search_names.c.given,
+      search_names.c.dob_hi)
+# Records with several dates of birth (few), by the latest.
+Index("ix_search_names_family3_dobs", FAMILY3, search_names.c.dob_hi, search_names.c.family, search_names.c.given,
+      search_names.c.dob_lo, sqlite_where=search_names.c.dob_lo != search_names.c.dob_hi,
+      postgresql_where=search_names.c.dob_lo != search_names.c.dob_hi)
 Index("ix_search_names_family_ph", search_names.c.family_ph, search_names.c.given_ph, search_names.c.dob_lo,
       search_names.c.dob_hi)
 
