@@ -22,9 +22,11 @@ purposes only; those jobs audit themselves at job level.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -381,13 +383,13 @@ def visible_keys(conn: Connection, principal: Principal, purpose: str, candidate
     q = select(seen.c.rkey, *[seen.c[n] for n in names]).order_by(*[seen.c[n] for n in order], seen.c.rkey)
     rows = conn.execute(q).all()
     more = len(rows) > cap
-    counts: dict[str, dict[str, int]] = {name: {} for name in facets}
-    at = [names.index(name) + 1 for name in facets]
     kept = rows[:cap]
-    for row in kept:
-        for name, i in zip(facets, at, strict=True):
-            key = row[i] if row[i] is not None else "unknown"
-            counts[name][key] = counts[name].get(key, 0) + 1
+    counts: dict[str, dict[str, int]] = {}
+    for name in facets:
+        tally = Counter(map(itemgetter(names.index(name) + 1), kept))
+        if None in tally:
+            tally["unknown"] += tally.pop(None)
+        counts[name] = dict(tally)
     page = [r[0] for r in kept[offset:offset + max(0, limit)]]
     return page, counts, len(kept), more
 
