@@ -636,3 +636,19 @@ def test_prewarm_reads_the_lookup_tables_in_order_and_stops_at_its_budget(store:
     assert owners == sorted(owners, key=LOOKUP_TABLES.index)
     small = prewarm(engine, budget=1)
     assert len(small.btrees) == 1 and small.bytes <= 4096 * 2 and small.skipped == names[1:]
+
+
+def test_serving_parses_the_matching_model_at_start_up(national) -> None:  # type: ignore[no-untyped-def]
+    """The model (megabytes of JSON at national scale) is parsed when the app starts, not by
+    the first person check each worker answers."""
+    from leds.checks import service
+    from leds.matching import store as model_store
+
+    settings, _ = national
+    url = str(get_engine(settings).url)
+    model_store._PARSED.clear()
+    service._VERSION_CACHE.clear()
+    app = create_app(settings)
+    assert not any(k[0] == url for k in model_store._PARSED)
+    with TestClient(app):
+        assert any(k[0] == url for k in model_store._PARSED)

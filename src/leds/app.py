@@ -44,7 +44,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     threads = os.environ.get("LEDS_SERVE_THREADS")
     if threads:
         anyio.to_thread.current_default_thread_limiter().total_tokens = int(threads)
+    # Parse the matching model now (megabytes of JSON at national scale), not in the first
+    # person check each worker answers.
+    engine = getattr(app.state, "engine", None)
+    if engine is not None:
+        await anyio.to_thread.run_sync(_load_model, engine)
     yield
+
+
+def _load_model(engine: Any) -> None:
+    from leds.checks.service import current_check_model
+
+    with engine.connect() as conn:
+        current_check_model(conn)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
     )
+    app.state.engine = engine
 
     def system_account(
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],

@@ -192,6 +192,12 @@ def _model(conn: Connection) -> Any:
     return cached_model(conn, seen[1]) if seen[1] is not None else None
 
 
+def current_check_model(conn: Connection) -> Any:
+    """The model checks score with (None before the first ``leds match``), parsed and
+    cached for this process: ``leds serve`` calls it at start-up."""
+    return _model(conn)
+
+
 def _query_features(q: PersonQuery) -> dict[str, Any]:
     from leds.matching.features import person_features
 
