@@ -179,9 +179,10 @@ _VERSION_CACHE: dict[str, tuple[float, int | None]] = {}
 VERSION_TTL_S = 5.0  # a newly trained model is used by checks within this many seconds
 
 
-def _model(conn: Connection) -> Any:
-    """The current matching model; which version is current is looked up at most every
-    VERSION_TTL_S seconds (checks are a hot path), the parsed model is matching's own cache."""
+def current_check_model(conn: Connection) -> Any:
+    """The matching model checks score with (None before the first ``leds match``); which
+    version is current is looked up at most every VERSION_TTL_S seconds (checks are a hot
+    path), the parsed model is matching's own cache.  ``leds serve`` calls it at start-up."""
     from leds.matching.store import cached_model, current_model_version
 
     url = str(conn.engine.url)
@@ -190,12 +191,6 @@ def _model(conn: Connection) -> Any:
         seen = (time.monotonic(), current_model_version(conn))
         _VERSION_CACHE[url] = seen
     return cached_model(conn, seen[1]) if seen[1] is not None else None
-
-
-def current_check_model(conn: Connection) -> Any:
-    """The model checks score with (None before the first ``leds match``), parsed and
-    cached for this process: ``leds serve`` calls it at start-up."""
-    return _model(conn)
 
 
 def _query_features(q: PersonQuery) -> dict[str, Any]:
@@ -384,20 +379,32 @@ def _dob_between(rkey: Any, lo: str | None, hi: str | None) -> Any:
     return _has_dob(rkey, *_dob_bounds(lo, hi))
 
 
-def _name_dob(one: Any, several: Any) -> Any:
+def _name_dob_parts(one: Any, several: Any) -> tuple[Any, Any]:
     """A date of birth of a ``search_names`` row's record meets a condition, from the row's
-    earliest and latest date of birth: ``one(column)`` is the condition on a single date
-    (decided in the index, as most records have one date of birth); a record with several
-    is narrowed by ``several(dob_lo, dob_hi)``, then probed (one primary-key look-up)."""
+    earliest and latest date of birth, as two conditions, for records with one date of birth
+    and for records with several: ``one(column)`` is the condition on a single date (decided
+    in the index, as most records have one date of birth); a record with several is narrowed
+    by ``several(dob_lo, dob_hi)``, then probed (one primary-key look-up)."""
     n = search_names.c
-    return or_(and_(n.dob_lo == n.dob_hi, one(n.dob_lo)),
-               and_(n.dob_lo != n.dob_hi, several(n.dob_lo, n.dob_hi), _has_dob(n.rkey, one(search_dobs.c.dob))))
+    return (and_(n.dob_lo == n.dob_hi, one(n.dob_lo)),
+            and_(n.dob_lo != n.dob_hi, several(n.dob_lo, n.dob_hi), _has_dob(n.rkey, one(search_dobs.c.dob))))
+
+
+def _name_dob(one: Any, several: Any) -> Any:
+    """:func:`_name_dob_parts`, either one."""
+    return or_(*_name_dob_parts(one, several))
+
+
+def _name_dob_between_parts(lo: Any, hi: Any) -> tuple[Any, Any]:
+    """Any date of birth between lo and hi (values or bound parameters; None for open), as
+    the two conditions of :func:`_name_dob_parts`."""
+    return _name_dob_parts(lambda col: and_(*_dob_bounds(lo, hi, col)),
+                           lambda first, last: and_(*_dob_bounds(lo, hi, first, last)))
 
 
 def _name_dob_between(lo: Any, hi: Any) -> Any:
     """Any date of birth between lo and hi (values or bound parameters; None for open)."""
-    return _name_dob(lambda col: and_(*_dob_bounds(lo, hi, col)),
-                     lambda first, last: and_(*_dob_bounds(lo, hi, first, last)))
+    return or_(*_name_dob_between_parts(lo, hi))
 
 
 def _name_dob_params(dob: date | None, age_lo: str | None, age_hi: str | None) -> dict[str, str]:
@@ -495,7 +502,7 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
     cands = _person_candidates(conn, q, lookup.principal)
     views = read_records(conn, lookup.principal, lookup.purpose, action="check", reason=lookup.reason,
                          audit=lookup.audit, rkeys=cands, rtype="person", limit=max(len(cands), 1)) if cands else []
-    model = _model(conn)
+    model = current_check_model(conn)
     qf = _query_features(q)
     pcs = postcodes_of(conn, [v.rkey for v in views]) if qf["postcode"] else {}
     ids = _assignments(conn, [v.rkey for v in views])
@@ -918,16 +925,9 @@ def _prefix_age_names(shape: frozenset[str], has_lo: bool, has_hi: bool) -> Any:
     (first three letters, earliest date of birth) for records with one date of birth, and
     of the partial index on (first three letters, latest date of birth) for the few with
     several, each probed for one in the range (bound: ``fam3`` and the name's values)."""
-    n = search_names.c
-    lo: Any = bindparam("age_lo") if has_lo else None
-    hi: Any = bindparam("age_hi") if has_hi else None
-    name = _name_clause(shape)
-    one = select(n.rkey).where(FAMILY3 == bindparam("fam3"), *_dob_bounds(lo, hi, n.dob_lo), n.dob_lo == n.dob_hi,
-                               name)
-    several = select(n.rkey).where(FAMILY3 == bindparam("fam3"), n.dob_lo != n.dob_hi,
-                                   *_dob_bounds(lo, hi, n.dob_lo, n.dob_hi), name,
-                                   _has_dob(n.rkey, *_dob_bounds(lo, hi)))
-    return union_all(one, several)
+    prefix, name = FAMILY3 == bindparam("fam3"), _name_clause(shape)
+    return union_all(*[select(search_names.c.rkey).where(prefix, name, dob) for dob in _name_dob_between_parts(
+        bindparam("age_lo") if has_lo else None, bindparam("age_hi") if has_hi else None)])
 
 
 def search(conn: Connection, lookup: Lookup, q: SearchQuery) -> dict[str, Any]:
