@@ -43,6 +43,7 @@ from sqlalchemy import (
     true,
 )
 
+from leds.db import fast
 from leds.db.schema import records
 
 from . import rules
@@ -222,6 +223,16 @@ def _view(principal: Principal, r: Any) -> RecordView:
                       r["dataset"], r["handling"], r["sharing"], r["issued_at"], data, removed)
 
 
+def _views(principal: Principal, rows: list[tuple[Any, ...]]) -> list[RecordView]:
+    """:func:`_view` of rows of ``records``' columns in table order (``id`` first), as tuples."""
+    out = []
+    for _id, rkey, force, source, rtype, ref, seq, deleted, dataset, handling, sharing, issued, raw in rows:
+        data, removed = redact(principal, rtype, orjson.loads(raw) if raw is not None else None)
+        out.append(RecordView(rkey, force, source, rtype, ref, seq, bool(deleted), dataset, handling, sharing,
+                              issued, data, removed))
+    return out
+
+
 def _audit_consultation(audit: AuditSink | None, principal: Principal, action: str, purpose: str,
                         reason: str | None, subjects: list[str], detail: dict[str, Any]) -> None:
     if principal.is_system:
@@ -273,8 +284,7 @@ def read_records(conn: Connection, principal: Principal, purpose: str, *, action
     dialect = conn.dialect.name
     if rkeys is not None:
         params["rkeys"] = keys_param(rkeys, dialect)
-    views = [_view(principal, r) for r in conn.execute(_read_statement(principal, rkeys is not None, rtype, dialect),
-                                                       params).mappings()]
+    views = _views(principal, fast.rows(conn, _read_statement(principal, rkeys is not None, rtype, dialect), params))
     _audit_consultation(audit, principal, action, purpose, reason, [v.rkey for v in views],
                         {"requested": len(rkeys) if rkeys is not None else None, "returned": len(views)})
     _personal_connection(conn, principal, views)

@@ -43,6 +43,7 @@ from leds.access.policy import (
     references,
     visible_keys,
 )
+from leds.db import fast
 from leds.matching.names import GIVEN_NAME_GROUPS, fold, fold_surname, given_groups
 from leds.search import keys
 from leds.search.graph import linked_from, persons_at, postcodes_of
@@ -476,7 +477,7 @@ def _person_candidates(conn: Connection, q: PersonQuery, principal: Principal) -
         params["dob"] = q.dob.isoformat()
     if params:
         stmt = _candidates_stmt(frozenset(params))
-        found = list(dict.fromkeys(r[0] for r in conn.execute(stmt, params)))
+        found = list(dict.fromkeys(r[0] for r in fast.rows(conn, stmt, params)))
     elif q.postcode:
         found = list(conn.execute(persons_at(q.postcode, lambda k: only_visible(principal, k))
                                   .limit(CANDIDATE_LIMIT)).scalars())

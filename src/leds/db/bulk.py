@@ -13,6 +13,8 @@ from functools import cache
 
 from sqlalchemy import Connection, Table
 
+from . import fast
+
 
 def _mark(dialect: str) -> str:
     return "?" if dialect == "sqlite" else "%s"
@@ -90,5 +92,5 @@ def select_in(conn: Connection, table: Table, columns: Sequence[str], key: str, 
     for i in range(0, len(values), chunk):
         part = list(values[i : i + chunk])
         sql = _select_in_sql(conn.dialect.name, table.name, tuple(columns), key, len(part), extra, index)
-        out.extend(tuple(r) for r in conn.exec_driver_sql(sql, (*part, *extra_params)))
+        out.extend(fast.driver_rows(conn, sql, (*part, *extra_params)))
     return out
