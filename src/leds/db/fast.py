@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.sql import ClauseElement
 
 # id(statement) -> (the statement, kept so that its id is not reused; SQL; bind names in
 # order; the values bound in the statement itself)
@@ -29,7 +28,7 @@ _COMPILED: dict[int, tuple[Any, str, tuple[str, ...], dict[str, Any]]] = {}
 _LOCK = threading.Lock()
 
 
-def _compiled(stmt: ClauseElement, conn: Connection) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+def _compiled(stmt: Any, conn: Connection) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     hit = _COMPILED.get(id(stmt))
     if hit is not None and hit[0] is stmt:
         return hit[1], hit[2], hit[3]
@@ -45,7 +44,7 @@ def _compiled(stmt: ClauseElement, conn: Connection) -> tuple[str, tuple[str, ..
     return out
 
 
-def rows(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+def rows(conn: Connection, stmt: Any, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
     """Every row of ``stmt`` (a SELECT) with ``params`` bound, as tuples."""
     params = params or {}
     if conn.dialect.name != "sqlite":
