@@ -66,3 +66,14 @@ def test_reads_in_one_transaction_see_one_snapshot(sqlite_settings: Settings) ->
         assert len(fast.rows(reader, count)) == 1
     with engine.connect() as conn:
         assert len(fast.rows(conn, count)) == 2
+
+
+def test_first_is_a_row_by_column_name_or_none(settings: Settings) -> None:
+    engine = get_engine(settings)
+    with engine.connect() as conn, write_transaction(conn):
+        conn.execute(insert(records), [_record(1), _record(2)])
+    stmt = (select(records.c.rkey, records.c.ref.label("reference"), records.c.deleted)
+            .where(records.c.ref == bindparam("ref")))
+    with engine.connect() as conn:
+        assert fast.first(conn, stmt, {"ref": "R2"}) == {"rkey": "WYP|S|person|R2", "reference": "R2", "deleted": False}
+        assert fast.first(conn, stmt, {"ref": "R3"}) is None

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from leds.db import fast
 from leds.db.schema import api_tokens, users, web_sessions
 from leds.standard.codes import DATASETS, FORCES
 
@@ -251,7 +252,7 @@ def resolve_token(engine: Engine, token: str) -> tuple[User, tuple[str, ...]] | 
     if not token.startswith(TOKEN_PREFIX):
         return None
     with engine.connect() as conn:
-        row = conn.execute(_TOKEN_LOOKUP, {"digest": token_digest(token)}).mappings().first()
+        row = fast.first(conn, _TOKEN_LOOKUP, {"digest": token_digest(token)})
     if row is None or row["revoked"] or row["disabled"] or _parse(row["token_expires"]) <= _now():
         return None
     return _user(row), tuple(orjson.loads(row["scopes"]))
@@ -286,7 +287,7 @@ def create_session(engine: Engine, user: User, ttl: timedelta = SESSION_TTL) -> 
 
 def resolve_session(engine: Engine, token: str) -> Session | None:
     with engine.connect() as conn:
-        row = conn.execute(_SESSION_LOOKUP, {"digest": token_digest(token)}).mappings().first()
+        row = fast.first(conn, _SESSION_LOOKUP, {"digest": token_digest(token)})
     if row is None or row["disabled"] or _parse(row["session_expires"]) <= _now():
         return None
     return Session(row["session_id"], _user(row), row["csrf_token"], row["purpose"], row["purpose_text"])

@@ -67,3 +67,9 @@ def driver_rows(conn: Connection, sql: str, values: Any) -> list[tuple[Any, ...]
         return cur.execute(sql, values).fetchall()  # type: ignore[no-any-return]
     finally:
         cur.close()
+
+
+def first(conn: Connection, stmt: Any, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """The first row of ``stmt`` as a dict keyed by its selected columns' names, or None."""
+    found = rows(conn, stmt, params)
+    return dict(zip(stmt.selected_columns.keys(), found[0], strict=True)) if found else None
