@@ -767,10 +767,13 @@ def vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery) -> dict[str
         return _vehicle_check(conn, lk, q)
 
 
+_VEHICLES_BY_KEY = (select(search_vehicles.c.rkey, search_vehicles.c.vrm)
+                    .where(search_vehicles.c.vrm_key == bindparam("vrm_key")).limit(50))
+
+
 def _vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery) -> dict[str, Any]:
     vrm = keys.normalise_vrm(q.vrm)
-    found = conn.execute(select(search_vehicles.c.rkey, search_vehicles.c.vrm)
-                         .where(search_vehicles.c.vrm_key == keys.vrm_key(vrm)).limit(50)).all()
+    found = fast.rows(conn, _VEHICLES_BY_KEY, {"vrm_key": keys.vrm_key(vrm)})
     vehicles, others, refs = _graph(conn, lookup, [r[0] for r in found], "check")
     views = {v.rkey: v for v in vehicles}
     ids = _assignments(conn, [t for _, _, t in refs if _rtype(t) == "person" and t in others])
