@@ -95,13 +95,26 @@ def capture(home: Path, bodies: list[dict[str, Any]]) -> tuple[list[list[Stateme
 
     for b in bodies[:20]:  # first-use work (the model, the statement caches) is not a check's
         check(b)
+    from leds.db import fast
+
+    driver_rows = fast.driver_rows
+
+    def read(conn: Any, sql: str, values: Any) -> Any:  # leds' reads on the driver's own cursor
+        if threading.get_ident() == me:
+            current.append((sql, tuple(values)))
+        return driver_rows(conn, sql, values)
+
     event.listen(engine, "before_cursor_execute", seen)
+    fast.driver_rows = read  # type: ignore[assignment]
     out = []
-    for b in bodies:
-        current.clear()
-        check(b)
-        out.append(list(current))
-    event.remove(engine, "before_cursor_execute", seen)
+    try:
+        for b in bodies:
+            current.clear()
+            check(b)
+            out.append(list(current))
+    finally:
+        fast.driver_rows = driver_rows  # type: ignore[assignment]
+        event.remove(engine, "before_cursor_execute", seen)
     return out, others[0], engine.url.database
 
 
