@@ -132,26 +132,24 @@ def _replay(path: str, checks: list[list[Statement]], seconds: float, ready: Any
         if db.in_transaction:
             db.execute("ROLLBACK")
 
-    for c in checks:  # warm: this connection's page cache
-        one(c)
-    ready.put(True)
-    go.wait()
-    n, end = 0, time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        one(checks[n % len(checks)])
-        n += 1
-    done.put(n)
+    _timed(one, checks, seconds, ready, go, done)  # warm: this connection's page cache
 
 
 def _own(home: str, bodies: list[dict[str, Any]], seconds: float, ready: Any, go: Any, done: Any) -> None:
     _engine, check = _leds(Path(home))
-    for b in bodies:
-        check(b)
+    _timed(check, bodies, seconds, ready, go, done)
+
+
+def _timed(one: Any, items: list[Any], seconds: float, ready: Any, go: Any, done: Any) -> None:
+    """``one`` over every item (a warm-up), then, once every process is ready, over the
+    items again and again for ``seconds``; puts how many it ran in ``done``."""
+    for item in items:
+        one(item)
     ready.put(True)
     go.wait()
     n, end = 0, time.perf_counter() + seconds
     while time.perf_counter() < end:
-        check(bodies[n % len(bodies)])
+        one(items[n % len(items)])
         n += 1
     done.put(n)
 
