@@ -77,3 +77,9 @@ def test_first_is_a_row_by_column_name_or_none(settings: Settings) -> None:
     with engine.connect() as conn:
         assert fast.first(conn, stmt, {"ref": "R2"}) == {"rkey": "WYP|S|person|R2", "reference": "R2", "deleted": False}
         assert fast.first(conn, stmt, {"ref": "R3"}) is None
+
+
+def test_an_expanding_parameter_is_refused_not_sent_half_written(sqlite_settings: Settings) -> None:
+    stmt = select(records.c.rkey).where(records.c.ref.in_(bindparam("refs", expanding=True)))
+    with get_engine(sqlite_settings).connect() as conn, pytest.raises(ValueError, match="expanding"):
+        fast.rows(conn, stmt, {"refs": ["R1", "R2"]})

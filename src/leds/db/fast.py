@@ -35,8 +35,12 @@ def _compiled(stmt: Any, conn: Connection) -> tuple[str, tuple[str, ...], dict[s
     c = stmt.compile(dialect=conn.dialect)
     if c.positiontup is None:
         raise ValueError("db.fast.rows needs a dialect with positional parameters")
+    sql = str(c)
+    if "POSTCOMPILE" in sql:  # an expanding IN: SQLAlchemy rewrites its SQL per execution
+        raise ValueError("db.fast.rows takes no expanding parameters (bind a list as one parameter: "
+                         "access.policy.keys_in)")
     fixed = {k: v for k, v in c.params.items() if v is not None}
-    out = (str(c), tuple(c.positiontup), fixed)
+    out = (sql, tuple(c.positiontup), fixed)
     with _LOCK:
         if len(_COMPILED) > 4096:  # statements are built once per shape; this is a guard, not a policy
             _COMPILED.clear()
