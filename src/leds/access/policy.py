@@ -216,21 +216,13 @@ def redact(principal: Principal, rtype: str, data: dict[str, Any] | None) -> tup
     return out, removed
 
 
-def _view(principal: Principal, r: Any) -> RecordView:
-    data = orjson.loads(r["data"]) if r["data"] is not None else None
-    data, removed = redact(principal, r["rtype"], data)
-    return RecordView(r["rkey"], r["force"], r["source"], r["rtype"], r["ref"], r["sequence"], bool(r["deleted"]),
-                      r["dataset"], r["handling"], r["sharing"], r["issued_at"], data, removed)
-
-
-def _views(principal: Principal, rows: list[tuple[Any, ...]]) -> list[RecordView]:
-    """:func:`_view` of rows of ``records``' columns in table order (``id`` first), as tuples."""
-    out = []
-    for _id, rkey, force, source, rtype, ref, seq, deleted, dataset, handling, sharing, issued, raw in rows:
-        data, removed = redact(principal, rtype, orjson.loads(raw) if raw is not None else None)
-        out.append(RecordView(rkey, force, source, rtype, ref, seq, bool(deleted), dataset, handling, sharing,
-                              issued, data, removed))
-    return out
+def _view(principal: Principal, row: Any) -> RecordView:
+    """A record as ``principal`` may see it, from a row of ``records``' columns in table order
+    (``id`` first): a tuple, or SQLAlchemy's row."""
+    _id, rkey, force, source, rtype, ref, seq, deleted, dataset, handling, sharing, issued, raw = row
+    data, removed = redact(principal, rtype, orjson.loads(raw) if raw is not None else None)
+    return RecordView(rkey, force, source, rtype, ref, seq, bool(deleted), dataset, handling, sharing, issued,
+                      data, removed)
 
 
 def _audit_consultation(audit: AuditSink | None, principal: Principal, action: str, purpose: str,
@@ -284,7 +276,8 @@ def read_records(conn: Connection, principal: Principal, purpose: str, *, action
     dialect = conn.dialect.name
     if rkeys is not None:
         params["rkeys"] = keys_param(rkeys, dialect)
-    views = _views(principal, fast.rows(conn, _read_statement(principal, rkeys is not None, rtype, dialect), params))
+    views = [_view(principal, r)
+             for r in fast.rows(conn, _read_statement(principal, rkeys is not None, rtype, dialect), params)]
     _audit_consultation(audit, principal, action, purpose, reason, [v.rkey for v in views],
                         {"requested": len(rkeys) if rkeys is not None else None, "returned": len(views)})
     _personal_connection(conn, principal, views)
@@ -336,7 +329,7 @@ def iter_records(conn: Connection, principal: Principal, purpose: str, *, rtype:
         q = q.where(records.c.deleted.is_(False))
     # yield_per on the statement, not the connection: later statements on the same
     # connection must not inherit server-side cursors (PostgreSQL).
-    for r in conn.execute(q.execution_options(yield_per=batch)).mappings():
+    for r in conn.execute(q.execution_options(yield_per=batch)):
         yield _view(principal, r)
 
 
