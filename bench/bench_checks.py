@@ -180,6 +180,33 @@ def token_for(home: Path) -> str:
     return token
 
 
+def drawn_queries(home: Path, given: Path | None, tool: str) -> tuple[Path, dict[str, list[dict[str, Any]]]]:
+    """The file of queries this script drew for a store (``given``, or the newest beside it)
+    and its queries, for the in-process benchmarks; exits, naming ``tool``, when there are none."""
+    found = sorted(home.parent.glob("queries-*.json"), key=lambda p: p.stat().st_mtime)
+    qfile = given or (found[-1] if found else None)
+    if qfile is None or not qfile.exists():
+        sys.exit(f"{tool}: no queries file: run bench_checks.py on this store first")
+    return qfile, json.loads(qfile.read_text())
+
+
+def investigator_lookup(home: Path) -> tuple[Any, Any]:
+    """(engine, a look-up as the API makes it for the benchmark's investigator: force WYP,
+    vetting SC, purpose incident_response, the audit writer on), in this process."""
+    from leds.access import identity
+    from leds.access.policy import Principal
+    from leds.audit import get_writer
+    from leds.checks.service import Lookup
+    from leds.config import Settings
+    from leds.db.engine import get_engine
+
+    settings = Settings(home=home)
+    engine = get_engine(settings)
+    token_for(home)  # the benchmark's investigator account exists
+    user = identity.get_user(engine, "bench-investigator")
+    return engine, Lookup(Principal.from_user(user), "incident_response", None, get_writer(settings).record)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -34,26 +34,14 @@ def main() -> None:
     ap.add_argument("--warm", type=int, default=50, help="look-ups run first, not timed")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    found = sorted(args.home.parent.glob("queries-*.json"), key=lambda p: p.stat().st_mtime)
-    qfile = args.queries or (found[-1] if found else None)
-    if qfile is None or not qfile.exists():
-        sys.exit("bench_lookups: no queries file: run bench_checks.py on this store first")
     os.environ["LEDS_HOME"] = str(args.home)
     sys.path.insert(0, str(ROOT / "bench"))
-    from bench_checks import token_for
-    from leds.access import identity
-    from leds.access.policy import Principal
-    from leds.audit import get_writer
+    from bench_checks import drawn_queries, investigator_lookup
     from leds.checks.models import PersonQuery, SearchQuery, VehicleQuery
-    from leds.checks.service import Lookup, person_check, search, vehicle_check
-    from leds.config import Settings
-    from leds.db.engine import get_engine
+    from leds.checks.service import person_check, search, vehicle_check
 
-    settings = Settings(home=args.home)
-    engine = get_engine(settings)
-    token_for(args.home)  # the benchmark's investigator account exists
-    user = identity.get_user(engine, "bench-investigator")
-    lookup = Lookup(Principal.from_user(user), "incident_response", None, get_writer(settings).record)
+    qfile, drawn = drawn_queries(args.home, args.queries, "bench_lookups")
+    engine, lookup = investigator_lookup(args.home)
     calls = {
         "person": lambda conn, b: person_check(conn, lookup, PersonQuery.model_validate(b)),
         "vehicle": lambda conn, b: vehicle_check(conn, lookup, VehicleQuery.model_validate(b)),
@@ -63,7 +51,6 @@ def main() -> None:
     unknown = set(kinds) - set(calls)
     if unknown:
         sys.exit(f"bench_lookups: unknown kind(s) {', '.join(sorted(unknown))}: use {', '.join(calls)}")
-    drawn = json.loads(qfile.read_text())
     report: dict[str, Any] = {"home": str(args.home), "queries": str(qfile), "machine": f"{os.cpu_count()} cores",
                               "kinds": {}}
     for kind in kinds:

@@ -42,11 +42,11 @@ Statement = tuple[str, tuple[Any, ...]]
 
 
 def _queries(home: Path, given: Path | None) -> list[dict[str, Any]]:
-    found = sorted(home.parent.glob("queries-*.json"), key=lambda p: p.stat().st_mtime)
-    qfile = given or (found[-1] if found else None)
-    if qfile is None or not qfile.exists():
-        sys.exit("checks_ceiling: no queries file: run bench_checks.py on this store first")
-    return [{k: v for k, v in b.items() if k != "purpose"} for b in json.loads(qfile.read_text())["person"]]
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_checks import drawn_queries
+
+    _qfile, drawn = drawn_queries(home, given, "checks_ceiling")
+    return [{k: v for k, v in b.items() if k != "purpose"} for b in drawn["person"]]
 
 
 def _leds(home: Path) -> tuple[Any, Any]:
@@ -55,20 +55,11 @@ def _leds(home: Path) -> tuple[Any, Any]:
     os.environ.setdefault("LEDS_SQLITE_CACHE_MB", "48")  # as `leds serve` sets them
     os.environ.setdefault("LEDS_SQLITE_RANDOM_READS", "1")
     sys.path.insert(0, str(ROOT / "bench"))
-    from bench_checks import token_for
-    from leds.access import identity
-    from leds.access.policy import Principal
-    from leds.audit import get_writer
+    from bench_checks import investigator_lookup
     from leds.checks.models import PersonQuery
-    from leds.checks.service import Lookup, person_check
-    from leds.config import Settings
-    from leds.db.engine import get_engine
+    from leds.checks.service import person_check
 
-    settings = Settings(home=home)
-    engine = get_engine(settings)
-    token_for(home)  # the benchmark's investigator account exists
-    user = identity.get_user(engine, "bench-investigator")
-    lookup = Lookup(Principal.from_user(user), "incident_response", None, get_writer(settings).record)
+    engine, lookup = investigator_lookup(home)
 
     def check(body: dict[str, Any]) -> None:
         with engine.connect() as conn:
