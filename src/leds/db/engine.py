@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,6 +18,15 @@ class StoreError(RuntimeError):
     """The store cannot be reached or is not in a usable state."""
 
 
+BUSY_TIMEOUT_S = 30.0  # how long a statement or a writer waits for SQLite's write lock
+# While another connection (or process) holds the write lock, a writer tries again after
+# these pauses (then every last one).  SQLite's own busy handler waits 1, 2, 5, 10, 15,
+# 20, 25 ms ... between tries, so a lock held for a millisecond could keep the next writer
+# asleep for 8 ms or more: with two serving processes, each process's audit writer, and
+# every request waiting on it, slept while the other committed.
+_LOCK_PAUSES_S = (0.00005, 0.0001, 0.0002, 0.0005, 0.001)
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     # Let SQLAlchemy's "begin" event (below) issue BEGIN, not the driver.
     dbapi_conn.isolation_level = None
@@ -25,7 +37,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     # Page cache per connection (MiB): large for ingest's one writer; `leds serve` asks for less,
     # since it holds a connection per concurrent request and the OS page cache is shared.
     cur.execute(f"PRAGMA cache_size=-{int(os.environ.get('LEDS_SQLITE_CACHE_MB', '128')) * 1024}")
@@ -62,7 +74,31 @@ def _advise_random(path: str) -> int:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+    if conn.get_execution_options().get("write"):
+        raw = conn.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        begin_immediate(raw)
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def begin_immediate(raw: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
+    """``BEGIN IMMEDIATE`` (take the write lock now), polling for the lock every fraction of a
+    millisecond instead of SQLite's sleeps; ``sqlite3.OperationalError`` ("database is
+    locked") after ``timeout`` seconds, as with ``busy_timeout``."""
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + timeout
+        for attempt in itertools.count():
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(_LOCK_PAUSES_S[min(attempt, len(_LOCK_PAUSES_S) - 1)])
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
 
 
 @contextmanager
