@@ -83,3 +83,28 @@ def test_an_expanding_parameter_is_refused_not_sent_half_written(sqlite_settings
     stmt = select(records.c.rkey).where(records.c.ref.in_(bindparam("refs", expanding=True)))
     with get_engine(sqlite_settings).connect() as conn, pytest.raises(ValueError, match="expanding"):
         fast.rows(conn, stmt, {"refs": ["R1", "R2"]})
+
+
+def test_first_alone_reads_without_holding_a_transaction(settings: Settings) -> None:
+    """The caller's token is read on its own: the same row as :func:`fast.first`, values bound,
+    and the connection goes back to the pool with no transaction left open (a writer can
+    take the lock straight after)."""
+    engine = get_engine(settings)
+    with engine.connect() as conn, write_transaction(conn):
+        conn.execute(insert(records), [_record(1), _record(2)])
+    stmt = (select(records.c.rkey, records.c.ref.label("reference"), records.c.deleted)
+            .where(records.c.ref == bindparam("ref")))
+    assert fast.first_alone(engine, stmt, {"ref": "R2"}) == {"rkey": "WYP|S|person|R2", "reference": "R2",
+                                                             "deleted": False}
+    assert fast.first_alone(engine, stmt, {"ref": "R2' OR '1'='1"}) is None
+    if engine.dialect.name == "sqlite":
+        with pytest.raises(ValueError, match="'ref'"):
+            fast.first_alone(engine, stmt, {})
+        raw = engine.raw_connection()
+        try:
+            assert not raw.driver_connection.in_transaction  # type: ignore[union-attr]
+        finally:
+            raw.close()
+    with engine.connect() as conn, write_transaction(conn):
+        conn.execute(insert(records), [_record(3)])
+    assert fast.first_alone(engine, stmt, {"ref": "R3"}) is not None

@@ -251,8 +251,7 @@ def resolve_token(engine: Engine, token: str) -> tuple[User, tuple[str, ...]] | 
     """The account and scopes of a live token, or None (unknown, expired, revoked, or account disabled)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    with engine.connect() as conn:
-        row = fast.first(conn, _TOKEN_LOOKUP, {"digest": token_digest(token)})
+    row = fast.first_alone(engine, _TOKEN_LOOKUP, {"digest": token_digest(token)})
     if row is None or row["revoked"] or row["disabled"] or _parse(row["token_expires"]) <= _now():
         return None
     return _user(row), tuple(orjson.loads(row["scopes"]))
@@ -286,8 +285,7 @@ def create_session(engine: Engine, user: User, ttl: timedelta = SESSION_TTL) -> 
 
 
 def resolve_session(engine: Engine, token: str) -> Session | None:
-    with engine.connect() as conn:
-        row = fast.first(conn, _SESSION_LOOKUP, {"digest": token_digest(token)})
+    row = fast.first_alone(engine, _SESSION_LOOKUP, {"digest": token_digest(token)})
     if row is None or row["disabled"] or _parse(row["session_expires"]) <= _now():
         return None
     return Session(row["session_id"], _user(row), row["csrf_token"], row["purpose"], row["purpose_text"])

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 # id(statement) -> (the statement, kept so that its id is not reused; SQL; bind names in
 # order; the values bound in the statement itself)
@@ -28,7 +28,7 @@ _COMPILED: dict[int, tuple[Any, str, tuple[str, ...], dict[str, Any]]] = {}
 _LOCK = threading.Lock()
 
 
-def _compiled(stmt: Any, conn: Connection) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+def _compiled(stmt: Any, conn: Connection | Engine) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     hit = _COMPILED.get(id(stmt))
     if hit is not None and hit[0] is stmt:
         return hit[1], hit[2], hit[3]
@@ -71,6 +71,29 @@ def driver_rows(conn: Connection, sql: str, values: Any) -> list[tuple[Any, ...]
         return cur.execute(sql, values).fetchall()  # type: ignore[no-any-return]
     finally:
         cur.close()
+
+
+def first_alone(engine: Engine, stmt: Any, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """:func:`first` for a read that is a look-up's only statement (the caller's token or
+    session on every request).  On SQLite it runs on a pooled driver connection without a
+    transaction (one SELECT is its own snapshot), so it skips SQLAlchemy's BEGIN and the
+    ROLLBACK when the connection goes back: on the event loop of a serving process, that
+    ceremony cost more than the read."""
+    if engine.dialect.name != "sqlite":
+        with engine.connect() as conn:
+            return first(conn, stmt, params)
+    params = params or {}
+    sql, order, fixed = _compiled(stmt, engine)
+    try:
+        values = [params[n] if n in params else fixed[n] for n in order]
+    except KeyError as exc:
+        raise ValueError(f"no value for the statement's parameter {exc.args[0]!r}") from None
+    raw = engine.raw_connection()
+    try:
+        found = raw.driver_connection.execute(sql, values).fetchone()  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    return dict(zip(stmt.selected_columns.keys(), found, strict=True)) if found else None
 
 
 def first(conn: Connection, stmt: Any, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
