@@ -48,16 +48,21 @@ def _compiled(stmt: Any, conn: Connection | Engine) -> tuple[str, tuple[str, ...
     return out
 
 
+def _bound(stmt: Any, conn: Connection | Engine, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The statement's SQL and its values in order (SQLite)."""
+    sql, order, fixed = _compiled(stmt, conn)
+    try:
+        return sql, [params[n] if n in params else fixed[n] for n in order]
+    except KeyError as exc:
+        raise ValueError(f"no value for the statement's parameter {exc.args[0]!r}") from None
+
+
 def rows(conn: Connection, stmt: Any, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
     """Every row of ``stmt`` (a SELECT) with ``params`` bound, as tuples."""
     params = params or {}
     if conn.dialect.name != "sqlite":
         return [tuple(r) for r in conn.execute(stmt, dict(params))]
-    sql, order, fixed = _compiled(stmt, conn)
-    try:
-        values = [params[n] if n in params else fixed[n] for n in order]
-    except KeyError as exc:
-        raise ValueError(f"no value for the statement's parameter {exc.args[0]!r}") from None
+    sql, values = _bound(stmt, conn, params)
     return driver_rows(conn, sql, values)
 
 
@@ -82,12 +87,7 @@ def first_alone(engine: Engine, stmt: Any, params: Mapping[str, Any] | None = No
     if engine.dialect.name != "sqlite":
         with engine.connect() as conn:
             return first(conn, stmt, params)
-    params = params or {}
-    sql, order, fixed = _compiled(stmt, engine)
-    try:
-        values = [params[n] if n in params else fixed[n] for n in order]
-    except KeyError as exc:
-        raise ValueError(f"no value for the statement's parameter {exc.args[0]!r}") from None
+    sql, values = _bound(stmt, engine, params or {})
     raw = engine.raw_connection()
     try:
         found = raw.driver_connection.execute(sql, values).fetchone()  # type: ignore[union-attr]
