@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import exc, text
 
 from leds.config import Settings
 from leds.db.engine import begin_immediate, get_engine, write_transaction
@@ -79,3 +79,17 @@ def test_a_writer_gives_up_after_the_timeout_with_sqlites_error(sqlite_settings:
         assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == 30000  # restored after the failure too
         assert not raw.in_transaction
         raw.close()
+
+
+def test_a_write_transaction_that_cannot_get_the_lock_fails_as_sqlalchemy_errors_do(
+        sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Callers that retry on a busy store (ingest) catch SQLAlchemy's OperationalError."""
+    import leds.db.engine as db_engine
+
+    engine = get_engine(sqlite_settings)
+    monkeypatch.setattr(db_engine, "BUSY_TIMEOUT_S", 0.1)
+    with _lock_held(Path(engine.url.database or ""), 0.5), engine.connect() as conn:
+        with pytest.raises(exc.OperationalError, match="database is locked"), write_transaction(conn):
+            pass
+        assert not conn.in_transaction()
+

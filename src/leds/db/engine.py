@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as exc_
 
 from leds.config import Settings
 
@@ -77,18 +78,21 @@ def _sqlite_begin(conn: Connection) -> None:
     if conn.get_execution_options().get("write"):
         raw = conn.connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)
-        begin_immediate(raw)
+        try:
+            begin_immediate(raw)
+        except sqlite3.Error as exc:  # raised as SQLAlchemy raises a failed statement's error
+            raise exc_.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
     else:
         conn.exec_driver_sql("BEGIN")
 
 
-def begin_immediate(raw: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
+def begin_immediate(raw: sqlite3.Connection, timeout: float | None = None) -> None:
     """``BEGIN IMMEDIATE`` (take the write lock now), polling for the lock every fraction of a
     millisecond instead of SQLite's sleeps; ``sqlite3.OperationalError`` ("database is
-    locked") after ``timeout`` seconds, as with ``busy_timeout``."""
+    locked") after ``timeout`` seconds (default ``BUSY_TIMEOUT_S``), as with ``busy_timeout``."""
     raw.execute("PRAGMA busy_timeout=0")
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (BUSY_TIMEOUT_S if timeout is None else timeout)
         for attempt in itertools.count():
             try:
                 raw.execute("BEGIN IMMEDIATE")
