@@ -21,8 +21,7 @@ HTTP, with the access policy and audit on, against a national sample.
    thread (``loop ms``: uvicorn's event loop, which parses HTTP, routes, validates and reads
    the caller's token; the handler threads and the audit writer have the rest), and disk
    reads per request (from ``/proc``: figures that a noisy host moves less than it moves
-   throughput), and their peak RSS (VmHWM summed over the
-   workers).
+   throughput), and their peak RSS (VmHWM summed over the workers).
 
 ``--kinds floor`` (not in the default set) measures the least any check costs here: a
 vehicle check for a well-formed registration mark that no record has.  It still takes the

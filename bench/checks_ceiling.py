@@ -38,11 +38,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))  # bench_checks' helpers, here and in the replay processes
+
 Statement = tuple[str, tuple[Any, ...]]
 
 
 def _queries(home: Path, given: Path | None) -> list[dict[str, Any]]:
-    sys.path.insert(0, str(ROOT / "bench"))
     from bench_checks import drawn_queries
 
     _qfile, drawn = drawn_queries(home, given, "checks_ceiling")
@@ -54,7 +55,6 @@ def _leds(home: Path) -> tuple[Any, Any]:
     os.environ["LEDS_HOME"] = str(home)
     os.environ.setdefault("LEDS_SQLITE_CACHE_MB", "48")  # as `leds serve` sets them
     os.environ.setdefault("LEDS_SQLITE_RANDOM_READS", "1")
-    sys.path.insert(0, str(ROOT / "bench"))
     from bench_checks import investigator_lookup
     from leds.checks.models import PersonQuery
     from leds.checks.service import person_check

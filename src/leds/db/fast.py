@@ -93,10 +93,15 @@ def first_alone(engine: Engine, stmt: Any, params: Mapping[str, Any] | None = No
         found = raw.driver_connection.execute(sql, values).fetchone()  # type: ignore[union-attr]
     finally:
         raw.close()
-    return dict(zip(stmt.selected_columns.keys(), found, strict=True)) if found else None
+    return _named(stmt, found)
 
 
 def first(conn: Connection, stmt: Any, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """The first row of ``stmt`` as a dict keyed by its selected columns' names, or None."""
     found = rows(conn, stmt, params)
-    return dict(zip(stmt.selected_columns.keys(), found[0], strict=True)) if found else None
+    return _named(stmt, found[0] if found else None)
+
+
+def _named(stmt: Any, row: tuple[Any, ...] | None) -> dict[str, Any] | None:
+    """A row as a dict keyed by ``stmt``'s selected columns' names, or None."""
+    return dict(zip(stmt.selected_columns.keys(), row, strict=True)) if row is not None else None
