@@ -45,17 +45,20 @@ from sqlalchemy import (
 
 from leds.db import fast
 from leds.db.schema import records
+from leds.errors import Forbidden
 
 from . import rules
 from .rules import PURPOSES, SYSTEM_PURPOSES
 
 
-class AccessDenied(PermissionError):
-    """The principal may not do this; the message names the rule, never data."""
+class AccessDenied(Forbidden):
+    """The principal may not do this; the message names the rule, never data (403)."""
 
 
 class PurposeRequired(AccessDenied):
-    """No reason, an unknown one, or one that needs an explanation and has none."""
+    """No reason, an unknown one, or one that needs an explanation and has none (400)."""
+
+    status_code = 400
 
 
 @dataclass(frozen=True)
