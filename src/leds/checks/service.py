@@ -12,9 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -32,8 +30,9 @@ from sqlalchemy import (
     union_all,
 )
 
+from leds.access.lookup import Lookup
+from leds.access.lookup import consulting as _consulting
 from leds.access.policy import (
-    AuditSink,
     Principal,
     RecordView,
     authorise,
@@ -63,51 +62,6 @@ from .models import PersonQuery, SearchQuery, VehicleQuery
 CANDIDATE_LIMIT = 200  # person records considered by one check
 RESULTS = 10  # candidate persons returned by one check
 RECENT_EVENTS = 10
-
-
-@dataclass(frozen=True)
-class Lookup:
-    principal: Principal
-    purpose: str
-    reason: str | None
-    audit: AuditSink
-
-
-class Consultation:
-    """Collects the consultations of one look-up (its reads of candidates, markers and
-    linked records) and records them as **one** audit entry naming every record returned.
-    Refusals pass straight through.  The entry is written before the answer leaves
-    (the writer returns once it is committed), so an audit failure shows nothing."""
-
-    def __init__(self, sink: AuditSink):
-        self.sink = sink
-        self.events: list[Any] = []
-
-    def __call__(self, event: Any) -> int:
-        if event.action != "consultation":
-            return self.sink(event)
-        self.events.append(event)
-        return 0
-
-    def flush(self, kind: str, detail: dict[str, Any]) -> None:
-        if not self.events:
-            return
-        from leds.audit import AuditEvent
-
-        first = self.events[0]
-        subjects = tuple(dict.fromkeys(s for e in self.events for s in e.subjects))
-        self.events = []
-        self.sink(AuditEvent(action="consultation", actor=first.actor, purpose=first.purpose, reason=first.reason,
-                             subjects=subjects, detail={"kind": kind, "returned": len(subjects), **detail}))
-
-
-@contextmanager
-def _consulting(lookup: Lookup, kind: str, detail: dict[str, Any]) -> Iterator[Lookup]:
-    c = Consultation(lookup.audit)
-    try:
-        yield replace(lookup, audit=c)
-    finally:
-        c.flush(kind, detail)
 
 
 class CheckError(ValueError):
