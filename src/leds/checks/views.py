@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from leds.access import identity
 from leds.access.policy import AccessDenied, PurposeRequired
-from leds.access.views import Caller, make_caller, require
+from leds.access.deps import Caller, current_caller, require
 from leds.config import Settings
 
 from .models import PURPOSE_TEXT_MAX, PersonQuery, SearchQuery, VehicleQuery
@@ -59,7 +59,7 @@ class SearchRequest(SearchQuery, Reason):
 
 def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["checks"])
-    caller = make_caller(engine)
+    caller = current_caller
     CallerDep = Annotated[Caller, Depends(caller)]
 
     def audit_sink() -> Any:

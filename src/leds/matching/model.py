@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from leds.config import Settings
+from leds.errors import Conflict
 
 from .comparisons import COMPARISONS, Comparison, Row
 
@@ -34,7 +35,7 @@ FULL_NAME_MIN_PEOPLE = 2
 FULL_NAME = "full name"  # the explanation's row for the penalty
 
 
-class ModelError(RuntimeError):
+class ModelError(Conflict):
     """A model file is missing, unreadable, or does not fit the comparisons."""
 
 
