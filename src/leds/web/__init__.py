@@ -12,12 +12,38 @@ from sqlalchemy import Engine
 
 from leds.config import Settings
 
+# Domains with pages of their own: each module has a module-level ``router`` (an APIRouter of
+# page routes) and adds its menu entry to ``leds.web.render.NAV``.  A domain that does not
+# exist yet is skipped.
+PAGE_DOMAINS = (
+    "leds.alerts.pages",
+    "leds.missing.pages",
+    "leds.retention.pages",
+    "leds.quality.pages",
+    "leds.reports.pages",
+    "leds.sharing.pages",
+    "leds.opendata.pages",
+    "leds.anpr.pages",
+    "leds.documents.pages",
+    "leds.office.pages",
+)
+
 
 def install(app: FastAPI, settings: Settings, engine: Engine) -> None:
     from . import assets, errors, pages
     from .security import SecurityHeaders
 
-    assets.mount(app)  # fails at start, saying to run scripts/setup.sh, when the assets are missing
+    assets.mount(app, settings)  # fails at start, saying to run scripts/setup.sh, when the assets are missing
     app.include_router(pages.build_router(settings, engine))
+    import importlib
+
+    for name in PAGE_DOMAINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
+                raise
+            continue
+        app.include_router(module.router)
     errors.install(app, engine)
     app.add_middleware(SecurityHeaders)
