@@ -21,6 +21,8 @@ from sqlalchemy import create_engine, text
 from leds.config import Settings
 from leds.db.engine import dispose_all
 
+from .factories import load, mps_records, wyp_records
+
 PG_ADMIN_URL = os.environ.get("LEDS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -79,6 +81,13 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
     yield Settings(home=home, database_url_override=url)
     dispose_all()
+
+
+@pytest.fixture
+def store(settings: Settings) -> Settings:
+    """Each kind of store, holding two forces' records (factories.wyp_records and mps_records)."""
+    load(settings, wyp_records() + mps_records())
+    return settings
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Builders for updategram lines used across tests."""
+"""Builders of records and updategram lines, used across the tests; and a small store of two
+forces' records (``wyp_records``, ``mps_records``), which the ``store`` fixture loads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from leds.config import Settings
+from leds.ingest.pipeline import Ingestor
 from leds.standard.validators import format_pnc_id
 
 
@@ -82,3 +85,76 @@ def mixed_population(n_people: int, force: str = "WYP", source: str = "NICHE-RMS
             add(event(f"E-{i}"))
             add(link(f"L-E-{i}", ("person", f"P-{i}"), ("event", f"E-{i}"), role="arrested"))
     return docs
+
+
+# -- two forces' records of the same man, and what surrounds him at WYP ----------------------
+PNC = format_pnc_id(1984, 123456)
+P1 = "WYP|NICHE-RMS|person|P-1"
+P2 = "WYP|NICHE-RMS|person|P-2"
+P9 = "MPS|CONNECT|person|P-9"
+
+
+def rec(rtype: str, ref: str, data: dict[str, Any], dataset: str = "nominal",
+        handling: str = "OFFICIAL-SENSITIVE") -> dict[str, Any]:
+    return {"type": rtype, "ref": ref, "dataset": dataset, "handling": handling, "data": data}
+
+
+def rec_link(ref: str, frm: tuple[str, str], to: tuple[str, str], role: str, dataset: str = "nominal",
+             since: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"from": {"type": frm[0], "ref": frm[1]}, "to": {"type": to[0], "ref": to[1]}, "role": role}
+    if since:
+        data["valid_from"] = since
+    return rec("link", ref, data, dataset)
+
+
+def john(ref: str = "P-1", family: str = "Smith", alias: str = "Jonny") -> dict[str, Any]:
+    return rec("person", ref, {
+        "names": [{"given": ["John", "Paul"], "family": family, "kind": "primary"},
+                  {"given": [alias], "family": family, "kind": "alias"}],
+        "birth_dates": ["1984-03-07"], "sex": "M", "pnc_id": PNC, "height_cm": 180,
+        "marks": ["tattoo left forearm rose"]})
+
+
+def wyp_records() -> list[dict[str, Any]]:
+    recs = [
+        john(),
+        rec("marker", "M-1", {"subject": {"type": "person", "ref": "P-1"}, "code": "DR", "detail": "known user"}),
+        rec("marker", "M-2", {"subject": {"type": "person", "ref": "P-1"}, "code": "FI", "detail": "has a shotgun"}),
+        rec("location", "L-1", {"address": {"lines": ["1 Park Row"], "town": "Leeds", "postcode": "LS1 4AP"}}, "nominal",
+            "OFFICIAL"),
+        rec_link("K-1", ("person", "P-1"), ("location", "L-1"), "resides_at", since="2020-01-01"),
+        rec("vehicle", "V-1", {"vrm": "AB12 CDE", "make": "Ford", "model": "Focus", "colour": "Blue"}, "vehicle",
+            "OFFICIAL"),
+        rec_link("K-2", ("person", "P-1"), ("vehicle", "V-1"), "keeper", "vehicle"),
+        rec("event", "E-1", {"kind": "wanted", "occurred_at": "2025-01-02T10:00:00Z", "status": "active",
+                             "description": "Wanted on warrant for failing to appear"}, "case"),
+        rec_link("K-3", ("person", "P-1"), ("event", "E-1"), "subject", "case"),
+        rec("event", "E-2", {"kind": "bail", "occurred_at": "2025-02-01T10:00:00Z", "bail_until": "2099-01-01",
+                             "conditions": ["curfew 7pm to 7am"], "description": "Bailed with conditions"}, "custody"),
+        rec_link("K-4", ("person", "P-1"), ("event", "E-2"), "subject", "custody"),
+        rec("event", "E-3", {"kind": "intelligence", "occurred_at": "2024-06-01T10:00:00Z",
+                             "description": "Seen dealing near the canal basin"}, "intelligence"),
+        rec_link("K-5", ("person", "P-1"), ("event", "E-3"), "subject", "intelligence"),
+        rec("event", "E-4", {"kind": "arrest", "occurred_at": "2024-05-01T10:00:00Z",
+                             "description": "Arrested on suspicion of burglary dwelling"}, "custody"),
+        rec_link("K-6", ("person", "P-1"), ("event", "E-4"), "arrested", "custody"),
+        rec("person", "P-2", {"names": [{"given": ["Mary"], "family": "Jones", "kind": "primary"}],
+                              "birth_dates": ["2010-01-01"], "sex": "F"}),
+        rec("event", "E-5", {"kind": "missing", "occurred_at": "2025-03-01T22:00:00Z", "risk": "high",
+                             "description": "Did not return home from school"}, "missing"),
+        rec_link("K-7", ("person", "P-2"), ("event", "E-5"), "subject", "missing"),
+        rec("event", "E-6", {"kind": "crime", "occurred_at": "2025-04-01T09:00:00Z",
+                             "description": "Theft of motor vehicle from a driveway"}, "crime"),
+        rec_link("K-8", ("event", "E-6"), ("vehicle", "V-1"), "involved", "crime"),
+    ]
+    return [ug(i, r) for i, r in enumerate(recs, 1)]
+
+
+def mps_records() -> list[dict[str, Any]]:
+    return [ug(1, john("P-9", "Smyth", "Jon"), force="MPS", source="CONNECT")]
+
+
+def load(settings: Settings, docs: list[dict[str, Any]]) -> None:
+    lines = [(i, line) for i, line in enumerate(ndjson(docs).splitlines(), 1)]
+    s = Ingestor(settings).ingest_lines(iter(lines), "test")
+    assert s.quarantined == 0, s.as_dict()

@@ -32,7 +32,7 @@ from leds.db.engine import dispose_all, get_engine
 from leds.ingest.pipeline import Ingestor, ingest_paths
 from leds.standard.codes import HANDLING_ORDER
 
-from .updategrams import event, marker, ndjson, person, ug
+from ..factories import event, marker, ndjson, person, ug
 
 FORCES = ("WYP", "MPS")
 DATASETS = ("nominal", "custody", "intelligence", "case")
@@ -203,7 +203,7 @@ def test_new_account_without_entitlements_sees_nothing(population) -> None:  # t
 def test_published_matrix_in_docs_matches_the_rules() -> None:
     from leds.access.matrix import markdown_matrix
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "access.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "access.md").read_text()
     assert markdown_matrix() in doc, "docs/access.md is out of date: run 'leds access matrix --markdown'"
 
 

@@ -12,9 +12,9 @@ from leds.config import Settings
 from leds.db.engine import get_engine
 from leds.ingest.pipeline import Ingestor
 
-from .updategrams import ndjson, person, ug
+from ..factories import ndjson, person, ug
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "leds"
+SRC = Path(__file__).resolve().parents[2] / "src" / "leds"
 RECORD_TABLE_NAMES = {"records", "record_versions", "record_refs", "log"}
 # The data-access layer: writers (ingest and its projectors), the state
 # digest/rebuild, the schema itself, and the read choke point.

@@ -16,7 +16,7 @@ from leds.db.engine import get_engine
 from leds.db.schema import users
 from leds.ingest.pipeline import Ingestor, ingest_paths
 
-from .updategrams import ndjson, person, ug
+from ..factories import ndjson, person, ug
 
 PASSWORD = "correct horse battery staple"
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from leds.config import Settings
 from leds.db.engine import get_engine
 
-from .conftest import env_for
+from ..conftest import env_for
 
 
 def leds(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

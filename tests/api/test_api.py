@@ -13,7 +13,7 @@ from leds.db.engine import get_engine
 from leds.db.schema import quarantine, records
 from leds.ingest.pipeline import utcnow
 
-from .updategrams import ndjson, person, ug
+from ..factories import ndjson, person, ug
 
 
 def client_and_token(settings: Settings, force: str = "WYP") -> tuple[TestClient, str]:

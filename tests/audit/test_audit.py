@@ -35,7 +35,7 @@ from leds.cli import app
 from leds.config import Settings
 from leds.db.engine import get_engine, write_transaction
 
-from .conftest import env_for
+from ..conftest import env_for
 
 P1 = "WYP|NICHE-RMS|person|P-1"
 P2 = "WYP|NICHE-RMS|person|P-2"

@@ -17,8 +17,8 @@ from leds.config import Settings
 from leds.db.engine import get_engine
 from leds.db.schema import quarantine, records
 
-from .conftest import env_for
-from .updategrams import link, location, ndjson, person, ug, vehicle
+from ..conftest import env_for
+from ..factories import link, location, ndjson, person, ug, vehicle
 
 GOOD_BEFORE = ug(1, person("P-before"))
 GOOD_AFTER = ug(3, person("P-after"))

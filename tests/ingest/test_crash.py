@@ -20,8 +20,8 @@ from leds.db.schema import log, quarantine
 from leds.ingest.pipeline import PARALLEL_THRESHOLD_BYTES, Ingestor, ingest_paths
 from leds.records.state import state_digest
 
-from .conftest import env_for
-from .updategrams import mixed_population, ndjson
+from ..conftest import env_for
+from ..factories import mixed_population, ndjson
 
 pytestmark = pytest.mark.slow
 

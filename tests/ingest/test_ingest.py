@@ -17,7 +17,7 @@ from leds.ingest.pipeline import Ingestor, Summary, ingest_paths
 from leds.records.state import rebuild, state_digest
 from leds.standard import validators
 
-from .updategrams import link, marker, mixed_population, ndjson, person, ug, vehicle
+from ..factories import link, marker, mixed_population, ndjson, person, ug, vehicle
 
 
 def ingest(settings: Settings, data: bytes, tmp_path: Path, name: str = "in.ndjson", **kw) -> Summary:

@@ -854,7 +854,7 @@ def test_api_before_any_match_run_is_a_clear_answer_not_a_500(sqlite_settings: S
     from leds.access import identity
     from leds.app import create_app
 
-    from .updategrams import ndjson, person, ug
+    from ..factories import ndjson, person, ug
 
     monkeypatch.setenv("LEDS_COOKIE_SECURE", "0")
     path = sqlite_settings.home.parent / "p.ndjson"

@@ -29,9 +29,9 @@ from leds.standard.validators import (
     pnc_check_char,
 )
 
-from .updategrams import event, link, location, marker, person, ug, vehicle
+from ..factories import event, link, location, marker, person, ug, vehicle
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "standard.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "standard.md"
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 
 

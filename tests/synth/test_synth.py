@@ -21,7 +21,7 @@ from leds.synth.rates import parse_rate_options
 from leds.synth.variants import GIVEN_NAME_GROUPS
 
 # The real data.police.uk files live in shared/, beside the checkout (as in CI), not in the repository.
-POLICE_UK = Path(__file__).resolve().parents[2] / "shared" / "data" / "police-uk"
+POLICE_UK = Path(__file__).resolve().parents[3] / "shared" / "data" / "police-uk"
 BOOSTED = {"typo": 0.5, "nickname": 0.5, "surname_variant": 0.5, "mc_mac": 0.5, "surname_part": 0.5,
            "maiden_name": 0.5, "diacritics": 0.5, "name_swap": 0.3, "alias": 0.3, "dob_swap": 0.4,
            "dob_year": 0.3, "missing_dob": 0.2, "missing_fields": 0.5, "duplicate": 0.3}

@@ -21,7 +21,7 @@ from leds.config import Settings
 from leds.db.engine import get_engine
 from leds.ingest.pipeline import Ingestor
 
-from .updategrams import event, link, marker, ndjson, person, ug, vehicle
+from ..factories import event, link, marker, ndjson, person, ug, vehicle
 
 PASSWORD = "correct horse battery staple"
 P1 = "WYP|NICHE-RMS|person|P-1"
