@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from leds.config import Settings
+from leds.config import Settings, env_var
 from leds.db.engine import dispose_all
 
 from .factories import load, mps_records, wyp_records
@@ -72,6 +72,16 @@ def pg_url(pg_server: str) -> Iterator[str]:
     with admin.connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read the environment for what a test does not pass: none of leds's variables
+    leak in from the shell that runs the tests.  The TestClient speaks plain http, where a
+    Secure cookie would never be sent back."""
+    for field in Settings.model_fields:
+        monkeypatch.delenv(env_var(field), raising=False)
+    monkeypatch.setenv(env_var("cookie_secure"), "0")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,33 +1,102 @@
-"""Settings, read from the environment.
+"""Settings: every environment variable leds reads, read here and nowhere else.
 
-``LEDS_HOME`` holds all local state (default ``./leds-data``): the SQLite store,
-secrets, quarantined oversized lines, models and exports.  ``LEDS_DATABASE_URL``
-switches the store to PostgreSQL (e.g. ``postgresql+psycopg://user@host/db``).
+Each field is read from ``LEDS_<FIELD>`` (``LEDS_HOME``, ``LEDS_SQLITE_POOL``, ...), except
+``database_url_override``, which is ``LEDS_DATABASE_URL``.  ``LEDS_HOME`` holds all local
+state (default ``./leds-data``): the SQLite store, secrets, quarantined oversized lines,
+models and exports.  ``LEDS_DATABASE_URL`` switches the store to PostgreSQL (e.g.
+``postgresql+psycopg://user@host/db``).  README.md's settings table lists them all.
+
+Code is given the :class:`Settings` object (``create_app(settings)``, ``get_engine(settings)``)
+and reads its fields; nothing else reads the environment (tests/architecture enforces it).
+Values passed to the constructor win over the environment: ``Settings(home=tmp)`` in a test
+uses ``tmp`` whatever ``LEDS_HOME`` says.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# `leds serve`'s profile: what a serving process is tuned for, where a field is not set
+# explicitly.  A connection per concurrent request, 12 kept per process, each with a 48 MiB
+# page cache (576 MiB per process when all are full): pages SQLite holds itself are not read
+# again from the OS (at 1M persons, 30 s of person checks gave 129 /s with 16 MiB per
+# connection and 176 /s with 64 MiB, docs/performance.md); the OS page cache is filled by
+# serve's prewarm.  Look-ups read scattered rows: no readahead on the store's file (see
+# db.engine).  Handler threads per process: a few, not anyio's 40 (see leds.app).
+SERVE_PROFILE: dict[str, Any] = {
+    "sqlite_cache_mb": 48,
+    "sqlite_pool": 12,
+    "sqlite_random_reads": True,
+    "serve_threads": 4,
+}
+PROFILES: dict[str, dict[str, Any]] = {"default": {}, "serve": SERVE_PROFILE}
 
 
-@dataclass(frozen=True)
-class Settings:
-    home: Path
-    database_url_override: str | None = None
-    max_line_bytes: int = 1 << 20
+class Settings(BaseSettings):
+    """leds's configuration (immutable, hashable).  Every field is documented in README.md."""
+
+    model_config = SettingsConfigDict(env_prefix="LEDS_", frozen=True, extra="ignore", populate_by_name=True,
+                                      use_attribute_docstrings=True)
+
+    home: Path = Path("./leds-data")
+    """All local state: the SQLite store, secrets, quarantine, models and exports."""
+    database_url_override: str | None = Field(
+        default=None, validation_alias=AliasChoices("database_url_override", "LEDS_DATABASE_URL"))
+    """A PostgreSQL URL; unset, the store is SQLite in ``home``."""
+    max_line_bytes: int = Field(default=1 << 20, gt=0)
+    """Longest updategram line accepted; longer ones are quarantined."""
+    actor: str | None = None
+    """Who runs an audited command (``leds audit ...``); unset, ``os:<login name>``."""
+    cookie_secure: bool = True
+    """Mark session and sign-in cookies ``Secure`` (HTTPS only).  Off only for plain HTTP on loopback."""
+    web_assets: Path | None = None
+    """A folder holding ``govuk-frontend/dist/govuk``, for installs outside a checkout."""
+    oidc_metadata_url: str | None = None
+    """A force identity provider's ``.well-known/openid-configuration``."""
+    oidc_client_id: str | None = None
+    """The client id leds has at that provider."""
+    oidc_client_secret: SecretStr | None = None
+    """The client secret leds has at that provider."""
+    profile: Literal["default", "serve"] = "default"
+    """Defaults for the tuning fields below; ``leds serve`` sets ``serve`` for its processes."""
+    sqlite_cache_mb: int = Field(default=128, gt=0)
+    """SQLite page cache per connection, in MiB."""
+    sqlite_pool: int = Field(default=32, gt=0)
+    """SQLite connections kept per process (as many again may be opened in a burst)."""
+    sqlite_random_reads: bool = False
+    """Advise the kernel that reads of the store are random (no readahead)."""
+    serve_threads: int | None = Field(default=None, gt=0)
+    """Handler threads per serving process; unset, anyio's default (40)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_defaults(cls, data: Any) -> Any:
+        # A profile fills the tuning fields that were not given (by argument or environment).
+        if isinstance(data, dict) and data.get("profile") in PROFILES:
+            return {**PROFILES[data["profile"]], **data}
+        return data
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, home: Path) -> Path:
+        return home.expanduser().resolve()
+
+    @field_validator("database_url_override", "actor", "oidc_metadata_url", "oidc_client_id", "web_assets",
+                     mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @classmethod
     def from_env(cls) -> Settings:
-        home = Path(os.environ.get("LEDS_HOME", "./leds-data")).expanduser().resolve()
-        return cls(
-            home=home,
-            database_url_override=os.environ.get("LEDS_DATABASE_URL") or None,
-            max_line_bytes=int(os.environ.get("LEDS_MAX_LINE_BYTES", 1 << 20)),
-        )
+        return cls()
 
     @property
     def database_url(self) -> str:
@@ -46,6 +115,11 @@ class Settings:
     @property
     def quarantine_dir(self) -> Path:
         return self.home / "quarantine"
+
+    @property
+    def oidc_configured(self) -> bool:
+        """Sign-in through a force's identity provider is on when all three are set."""
+        return bool(self.oidc_metadata_url and self.oidc_client_id and self.oidc_client_secret)
 
     def ensure_home(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -69,5 +143,17 @@ class Settings:
         return path.read_bytes()
 
 
+def env_var(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    return "LEDS_DATABASE_URL" if field == "database_url_override" else f"LEDS_{field.upper()}"
+
+
 def get_settings() -> Settings:
     return Settings.from_env()
+
+
+def use_profile(profile: Literal["default", "serve"]) -> Settings:
+    """Put this process, and the processes it starts (uvicorn's workers, which read their
+    settings from the environment they inherit), under ``profile``; its settings."""
+    os.environ["LEDS_PROFILE"] = profile
+    return get_settings()

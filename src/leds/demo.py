@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -103,10 +102,10 @@ def register(app: typer.Typer) -> None:
 
             from leds.app import create_app
 
-            if host in ("127.0.0.1", "localhost", "::1"):
+            if host in ("127.0.0.1", "localhost", "::1") and "cookie_secure" not in settings.model_fields_set:
                 # Plain HTTP on this machine only: browsers would drop a Secure cookie on some
                 # loopback names.  Anywhere else, serve behind TLS and keep Secure cookies.
-                os.environ.setdefault("LEDS_COOKIE_SECURE", "0")
+                settings = settings.model_copy(update={"cookie_secure": False})
 
             err.print(f"[green]ready:[/] web app http://{host}:{port}/  ·  API http://{host}:{port}/api/v1/docs"
                       "  (sign in with an account above; Ctrl-C stops)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -24,25 +23,14 @@ def register(app: typer.Typer) -> None:
         """Serve the API and the web app over HTTP (uvicorn)."""
         import uvicorn
 
-        from leds.config import get_settings
+        from leds.config import use_profile
         from leds.db.engine import dispose_all, get_engine
 
-        engine = get_engine(get_settings())  # migrates the store once, before workers start and race to do it
+        # The serving profile (config.SERVE_PROFILE) for this process and uvicorn's workers.
+        engine = get_engine(use_profile("serve"))  # migrates the store once, before workers start and race to do it
         if prewarm and engine.dialect.name == "sqlite":
             _prewarm(engine)
-        # A connection per concurrent request, 12 kept per process, each with a 48 MiB page
-        # cache (576 MiB per process when all are full): pages SQLite holds itself are not
-        # read again from the OS (at 1M persons, 30 s of person checks gave 129 /s with 16 MiB
-        # per connection and 176 /s with 64 MiB, docs/performance.md).  The OS page cache is
-        # filled by the prewarm above.
-        os.environ.setdefault("LEDS_SQLITE_CACHE_MB", "48")
-        os.environ.setdefault("LEDS_SQLITE_POOL", "12")
-        # Look-ups read scattered rows: no readahead on the store's file (see db.engine).
-        os.environ.setdefault("LEDS_SQLITE_RANDOM_READS", "1")
-        # Handler threads per process (see leds.app): a few, not anyio's 40.
-        os.environ.setdefault("LEDS_SERVE_THREADS", "4")
-        # The engine above (migration, prewarm) was made before these settings: close it, so
-        # the one that serves (in this process, with one worker) is made with them.
+        # Close the connections that migration and prewarm used, before uvicorn starts workers.
         dispose_all()
         typer.echo(f"leds is serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
         uvicorn.run("leds.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning",

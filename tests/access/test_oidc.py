@@ -102,7 +102,8 @@ def client(sqlite_settings: Settings, provider: Provider, monkeypatch: pytest.Mo
     monkeypatch.setenv("LEDS_OIDC_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("LEDS_OIDC_CLIENT_SECRET", CLIENT_SECRET)
     monkeypatch.setenv("LEDS_COOKIE_SECURE", "0")
-    return TestClient(create_app(sqlite_settings), base_url="http://testserver")
+    # Settings read the environment when made: these, after the variables above are set.
+    return TestClient(create_app(Settings(home=sqlite_settings.home)), base_url="http://testserver")
 
 
 def sign_in(client: TestClient) -> object:

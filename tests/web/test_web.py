@@ -245,7 +245,7 @@ def test_the_app_will_not_start_without_its_assets(sqlite_settings: Settings, tm
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEDS_WEB_ASSETS", str(tmp_path / "empty"))
     with pytest.raises(RuntimeError, match="scripts/setup.sh"):
-        create_app(sqlite_settings)
+        create_app(Settings(home=sqlite_settings.home))  # made after the variable is set
 
 
 # -- the reason picker ----------------------------------------------------------------------------

@@ -12,7 +12,6 @@ roles, force, vetting and entitlements.  An unlinked identity is refused and
 the refusal audited.
 """
 
-import os
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
@@ -25,28 +24,22 @@ from leds.db.schema import users
 from . import identity
 from .views import set_session_cookie
 
-ENV = ("LEDS_OIDC_METADATA_URL", "LEDS_OIDC_CLIENT_ID", "LEDS_OIDC_CLIENT_SECRET")
-
-
-def oidc_configured() -> bool:
-    return all(os.environ.get(k) for k in ENV)
-
 
 def install(app: FastAPI, settings: Settings, engine: Engine) -> bool:
     """Add the OIDC routes when configured; returns whether it did."""
-    if not oidc_configured():
+    if not settings.oidc_configured:
         return False
     from authlib.integrations.starlette_client import OAuth, OAuthError
     from starlette.middleware.sessions import SessionMiddleware
 
     # Holds only the OAuth state and nonce between the redirect and the callback.
-    secure = os.environ.get("LEDS_COOKIE_SECURE", "1") != "0"
     app.add_middleware(SessionMiddleware, secret_key=settings.secret("web-session.key").hex(), session_cookie="leds_oidc",
-                       same_site="lax", https_only=secure, max_age=600)
+                       same_site="lax", https_only=settings.cookie_secure, max_age=600)
+    assert settings.oidc_client_secret is not None  # oidc_configured
     oauth = OAuth()
-    oauth.register("force_idp", client_id=os.environ["LEDS_OIDC_CLIENT_ID"],
-                   client_secret=os.environ["LEDS_OIDC_CLIENT_SECRET"],
-                   server_metadata_url=os.environ["LEDS_OIDC_METADATA_URL"],
+    oauth.register("force_idp", client_id=settings.oidc_client_id,
+                   client_secret=settings.oidc_client_secret.get_secret_value(),
+                   server_metadata_url=settings.oidc_metadata_url,
                    client_kwargs={"scope": "openid profile"})
     client = oauth.create_client("force_idp")
 
@@ -78,7 +71,7 @@ def install(app: FastAPI, settings: Settings, engine: Engine) -> bool:
                                 "ask your system administrator")
         session_token, _ = identity.create_session(engine, user)
         response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-        set_session_cookie(response, session_token)
+        set_session_cookie(response, session_token, settings)
         audit(f"user:{user.username}", "signed in", {"subject": subject})
         return response
 

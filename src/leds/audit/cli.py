@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,15 +40,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
 
 
-def _actor() -> str:
-    """Who is running the command: LEDS_ACTOR, or the operating-system user."""
-    return os.environ.get("LEDS_ACTOR") or f"os:{getpass.getuser()}"
+def _actor(settings: Settings) -> str:
+    """Who is running the command: the setting ``actor`` (LEDS_ACTOR), or the operating-system user."""
+    return settings.actor or f"os:{getpass.getuser()}"
 
 
 def _log_query(settings: Settings, command: str, subjects: tuple[str, ...], detail: dict[str, Any]) -> None:
     """An auditor's query is itself a consultation, and is audited."""
     engine = get_engine(settings)
-    event = AuditEvent("consultation", _actor(), purpose="audit", subjects=subjects,
+    event = AuditEvent("consultation", _actor(settings), purpose="audit", subjects=subjects,
                        detail={"kind": "audit_query", "command": f"leds audit {command}", **detail})
     with engine.connect() as conn, write_transaction(conn):
         append(conn, [event], settings=settings)
@@ -214,10 +213,10 @@ def flag_cmd(
     else:
         if not reason or not reason.strip():
             raise typer.BadParameter("give the reason for flagging this subject", param_hint="--reason")
-        sig.flag_subject(engine, subject, _actor(), reason)
+        sig.flag_subject(engine, subject, _actor(settings), reason)
         result = {"subject_key": subject, "flagged": True, "changed": True, "reason": reason}
     with engine.connect() as conn, write_transaction(conn):
-        append(conn, [AuditEvent("alteration", _actor(), purpose="audit", reason=reason, subjects=(subject,),
+        append(conn, [AuditEvent("alteration", _actor(settings), purpose="audit", reason=reason, subjects=(subject,),
                                  detail={"kind": "audit_flag", "command": "leds audit flag", **result})],
                settings=settings)
     if as_json:

@@ -28,7 +28,7 @@ BUSY_TIMEOUT_S = 30.0  # how long a statement or a writer waits for SQLite's wri
 _LOCK_PAUSES_S = (0.00005, 0.0001, 0.0002, 0.0005, 0.001)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(settings: Settings, dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     # Let SQLAlchemy's "begin" event (below) issue BEGIN, not the driver.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
@@ -41,12 +41,12 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     # Page cache per connection (MiB): large for ingest's one writer; `leds serve` asks for less,
     # since it holds a connection per concurrent request and the OS page cache is shared.
-    cur.execute(f"PRAGMA cache_size=-{int(os.environ.get('LEDS_SQLITE_CACHE_MB', '128')) * 1024}")
+    cur.execute(f"PRAGMA cache_size=-{settings.sqlite_cache_mb * 1024}")
     cur.execute("PRAGMA temp_store=MEMORY")
     # Checkpoint the WAL every ~64 MiB rather than every 4 MiB: ingest commits
     # big batches, and each checkpoint costs an fsync of the database file.
     cur.execute("PRAGMA wal_autocheckpoint=16384")
-    if os.environ.get("LEDS_SQLITE_RANDOM_READS") == "1":
+    if settings.sqlite_random_reads:
         path = cur.execute("PRAGMA database_list").fetchone()[2]
         if path:
             _advise_random(path)
@@ -121,18 +121,21 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
 _ENGINES: dict[str, Engine] = {}
 
 
-def _engine_for(url: str) -> Engine:
+def _engine_for(settings: Settings) -> Engine:
+    """One engine per store and process, made with the settings of its first caller
+    (``dispose_all`` forgets it, so that the next is made with new settings)."""
+    url = settings.database_url
     if url in _ENGINES:
         return _ENGINES[url]
     if url.startswith("sqlite"):
         # Room for many concurrent readers (WAL readers do not block each other).
-        # `leds serve` keeps fewer connections (LEDS_SQLITE_POOL), so that connections kept
+        # `leds serve` keeps fewer connections (sqlite_pool), so that connections kept
         # times page cache bounds a serving process's memory; as many again may be opened in
         # a burst (a request can hold two), and are closed, with their cache, when returned.
-        kept = int(os.environ.get("LEDS_SQLITE_POOL", "32"))
+        kept = settings.sqlite_pool
         pool = {"pool_size": kept, "max_overflow": kept}
         engine = create_engine(url, connect_args={"timeout": 30}, **pool)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", lambda dbapi_conn, record: _sqlite_pragmas(settings, dbapi_conn, record))
         event.listen(engine, "begin", _sqlite_begin)
     else:
         # psycopg prepares a statement after a few runs, and PostgreSQL may then
@@ -148,7 +151,7 @@ def _engine_for(url: str) -> Engine:
 def get_engine(settings: Settings, *, migrate: bool = True) -> Engine:
     """The engine for the configured store, migrated to the current schema."""
     settings.ensure_home()
-    engine = _engine_for(settings.database_url)
+    engine = _engine_for(settings)
     if migrate:
         from .migrate import upgrade
 
