@@ -8,9 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from leds.access import identity
+from leds.access.lookup import Lookup
 from leds.access.policy import Principal
 from leds.app import create_app
-from leds.checks.service import Lookup
 from leds.config import Settings
 from leds.db.engine import get_engine
 
