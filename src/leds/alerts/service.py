@@ -19,7 +19,10 @@ object that must hold no record data (names, descriptions): what a reader may se
 record is decided when the inbox is read, through the access policy, from ``rkey``; a
 reader who may not see ``rkey`` is not shown the entry at all (nor counted).  Give
 ``key`` (at most 100 characters) to make a repeat of the same notification a no-op (e.g.
-``f"found:{rkey}:{sequence}"``).  Returns the new inbox ids.
+``f"found:{rkey}:{sequence}"``).  ``purpose`` (default ``safeguarding``) is the reason code
+under which a reader's view of ``rkey`` is read and audited.  Returns the new inbox ids.
+Readers see notifications in ``leds alerts inbox``, ``GET /api/v1/alerts/inbox``, the live
+stream and the unread count on every page.
 """
 
 from __future__ import annotations
@@ -57,9 +60,10 @@ def _minute_end(window: str) -> str:
 
 def notify(conn: Connection, *, kind: str, detail: dict[str, Any], person_id: str | None = None,
            rkey: str | None = None, users: Sequence[str] = (), role: str | None = None, force: str | None = None,
-           key: str | None = None) -> list[int]:
+           key: str | None = None, purpose: str = "safeguarding") -> list[int]:
     """Write in-app alerts for ``users`` and/or the team (``role`` in ``force``), in the
-    caller's transaction (see the module docstring)."""
+    caller's transaction (see the module docstring).  ``purpose`` (a reason code) is the
+    purpose under which a reader's view of ``rkey`` is read and audited."""
     if not kind or len(kind) > KIND_MAX:
         raise BadRequest(f"an alert's kind is 1-{KIND_MAX} characters")
     if not users and not role:
@@ -80,7 +84,7 @@ def notify(conn: Connection, *, kind: str, detail: dict[str, Any], person_id: st
             continue
         res = conn.execute(insert(alert_inbox).values(
             subscription_id=None, owner=owner, team=team, force=tforce, kind=kind, person_id=person_id, rkey=rkey,
-            at=at, detail=orjson.dumps(detail).decode(), idempotency_key=ikey))
+            at=at, detail=orjson.dumps({**detail, "purpose": purpose}).decode(), idempotency_key=ikey))
         ids.append(int(res.inserted_primary_key[0]))  # type: ignore[index]
     return ids
 

@@ -1,0 +1,207 @@
+"""Alerts' request and answer models: subscriptions (with their rules and saved searches),
+inbox entries, dead letters."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leds.access.rules import PURPOSES, ROLES
+from leds.standard.codes import EVENT_KINDS, FORCES, LINK_ROLES, MARKERS, RECORD_TYPES
+
+DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+
+
+class Kind(StrEnum):
+    person = "person"
+    vehicle = "vehicle"
+    rule = "rule"
+    search = "search"
+    watch = "watch"
+
+
+def _one_of(value: str | None, codes: dict[str, str], what: str) -> str | None:
+    if value is not None and value not in codes:
+        raise ValueError(f"unknown {what} {value!r}; known: {', '.join(codes)}")
+    return value
+
+
+class Rule(BaseModel):
+    """Records of a ``type`` (with a marker code, event kind or link role) in postcode
+    districts or forces.  ``marker`` on a marker rule is the marker's code; on a person or
+    link rule, the person concerned must carry that marker (e.g. a person with marker VI
+    gets a new address in LS1: ``{"type": "link", "link_role": "resides_at", "marker": "VI",
+    "districts": ["LS1"]}``).  ``districts`` apply to locations and resides_at links."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Annotated[str, Field(max_length=16, description="Record type.")]
+    marker: Annotated[str | None, Field(max_length=4)] = None
+    event_kind: Annotated[str | None, Field(max_length=24)] = None
+    link_role: Annotated[str | None, Field(max_length=24)] = None
+    districts: Annotated[list[Annotated[str, Field(max_length=4)]], Field(max_length=50)] = []
+    forces: Annotated[list[Annotated[str, Field(max_length=8)]], Field(max_length=50)] = []
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        return _one_of(v, RECORD_TYPES, "record type") or v
+
+    @field_validator("marker")
+    @classmethod
+    def _marker(cls, v: str | None) -> str | None:
+        return _one_of(v, MARKERS, "marker code")
+
+    @field_validator("event_kind")
+    @classmethod
+    def _event(cls, v: str | None) -> str | None:
+        return _one_of(v, EVENT_KINDS, "event kind")
+
+    @field_validator("link_role")
+    @classmethod
+    def _role(cls, v: str | None) -> str | None:
+        return _one_of(v, LINK_ROLES, "link role")
+
+    @field_validator("districts")
+    @classmethod
+    def _districts(cls, v: list[str]) -> list[str]:
+        out = [d.strip().upper() for d in v]
+        bad = [d for d in out if not DISTRICT.match(d)]
+        if bad:
+            raise ValueError(f"not a postcode district: {', '.join(bad)} (e.g. LS1, SW1A)")
+        return out
+
+    @field_validator("forces")
+    @classmethod
+    def _forces(cls, v: list[str]) -> list[str]:
+        out = [f.upper() for f in v]
+        for f in out:
+            _one_of(f, FORCES, "force code")
+        return out
+
+    @model_validator(mode="after")
+    def _fits(self) -> Rule:
+        if self.event_kind and self.type != "event":
+            raise ValueError("event_kind is for rules on events")
+        if self.link_role and self.type != "link":
+            raise ValueError("link_role is for rules on links")
+        if self.marker and self.type not in ("marker", "person", "link"):
+            raise ValueError("marker is for rules on markers, persons or links")
+        if self.districts and self.type not in ("location", "link"):
+            raise ValueError("districts are for rules on locations or links")
+        return self
+
+
+class SavedSearch(BaseModel):
+    """A descriptive search kept as a subscription: a person record that now matches every
+    field given (surname exactly, forename as a prefix) raises an alert."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    surname: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    forename: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    dob: date | None = None
+    sex: Annotated[str | None, Field(pattern="^[MFXU]$")] = None
+    pnc_id: Annotated[str | None, Field(max_length=16)] = None
+
+    @model_validator(mode="after")
+    def _enough(self) -> SavedSearch:
+        if not (self.surname or self.pnc_id or self.dob):
+            raise ValueError("a saved search needs a surname, a PNC ID or a date of birth")
+        return self
+
+
+Purpose = Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(PURPOSES)},
+                               description="Reason code, as for a check (see GET /api/v1/purposes).")]
+
+
+class SubscriptionRequest(BaseModel):
+    """A new subscription: exactly one of person_id, vrm, rule, search (with ``watch`` true
+    and a person_id: look-ups of that person by others)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    vrm: Annotated[str | None, Field(min_length=1, max_length=16)] = None
+    rule: Rule | None = None
+    search: SavedSearch | None = None
+    watch: bool = Field(False, description="Be told when another user looks the person up (investigative "
+                        "interest); the person checking is not told.")
+    purpose: Purpose = "investigation"
+    reason: Annotated[str, Field(max_length=500, description="Why: e.g. the case reference.")]
+    expires: date | None = Field(None, description="Last day the subscription is live (default: a year).")
+    team: Annotated[str | None, Field(max_length=40, json_schema_extra={"enum": list(ROLES)},
+                                      description="Share with this role in your force.")] = None
+    webhook_url: Annotated[str | None, Field(max_length=2000)] = None
+    email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] = None
+    max_per_minute: Annotated[int, Field(ge=1, le=1000)] = 10
+
+    @model_validator(mode="after")
+    def _one(self) -> SubscriptionRequest:
+        given = [n for n in ("person_id", "vrm", "rule", "search") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of person_id, vrm, rule, search")
+        if self.watch and given != ["person_id"]:
+            raise ValueError("a watch is on a person: give person_id")
+        return self
+
+    @property
+    def kind(self) -> Kind:
+        if self.watch:
+            return Kind.watch
+        return Kind.person if self.person_id else Kind.vehicle if self.vrm else Kind.rule if self.rule else Kind.search
+
+
+class Subscription(BaseModel):
+    id: int
+    owner: str
+    team: str | None
+    kind: Kind
+    target: str | None
+    spec: dict[str, Any] | None
+    purpose: str
+    reason: str
+    created_at: str
+    expires: str
+    webhook_url: str | None
+    email: str | None
+    max_per_minute: int
+    live: bool
+
+
+class Subscriptions(BaseModel):
+    subscriptions: list[Subscription]
+
+
+class Alert(BaseModel):
+    """One inbox entry, as its reader may see it now: the changed record's envelope and its
+    data, redacted for the reader (``record`` is absent for a digest or a look-up alert)."""
+
+    id: int
+    subscription: int | None
+    person_id: str | None
+    kind: str
+    at: str
+    rkey: str | None = None
+    detail: dict[str, Any] = {}
+    record: dict[str, Any] | None = None
+
+
+class Inbox(BaseModel):
+    alerts: list[Alert]
+    unread: int
+
+
+class DeadLetter(BaseModel):
+    id: int
+    subscription: int
+    channel: str
+    destination: str
+    idempotency_key: str
+    attempts: int
+    last_error: str | None
+    created_at: str
