@@ -19,7 +19,9 @@ ACTIONS: dict[str, str] = {
     "export": "export records out of the service (a disclosure)",
     "review_matches": "judge uncertain matches (same / not same)",
     "manage_alerts": "subscribe to changes on subjects",
+    "watch_lookups": "be told when another user looks up a watched person (investigative interest)",
     "view_missing": "see the national register of missing persons",
+    "manage_missing": "report missing persons, re-grade, mark found, lodge protocols, record unidentified people",
     "view_data_quality": "see data-quality measures by force",
     "view_reports": "see aggregate management information",
     "manage_quarantine": "inspect and retry quarantined updategrams",
@@ -33,17 +35,18 @@ _OPERATIONAL = ("nominal", "custody", "crime", "missing", "vehicle", "stop_searc
 ROLES: dict[str, dict[str, object]] = {
     "frontline_officer": {
         "title": "Frontline officer",
-        "actions": ("check", "view_person", "view_record"),
+        "actions": ("check", "view_person", "view_record", "view_missing"),
         "datasets": _OPERATIONAL,
     },
     "control_room": {
         "title": "Control room operator",
-        "actions": ("check", "view_person"),
+        "actions": ("check", "view_person", "view_missing"),
         "datasets": ("nominal", "custody", "missing", "vehicle"),
     },
     "investigator": {
         "title": "Investigator",
-        "actions": ("check", "search", "view_person", "view_record", "export", "review_matches", "manage_alerts"),
+        "actions": ("check", "search", "view_person", "view_record", "export", "review_matches", "manage_alerts",
+                    "view_missing", "watch_lookups"),
         "datasets": ALL_DATASETS,
     },
     "intelligence_analyst": {
@@ -58,7 +61,8 @@ ROLES: dict[str, dict[str, object]] = {
     },
     "missing_persons_coordinator": {
         "title": "Missing-persons coordinator",
-        "actions": ("check", "search", "view_person", "view_record", "view_missing", "manage_alerts"),
+        "actions": ("check", "search", "view_person", "view_record", "view_missing", "manage_missing",
+                    "manage_alerts"),
         "datasets": ("nominal", "missing", "custody", "vehicle"),
     },
     "force_data_manager": {
@@ -104,19 +108,26 @@ def handlings_for(vetting: str) -> tuple[str, ...]:
 # updategram may say so (record.sharing); otherwise the dataset decides.
 FORCE_ONLY_DATASETS = ("intelligence",)
 
-# Fields removed from a record's data before a role sees it.
+# Fields removed from a record's data before a role sees it.  A missing person's circumstances and
+# vulnerabilities are for the coordinators who manage the episode and the investigators who look for them.
+_MISSING_SENSITIVE = ("circumstances", "vulnerabilities")
 REDACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "control_room": {
         "person": ("ethnicity_officer", "marks", "cro_number"),
         "marker": ("detail",),
         "event": ("description",),
+        "missing_episode": _MISSING_SENSITIVE,
     },
     "frontline_officer": {
         "event": ("description",),  # the summary page shows kind and date; the narrative needs view_record
+        "missing_episode": _MISSING_SENSITIVE,
     },
     "offender_manager": {
         "person": ("ethnicity_officer",),
+        "missing_episode": _MISSING_SENSITIVE,
     },
+    "intelligence_analyst": {"missing_episode": _MISSING_SENSITIVE},
+    "force_data_manager": {"missing_episode": _MISSING_SENSITIVE},
     "missing_persons_coordinator": {
         "person": ("ethnicity_officer",),
     },
@@ -137,4 +148,5 @@ PURPOSES: dict[str, dict[str, object]] = {
 SYSTEM_PURPOSES: dict[str, str] = {
     "system_maintenance": "system maintenance (rebuild, migration, digest)",
     "data_matching": "entity resolution across forces and systems",
+    "alerting": "matching changes against alert subscriptions",
 }
