@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     """Advise the kernel that reads of the store are random (no readahead)."""
     serve_threads: int | None = Field(default=None, gt=0)
     """Handler threads per serving process; unset, anyio's default (40)."""
+    broker_url: str | None = None
+    """Redis URL (``redis://host:port/db``): alert delivery workers share the outbox through Redis Streams."""
+    smtp_url: str = "smtp://leds-alerts@127.0.0.1:25"
+    """Where alert e-mails are sent: ``smtp://SENDER@host:port`` (the sender address, then the relay)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -89,7 +93,7 @@ class Settings(BaseSettings):
         return home.expanduser().resolve()
 
     @field_validator("database_url_override", "actor", "oidc_metadata_url", "oidc_client_id", "web_assets",
-                     mode="before")
+                     "broker_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
