@@ -72,7 +72,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _load_model(engine: Any) -> None:
-    from leds.checks.service import current_check_model
+    from leds.matching.scoring import current_check_model
 
     with engine.connect() as conn:
         current_check_model(conn)

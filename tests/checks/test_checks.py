@@ -18,12 +18,12 @@ from leds.app import create_app
 from leds.checks.models import PersonQuery, VehicleQuery
 from leds.checks.service import (
     person_check,
-    record_view,
     vehicle_check,
 )
 from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
 from leds.ingest.pipeline import Ingestor, ingest_paths
+from leds.records.service import record_view
 from leds.search.tables import search_names
 
 from ..callers import api_client, lookup
@@ -314,13 +314,13 @@ def test_prewarm_reads_the_lookup_tables_in_order_and_stops_at_its_budget(store:
 def test_serving_parses_the_matching_model_at_start_up(national) -> None:  # type: ignore[no-untyped-def]
     """The model (megabytes of JSON at national scale) is parsed when the app starts, not by
     the first person check each worker answers."""
-    from leds.checks import service
+    from leds.matching import scoring
     from leds.matching import store as model_store
 
     settings, _ = national
     url = str(get_engine(settings).url)
     model_store._PARSED.clear()
-    service._VERSION_CACHE.clear()
+    scoring._VERSION_CACHE.clear()
     app = create_app(settings)
     assert not any(k[0] == url for k in model_store._PARSED)
     with TestClient(app):

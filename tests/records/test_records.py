@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from leds.checks.service import (
-    NotFound,
-    record_view,
-)
 from leds.config import Settings
 from leds.db.engine import get_engine
+from leds.errors import NotFound
+from leds.records.service import record_view
 
 from ..callers import lookup
 from ..factories import (

@@ -8,15 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from leds.access.lookup import Lookup
 from leds.checks.models import PersonQuery, SearchQuery
-from leds.checks.service import (
-    Lookup,
-    person_check,
-    search,
-)
+from leds.checks.service import person_check
 from leds.config import Settings
 from leds.db.engine import get_engine
 from leds.records.state import rebuild, state_digest
+from leds.search.service import search
 from leds.search.tables import search_names
 from leds.standard.validators import today
 
@@ -92,7 +90,7 @@ def test_a_surname_prefix_and_an_age_range_read_the_names_in_the_range(store: Se
     letters, date of birth) index, not a read of every name with the prefix."""
     from sqlalchemy.dialects import sqlite
 
-    from leds.checks.service import _search_keys
+    from leds.search.service import _search_keys
 
     if get_engine(store).dialect.name != "sqlite":
         pytest.skip("reads SQLite's plan; PostgreSQL plans by its statistics (a handful of rows here: a scan)")

@@ -1,10 +1,9 @@
 """API routes for identity and the published access rules."""
 
-from dataclasses import asdict
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from leds.config import Settings
@@ -14,14 +13,11 @@ from . import identity, rules
 from .deps import (
     SESSION_COOKIE,
     CallerDep,
-    Gate,
     app_engine,
     app_settings,
     audit_sink,
     errors_documented,
-    looking_up,
 )
-from .policy import read_records
 
 Scope = Literal[tuple(rules.ACTIONS)]  # type: ignore[valid-type]
 
@@ -144,22 +140,6 @@ def access_rules() -> dict[str, Any]:
             "vetting": rules.VETTING, "force_only_datasets": list(rules.FORCE_ONLY_DATASETS),
             "redactions": {r: {t: list(f) for t, f in m.items()} for r, m in rules.REDACTIONS.items()},
             "purposes": {k: dict(v) for k, v in rules.PURPOSES.items()}}
-
-
-@router.get("/records/{rkey:path}", tags=["records"], summary="One source record, as you may see it",
-            response_model=dict[str, Any], responses=errors_documented(400, 401, 403, 404, 422))
-def get_record(rkey: str, g: Annotated[Gate, Depends(looking_up("view_record"))]) -> dict[str, Any]:
-    from leds.errors import NotFound
-
-    if len(rkey) > 200:
-        raise BadRequest("a record key is at most 200 characters")
-    views = g.run(lambda conn, lk: read_records(conn, lk.principal, lk.purpose, action="view_record",
-                                                 reason=lk.reason, audit=lk.audit, rkeys=[rkey], limit=1),
-                  subject=rkey)
-    if not views:
-        # The same answer whether the record does not exist or may not be seen.
-        raise NotFound("no such record, or not one you may see")
-    return asdict(views[0])
 
 
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:

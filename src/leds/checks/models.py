@@ -1,4 +1,5 @@
-"""What a check or a search may ask, validated before anything is looked up.
+"""What a check or a search may ask, validated before anything is looked up, and what a
+check answers.
 
 Every field has a length limit (an oversized query is refused, never truncated), dates
 must be real dates in the past, and codes must be on the published code lists.  The
@@ -12,6 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from leds.access.rules import PURPOSES
+from leds.persons.models import Event, Marker, PersonSummary
+from leds.records.models import Fact
 from leds.standard.codes import DATASETS, FORCES
 from leds.standard.validators import EARLIEST_DATE, normalise_pnc_id, today
 
@@ -120,3 +124,73 @@ class SearchQuery(_Query):
             raise ValueError("give at least one of: a name, a date of birth or age range, a height range, "
                              "marks, a postcode district or text")
         return self
+
+
+# -- the reason a look-up gives, and what a check answers --------------------------------
+# The routes answer with orjson from the services' dicts; these models are their schema.
+class Reason(BaseModel):
+    """Why the caller looks: a code from GET /api/v1/purposes and, where it needs one, text."""
+
+    purpose: Annotated[str | None, Field(max_length=40, description="A reason code from GET /api/v1/purposes.",
+                                         json_schema_extra={"enum": list(PURPOSES)})] = None
+    reason: Annotated[str | None, Field(max_length=PURPOSE_TEXT_MAX,
+                                        description="Explanation, e.g. the case reference.")] = None
+
+
+class ExplanationRow(BaseModel):
+    """What one comparison contributed to a candidate's match weight (in bits; null for an
+    infinite weight, e.g. a certain disagreement)."""
+
+    comparison: str
+    level: str | None
+    weight: float | None
+
+
+class Candidate(BaseModel):
+    """A candidate national person, ranked by the match weight of its best record."""
+
+    person_id: str
+    confidence: float = Field(description="The match probability, 0 to 1.")
+    weight: float | None = Field(description="The match weight in bits (null if infinite).")
+    model_version: int | None = Field(description="The matching model that scored it; null before the first "
+                                                  "`leds match` (scored by field agreement).")
+    explanation: list[ExplanationRow]
+    name: str
+    birth_dates: list[str]
+    sex: str | None
+    forces: list[str]
+    records: int
+    markers: list[str]
+
+
+class PersonCheckAnswer(BaseModel):
+    candidates: list[Candidate]
+    summary: PersonSummary | None = Field(description="The best candidate's summary, or the chosen `person_id`'s.")
+    scored_by: Literal["model", "field agreement"]
+
+
+class VehiclePerson(Fact):
+    """A keeper or user of the vehicle (``role``); ``date`` is when the link began."""
+
+    role: str | None
+    person_id: str
+    name: str
+    birth_dates: list[str] | None
+
+
+class VehicleHit(Fact):
+    vrm: str | None
+    make: str | None
+    model: str | None
+    colour: str | None
+    vin: str | None
+    match: Literal["exact", "confusable"]
+    people: list[VehiclePerson]
+    markers: list[Marker]
+    reports: list[Event]
+
+
+class VehicleCheckAnswer(BaseModel):
+    query: str
+    normalised: str
+    vehicles: list[VehicleHit]

@@ -1,47 +1,36 @@
-"""API routes: person and vehicle checks, descriptive search, the person view and the
-record view with its provenance.
+"""API routes of the checks: ``POST /api/v1/checks/person`` and ``/api/v1/checks/vehicle``.
 
-Every route needs a caller (a user's token or web session), a reason from the published
-list (``purpose``, with ``reason`` text where the purpose needs it), and the action in
-the token's scopes; every look-up is audited by the access policy.  Errors are 4xx with
-a message naming the field: 400 for a missing reason or an unanswerable query, 403 for a
-refusal, 404 for a person or record that does not exist *or* may not be seen (the same
+Each route declares its action and gets the look-up gate (:mod:`leds.access.deps`): the
+caller, the token's scope, the reason (``purpose``, with ``reason`` text where the purpose
+needs it) and the audit sink; the service reads through the access policy, which audits
+every record returned.  Errors are :class:`leds.errors.LedsError` answered by the app's
+one error map: 400 for a missing reason or an unanswerable query (naming the field), 403
+for a refusal, 404 for a chosen person who does not exist *or* may not be seen (the same
 answer for both), 413 for an oversized body, 422 for a field that fails validation.
+
+The answers are the services' dicts written by orjson; ``response_model`` documents them
+(validating each answer against its model would cost more than writing it: see
+:data:`ANSWER_COST`).
 """
 
-from collections.abc import Callable
+from __future__ import annotations
+
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
-from sqlalchemy import Engine
+from pydantic import Field
 
-from leds.access import identity
-from leds.access.policy import AccessDenied, PurposeRequired
-from leds.access.deps import Caller, current_caller, require
-from leds.config import Settings
+from leds.access.deps import Gate, errors_documented, gate
+from leds.errors import TooLarge
 
-from .models import PURPOSE_TEXT_MAX, PersonQuery, SearchQuery, VehicleQuery
-from .service import (
-    CheckError,
-    Lookup,
-    NotFound,
-    person_check,
-    person_view,
-    record_view,
-    search,
-    vehicle_check,
-)
+from .models import PersonCheckAnswer, PersonQuery, Reason, VehicleCheckAnswer, VehicleQuery
+from .service import person_check, vehicle_check
 
 MAX_QUERY_BYTES = 16 << 10  # a check or search body; anything larger is not a query
 
-
-class Reason(BaseModel):
-    purpose: Annotated[str | None, Field(max_length=40, description="A reason code from GET /api/v1/purposes.")] = None
-    reason: Annotated[str | None, Field(max_length=PURPOSE_TEXT_MAX,
-                                        description="Explanation, e.g. the case reference.")] = None
+router = APIRouter(prefix="/api/v1", tags=["checks"])
 
 
 class PersonCheckRequest(PersonQuery, Reason):
@@ -53,83 +42,35 @@ class VehicleCheckRequest(VehicleQuery, Reason):
     pass
 
 
-class SearchRequest(SearchQuery, Reason):
-    pass
+async def small_body(request: Request) -> None:
+    """Refuse a body over MAX_QUERY_BYTES before it is read."""
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > MAX_QUERY_BYTES:
+        raise TooLarge(f"a query may be at most {MAX_QUERY_BYTES:,} bytes")
 
 
-def build_checks_router(settings: Settings, engine: Engine) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["checks"])
-    caller = current_caller
-    CallerDep = Annotated[Caller, Depends(caller)]
+def answer(out: Any) -> Response:
+    """A service's answer (plain dicts of JSON types) written by orjson directly, without
+    FastAPI's validation against the response model and its generic encoder."""
+    return Response(orjson.dumps(out), media_type="application/json")
 
-    def audit_sink() -> Any:
-        from leds.audit import get_writer
 
-        return get_writer(settings).record
+@router.post("/checks/person", summary="Person check: ranked candidates, then the single concise page",
+             response_model=PersonCheckAnswer, responses=errors_documented(400, 401, 403, 404, 413, 422),
+             dependencies=[Depends(small_body)])
+def check_person(body: PersonCheckRequest, g: Annotated[Gate, Depends(gate("check"))]) -> Response:
+    """Give any of surname, forename, dob, age range, sex, PNC ID and postcode, with a reason.
+    Returns up to ten candidate national persons, best first, each with a match confidence
+    (the trained model's match probability) and the weight each comparison contributed;
+    then the summary of the best candidate (or of `person_id`)."""
+    q = PersonQuery.model_validate(body.model_dump(exclude={"purpose", "reason", "person_id"}))
+    return answer(g.run(lambda conn, lk: person_check(conn, lk, q, person_id=body.person_id),
+                        body.purpose, body.reason))
 
-    async def small_body(request: Request) -> None:
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > MAX_QUERY_BYTES:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                                f"a query may be at most {MAX_QUERY_BYTES:,} bytes")
 
-    def run(who: Caller, action: str, purpose: str | None, reason: str | None,
-            fn: Callable[[Any, Lookup], dict[str, Any]]) -> Response:
-        sink = audit_sink()
-        purpose = require(who, action, purpose, sink, ask="purpose,")
-        lookup = Lookup(who.principal, purpose, reason, sink)
-        try:
-            with engine.connect() as conn:
-                out = fn(conn, lookup)
-        except PurposeRequired as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-        except AccessDenied as exc:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-        except CheckError as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, {"field": exc.field, "message": exc.message}) from None
-        except NotFound as exc:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-        if who.session is not None and (purpose, reason) != (who.session.purpose, who.session.purpose_text):
-            identity.remember_purpose(engine, who.session, purpose, reason)
-        # Answers are plain dicts of JSON types: orjson writes them directly, without
-        # FastAPI's generic encoder walking every value first.
-        return Response(orjson.dumps(out), media_type="application/json")
-
-    @router.post("/checks/person", summary="Person check: ranked candidates, then the single concise page",
-                 dependencies=[Depends(small_body)])
-    def check_person(body: PersonCheckRequest, who: CallerDep) -> Response:
-        """Give any of surname, forename, dob, age range, sex, PNC ID and postcode, with a reason.
-        Returns up to ten candidate national persons, best first, each with a match confidence
-        (the trained model's match probability) and the weight each comparison contributed;
-        then the summary of the best candidate (or of `person_id`)."""
-        q = PersonQuery.model_validate(body.model_dump(exclude={"purpose", "reason", "person_id"}))
-        return run(who, "check", body.purpose, body.reason,
-                   lambda conn, lk: person_check(conn, lk, q, person_id=body.person_id))
-
-    @router.post("/checks/vehicle", summary="Vehicle check by VRM (tolerant of 0/O, 1/I, 5/S, 8/B, 2/Z)",
-                 dependencies=[Depends(small_body)])
-    def check_vehicle(body: VehicleCheckRequest, who: CallerDep) -> Response:
-        q = VehicleQuery(vrm=body.vrm)
-        return run(who, "check", body.purpose, body.reason, lambda conn, lk: vehicle_check(conn, lk, q))
-
-    @router.post("/search", summary="Descriptive search, with facets and pages", dependencies=[Depends(small_body)])
-    def descriptive_search(body: SearchRequest, who: CallerDep) -> Response:
-        q = SearchQuery.model_validate(body.model_dump(exclude={"purpose", "reason"}))
-        return run(who, "search", body.purpose, body.reason, lambda conn, lk: search(conn, lk, q))
-
-    Purpose = Annotated[str | None, Query(max_length=40, description="Reason code (see /api/v1/purposes).")]
-    ReasonText = Annotated[str | None, Query(max_length=PURPOSE_TEXT_MAX)]
-
-    @router.get("/persons/{person_id}", summary="The single view of a national person, with timeline and associations")
-    def get_person(person_id: Annotated[str, Field(max_length=200)], who: CallerDep,
-                   purpose: Purpose = None, reason: ReasonText = None) -> Response:
-        return run(who, "view_person", purpose, reason, lambda conn, lk: person_view(conn, lk, person_id))
-
-    @router.get("/provenance/{rkey:path}", summary="A source record with its provenance and version history")
-    def get_provenance(rkey: str, who: CallerDep, purpose: Purpose = None,
-                       reason: ReasonText = None) -> Response:
-        if len(rkey) > 200:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "a record key is at most 200 characters")
-        return run(who, "view_record", purpose, reason, lambda conn, lk: record_view(conn, lk, rkey))
-
-    return router
+@router.post("/checks/vehicle", summary="Vehicle check by VRM (tolerant of 0/O, 1/I, 5/S, 8/B, 2/Z)",
+             response_model=VehicleCheckAnswer, responses=errors_documented(400, 401, 403, 413, 422),
+             dependencies=[Depends(small_body)])
+def check_vehicle(body: VehicleCheckRequest, g: Annotated[Gate, Depends(gate("check"))]) -> Response:
+    q = VehicleQuery(vrm=body.vrm)
+    return answer(g.run(lambda conn, lk: vehicle_check(conn, lk, q), body.purpose, body.reason))

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import jellyfish
+
 from leds.synth.variants import FAMILY_NAME_GROUPS, GIVEN_NAME_GROUPS
 
 # Letters that NFKD does not decompose into a base letter and an accent.
@@ -26,6 +28,12 @@ def fold(name: str) -> str:
     s = unicodedata.normalize("NFKD", name.translate(_FOLD))
     s = "".join(c for c in s if not unicodedata.combining(c)).lower()
     return _NOT_LETTER.sub("", s)
+
+
+@lru_cache(maxsize=100_000)
+def phonetic(folded: str) -> str:
+    """A phonetic code (Metaphone, via jellyfish) of a folded name; "" for no name."""
+    return jellyfish.metaphone(folded).upper() if folded else ""
 
 
 @lru_cache(maxsize=200_000)

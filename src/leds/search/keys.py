@@ -7,22 +7,13 @@ two can never normalise differently.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-import jellyfish
-
-from leds.matching.names import fold, fold_surname
+from leds.matching.names import fold, fold_surname, phonetic
 
 # Characters that ANPR cameras and people confuse, folded to one of each pair.
 CONFUSABLE = str.maketrans({"O": "0", "I": "1", "S": "5", "B": "8", "Z": "2"})
 _VRM_JUNK = re.compile(r"[^A-Z0-9]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-@lru_cache(maxsize=100_000)
-def phonetic(folded: str) -> str:
-    """A phonetic code (Metaphone, via jellyfish) of a folded name; "" for no name."""
-    return jellyfish.metaphone(folded).upper() if folded else ""
 
 
 def name_rows(names: list[dict]) -> list[tuple[str, str, str, str]]:  # type: ignore[type-arg]

@@ -1,0 +1,1 @@
+"""Persons: the single view of a national person (its summary, timeline and associations)."""
