@@ -196,9 +196,9 @@ def investigator_lookup(home: Path) -> tuple[Any, Any]:
     """(engine, a look-up as the API makes it for the benchmark's investigator: force WYP,
     vetting SC, purpose incident_response, the audit writer on), in this process."""
     from leds.access import identity
+    from leds.access.lookup import Lookup
     from leds.access.policy import Principal
     from leds.audit import get_writer
-    from leds.checks.service import Lookup
     from leds.config import Settings
     from leds.db.engine import get_engine
 

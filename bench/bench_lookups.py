@@ -38,7 +38,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_checks import drawn_queries, investigator_lookup
     from leds.checks.models import PersonQuery, SearchQuery, VehicleQuery
-    from leds.checks.service import person_check, search, vehicle_check
+    from leds.checks.service import person_check, vehicle_check
+    from leds.search.service import search
 
     qfile, drawn = drawn_queries(args.home, args.queries, "bench_lookups")
     engine, lookup = investigator_lookup(args.home)

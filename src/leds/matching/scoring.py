@@ -19,12 +19,18 @@ from .names import phonetic
 class Asked(Protocol):
     """What a person check asks (``leds.checks.models.PersonQuery``)."""
 
-    surname: str | None
-    forename: str | None
-    dob: date | None
-    sex: str | None
-    pnc_id: str | None
-    postcode: str | None
+    @property
+    def surname(self) -> str | None: ...
+    @property
+    def forename(self) -> str | None: ...
+    @property
+    def dob(self) -> date | None: ...
+    @property
+    def sex(self) -> str | None: ...
+    @property
+    def pnc_id(self) -> str | None: ...
+    @property
+    def postcode(self) -> str | None: ...
 
 
 _VERSION_CACHE: dict[str, tuple[float, int | None]] = {}
