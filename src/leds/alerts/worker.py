@@ -1,0 +1,286 @@
+"""Delivery workers: they consume the outbox and deliver on the external channels.
+
+The outbox table is the truth; a worker only ever moves a row forward under a condition
+(``pending`` -> ``sending`` -> ``delivered``, or back to ``pending`` with a later
+``next_at``, or to ``dead``), so any number of workers may run:
+
+* **embedded** (no broker): one worker reads due rows from the outbox itself;
+* **Redis Streams** (``LEDS_BROKER_URL`` / ``--broker``): each worker relays due rows onto
+  one stream and reads it through one consumer group, so several processes share the
+  work; a row relayed but not delivered within ``relay_s`` (Redis lost its stream, a
+  worker died) is relayed again, and a consumer's unacknowledged entries are claimed by
+  another after ``lease_s``.
+
+A worker killed at any instant loses nothing: a row it had claimed (``sending``) returns
+to ``pending`` after ``lease_s``.  The one repeat possible is a delivery sent but not yet
+marked when the worker died: it is sent again with the same idempotency key.
+
+Each delivery is decided at delivery time: the subscription must still be live, its owner
+enabled and allowed alerts, and the changed record one the owner may see now (read through
+the access policy); otherwise nothing is sent (the row ends ``withheld``).  Each delivery
+is audited as a disclosure before it is sent (if the audit cannot be written, nothing is).
+The worker also runs the watch follower (:mod:`.watches`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import Connection, Engine, and_, or_, select, update
+
+from leds.access.policy import read_records
+from leds.audit import AuditEvent, get_writer
+from leds.config import Settings
+from leds.db.engine import get_engine, write_transaction
+from leds.records.models import fact
+from leds.standard.validators import today
+
+from . import channels, watches
+from .service import principals, utcnow
+from .tables import alert_inbox, alert_outbox, alert_subscriptions
+
+log = logging.getLogger("leds.alerts.worker")
+
+STREAM = "leds:alerts:outbox"
+GROUP = "leds-alert-workers"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Retry back-off and the timeouts that make a crash harmless."""
+
+    base_s: float = 1.0  # first retry after this; doubling each time
+    max_s: float = 300.0
+    max_attempts: int = 6  # then the dead-letter list
+    lease_s: float = 30.0  # a claim older than this was a worker that died
+    relay_s: float = 10.0  # a relayed row not delivered by then is relayed again
+    poll_s: float = 0.1  # how often an idle worker looks for due rows
+
+
+def _at(delta_s: float = 0.0) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=delta_s)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def due_ids(conn: Connection, limit: int = 200) -> list[int]:
+    o = alert_outbox.c
+    return [r[0] for r in conn.execute(select(o.id).where(o.state == "pending", o.next_at <= utcnow())
+                                       .order_by(o.id).limit(limit))]
+
+
+class Worker:
+    def __init__(self, settings: Settings, *, engine: Engine | None = None, broker_url: str | None = None,
+                 consumer: str | None = None, pace: Pace = Pace(), follow_watches: bool = True):
+        self.settings = settings
+        self.engine = engine or get_engine(settings)
+        self.broker_url = broker_url if broker_url is not None else settings.broker_url
+        self.consumer = consumer or f"{socket.gethostname()}-{threading.get_native_id()}"
+        self.pace = pace
+        self.follow_watches = follow_watches
+        self.http = httpx.Client()
+        self.audit = get_writer(settings).record
+        self.counts: dict[str, int] = {}
+        self._redis: Any = None
+        self._last_reap = 0.0
+
+    # -- one delivery ---------------------------------------------------------------------
+    def deliver(self, outbox_id: int) -> str:
+        """Claim, decide, audit, send and mark one outbox row; what became of it."""
+        now = utcnow()
+        o = alert_outbox.c
+        with self.engine.connect() as conn, write_transaction(conn):
+            claimed = conn.execute(update(alert_outbox).where(o.id == outbox_id, o.state == "pending", o.next_at <= now)
+                                   .values(state="sending", claimed_at=now)).rowcount
+        if not claimed:
+            return "skipped"  # another worker has it, or it is done, or not yet due
+        with self.engine.connect() as conn:
+            row = conn.execute(select(alert_outbox).where(o.id == outbox_id)).mappings().one()
+            payload, subjects, purpose, owner = self._payload(conn, row)
+        if payload is None:
+            self._finish(outbox_id, "withheld", None)
+            return "withheld"
+        try:
+            self.audit(AuditEvent(action="disclosure", actor="system", purpose=purpose, subjects=tuple(subjects[:1000]),
+                                  detail={"kind": "alert delivery", "partner": row["destination"][:128],
+                                          "channel": row["channel"], "recipient": f"user:{owner}",
+                                          "idempotency_key": row["idempotency_key"],
+                                          "subscription": row["subscription_id"], "attempt": row["attempts"] + 1}))
+            if row["channel"] == "webhook":
+                channels.send_webhook(row["destination"], channels.webhook_secret(self.settings, row["subscription_id"]),
+                                      row["idempotency_key"], payload, self.http)
+            else:
+                channels.send_email(self.settings.smtp_url, row["destination"], row["idempotency_key"], payload)
+        except Exception as exc:  # the receiver, the network or the audit: retry later
+            return self._failed(row, str(exc)[:500])
+        self._finish(outbox_id, "delivered", None)
+        return "delivered"
+
+    def _finish(self, outbox_id: int, state: str, error: str | None) -> None:
+        o = alert_outbox.c
+        with self.engine.connect() as conn, write_transaction(conn):
+            conn.execute(update(alert_outbox).where(o.id == outbox_id, o.state == "sending")
+                         .values(state=state, delivered_at=utcnow(), last_error=error))
+
+    def _failed(self, row: Any, error: str) -> str:
+        attempts = row["attempts"] + 1
+        dead = attempts >= self.pace.max_attempts
+        wait = min(self.pace.max_s, self.pace.base_s * 2 ** (attempts - 1))
+        o = alert_outbox.c
+        with self.engine.connect() as conn, write_transaction(conn):
+            conn.execute(update(alert_outbox).where(o.id == row["id"], o.state == "sending").values(
+                state="dead" if dead else "pending", attempts=attempts, next_at=_at(wait), relayed_at=None,
+                claimed_at=None, last_error=error))
+        return "dead" if dead else "retry"
+
+    def _payload(self, conn: Connection, row: Any) -> tuple[dict[str, Any] | None, list[str], str, str]:
+        inbox = conn.execute(select(alert_inbox).where(alert_inbox.c.id == row["inbox_id"])).mappings().first()
+        sub = conn.execute(select(alert_subscriptions).where(alert_subscriptions.c.id == row["subscription_id"])
+                           ).mappings().first()
+        if inbox is None or sub is None or sub["cancelled_at"] is not None or sub["expires_on"] < today().isoformat():
+            return None, [], "", ""
+        p = principals(conn, [sub["owner"]]).get(sub["owner"])
+        if p is None or "manage_alerts" not in p.actions():
+            return None, [], sub["purpose"], sub["owner"]  # access withdrawn since subscribing
+        detail = orjson.loads(inbox["detail"])
+        keys = [inbox["rkey"]] if inbox["rkey"] else [i["rkey"] for i in detail.get("items", ()) if i.get("rkey")]
+        # Read as the owner now; the disclosure entry below is this delivery's audit.
+        seen = {v.rkey: v for v in read_records(conn, p, sub["purpose"], action="manage_alerts", reason=sub["reason"],
+                                                audit=lambda e: 0, rkeys=keys, limit=max(1, len(keys)))} \
+            if keys else {}
+        record = None
+        if inbox["rkey"]:
+            v = seen.get(inbox["rkey"])
+            if v is None:
+                return None, [], sub["purpose"], sub["owner"]
+            record = {**fact(v), "rtype": v.rtype, "data": v.data, "redacted": list(v.redacted)}
+        elif "items" in detail:
+            items = [i for i in detail["items"] if not i.get("rkey") or i["rkey"] in seen]
+            if not items:
+                return None, [], sub["purpose"], sub["owner"]
+            detail = {**detail, "items": items, "folded": len(items) if len(items) < len(detail["items"])
+                      else detail["folded"]}
+        subjects = [s for s in [inbox["person_id"], *seen] if s]
+        alert = {"id": inbox["id"], "subscription": inbox["subscription_id"], "person_id": inbox["person_id"],
+                 "kind": inbox["kind"], "at": inbox["at"], "rkey": inbox["rkey"], "detail": detail, "record": record}
+        return {"idempotency_key": row["idempotency_key"], "alert": alert}, subjects, sub["purpose"], sub["owner"]
+
+    # -- housekeeping -----------------------------------------------------------------------
+    def reap(self) -> int:
+        """Claims older than the lease were workers that died: their rows are pending again."""
+        o = alert_outbox.c
+        with self.engine.connect() as conn, write_transaction(conn):
+            return int(conn.execute(update(alert_outbox).where(o.state == "sending", o.claimed_at < _at(-self.pace.lease_s))
+                                    .values(state="pending", claimed_at=None, relayed_at=None)).rowcount)
+
+    def _housekeeping(self) -> None:
+        if time.monotonic() - self._last_reap >= min(1.0, self.pace.lease_s / 4):
+            self._last_reap = time.monotonic()
+            self.reap()
+        if self.follow_watches:
+            watches.follow(self.engine)
+
+    # -- embedded ---------------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Deliver every due row once (embedded mode); how many were taken."""
+        self._housekeeping()
+        with self.engine.connect() as conn:
+            ids = due_ids(conn)
+        for i in ids:
+            self._count(self.deliver(i))
+        return len(ids)
+
+    def _count(self, outcome: str) -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            try:
+                busy = self.run_once_broker() if self.broker_url else self.run_once()
+            except Exception:  # the store or the broker is away: keep trying, lose nothing
+                log.exception("alert worker: will retry")
+                self._redis = None
+                busy = 0
+            if not busy:
+                stop.wait(self.pace.poll_s)
+
+    # -- Redis Streams ------------------------------------------------------------------------
+    def _r(self) -> Any:
+        if self._redis is None:
+            import redis
+
+            r = redis.Redis.from_url(self.broker_url, socket_timeout=5, socket_connect_timeout=2)
+            with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: it exists
+                r.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+            self._redis = r
+        return self._redis
+
+    def relay(self) -> int:
+        """Put due rows on the stream (each once, unless it has not been delivered within relay_s)."""
+        r = self._r()
+        o = alert_outbox.c
+        stale = _at(-self.pace.relay_s)
+        fresh = or_(o.relayed_at.is_(None), o.relayed_at < stale)
+        with self.engine.connect() as conn:
+            ids = [x[0] for x in conn.execute(select(o.id).where(o.state == "pending", o.next_at <= utcnow(), fresh)
+                                              .order_by(o.id).limit(500))]
+        sent = 0
+        for i in ids:
+            with self.engine.connect() as conn, write_transaction(conn):
+                took = conn.execute(update(alert_outbox).where(and_(o.id == i, o.state == "pending", fresh))
+                                    .values(relayed_at=utcnow())).rowcount
+            if took:
+                r.xadd(STREAM, {"id": str(i)})
+                sent += 1
+        return sent
+
+    def run_once_broker(self) -> int:
+        """Relay, then read this consumer's share of the stream (and claim a dead consumer's)."""
+        self._housekeeping()
+        self.relay()
+        r = self._r()
+        got = r.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=50, block=int(self.pace.poll_s * 1000)) or []
+        entries = [e for _, es in got for e in es]
+        claimed = r.xautoclaim(STREAM, GROUP, self.consumer, min_idle_time=int(self.pace.lease_s * 1000),
+                               start_id="0-0", count=50)
+        entries += claimed[1] if claimed else []
+        for entry_id, fields in entries:
+            if fields:
+                self._count(self.deliver(int(fields.get(b"id") or fields.get("id"))))
+            r.xack(STREAM, GROUP, entry_id)
+        return len(entries)
+
+
+# -- the dead-letter list ---------------------------------------------------------------------
+def dead_letters(conn: Connection, limit: int = 500) -> list[dict[str, Any]]:
+    o = alert_outbox.c
+    return [dict(r) for r in conn.execute(
+        select(o.id, o.subscription_id.label("subscription"), o.channel, o.destination, o.idempotency_key, o.attempts,
+               o.last_error, o.created_at).where(o.state == "dead").order_by(o.id).limit(limit)).mappings()]
+
+
+def replay(conn: Connection, ids: list[int] | None = None) -> int:
+    """Send dead letters again (all of them, or those named), with their own idempotency keys."""
+    o = alert_outbox.c
+    q = update(alert_outbox).where(o.state == "dead")
+    if ids:
+        q = q.where(o.id.in_(ids))
+    return int(conn.execute(q.values(state="pending", attempts=0, next_at=utcnow(), relayed_at=None,
+                                     claimed_at=None)).rowcount)
+
+
+def start_in_process(settings: Settings, pace: Pace = Pace()) -> tuple[Worker, threading.Event, threading.Thread]:
+    """The embedded worker on a daemon thread (stop it by setting the event)."""
+    w = Worker(settings, pace=pace)
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,), name="leds-alerts-worker", daemon=True)
+    t.start()
+    return w, stop, t
