@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from leds.access.lookup import Lookup, consulting
 from leds.access.policy import Principal, RecordView, read_records, row_predicate
+from leds.db.engine import write_transaction
 from leds.db.schema import records
 from leds.records.models import fact
 
@@ -106,7 +107,14 @@ def unread(conn: Connection, p: Principal) -> int:
 
 
 def mark_seen(conn: Connection, p: Principal, upto: int) -> None:
-    name = username(p)
+    """The reader has seen every alert up to ``upto`` (its own write transaction)."""
+    if conn.in_transaction():
+        conn.commit()
+    with write_transaction(conn):
+        _mark(conn, username(p), upto)
+
+
+def _mark(conn: Connection, name: str, upto: int) -> None:
     done = conn.execute(update(alert_reads).where(alert_reads.c.username == name, alert_reads.c.last_seen < upto)
                         .values(last_seen=upto)).rowcount
     if not done and conn.execute(select(alert_reads.c.username).where(alert_reads.c.username == name)).first() is None:

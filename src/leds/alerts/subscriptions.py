@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 from leds.access.lookup import Lookup, consulting
 from leds.access.policy import authorise, read_records
 from leds.db.bulk import insert_rows
+from leds.db.engine import write_transaction
 from leds.errors import BadRequest, NotFound
 from leds.search.keys import normalise_vrm, vrm_key
 from leds.search.tables import search_vehicles
@@ -51,7 +52,9 @@ def webhook_allowed(url: str) -> bool:
 
 
 def subscribe(conn: Connection, lookup: Lookup, req: SubscriptionRequest) -> Subscription:
-    """Create a subscription for the look-up's principal, or raise (nothing created)."""
+    """Create a subscription for the look-up's principal, or raise (nothing created).  The
+    connection must not be inside an explicit transaction: the subject is read (and the
+    consultation audited) first, then the subscription is written in its own transaction."""
     kind = req.kind
     authorise(lookup.principal, WATCH_ACTION if kind == Kind.watch else "manage_alerts", lookup.purpose,
               lookup.reason, lookup.audit)
@@ -66,7 +69,6 @@ def subscribe(conn: Connection, lookup: Lookup, req: SubscriptionRequest) -> Sub
         raise BadRequest("a webhook URL must be https (plain http only to a loopback address)", field="webhook_url")
     if req.team is not None and req.team not in _roles():
         raise BadRequest(f"unknown team role {req.team!r}", field="team")
-    owner = lookup.principal.id.removeprefix("user:")
     target: str | None = None
     spec: dict[str, Any] | None = None
     index: list[str]
@@ -88,6 +90,19 @@ def subscribe(conn: Connection, lookup: Lookup, req: SubscriptionRequest) -> Sub
         assert req.search is not None
         spec = req.search.model_dump(mode="json", exclude_none=True)
         index = [keys.search_key(spec)]
+    # The subject was read (and the consultation audited) in a read transaction; the writes
+    # go in their own (on SQLite a read snapshot cannot become a writer once the audit wrote).
+    if conn.in_transaction():
+        conn.commit()
+    with write_transaction(conn):
+        sid = _insert(conn, lookup, req, kind, target, spec, index, expires)
+    return get(conn, lookup, sid)
+
+
+def _insert(conn: Connection, lookup: Lookup, req: SubscriptionRequest, kind: Kind, target: str | None,
+            spec: dict[str, Any] | None, index: list[str], expires: date) -> int:
+    owner = lookup.principal.id.removeprefix("user:")
+    assert lookup.reason is not None
     res = conn.execute(insert(alert_subscriptions).values(
         owner=owner, team=req.team, force=lookup.principal.force or "", kind=kind.value, target=target,
         spec=orjson.dumps(spec).decode() if spec is not None else None, purpose=lookup.purpose,
@@ -95,7 +110,7 @@ def subscribe(conn: Connection, lookup: Lookup, req: SubscriptionRequest) -> Sub
         webhook_url=req.webhook_url, email=req.email, max_per_minute=req.max_per_minute, cancelled_at=None))
     sid = int(res.inserted_primary_key[0])  # type: ignore[index]
     insert_rows(conn, alert_keys, ("key", "subscription_id"), [(k, sid) for k in dict.fromkeys(index)])
-    return get(conn, lookup, sid)
+    return sid
 
 
 def _roles() -> tuple[str, ...]:
@@ -159,14 +174,17 @@ def list_subscriptions(conn: Connection, lookup: Lookup) -> list[Subscription]:
 
 
 def cancel(conn: Connection, lookup: Lookup, sid: int) -> None:
-    """Cancel one of the caller's own subscriptions: it leaves the index at once."""
+    """Cancel one of the caller's own subscriptions: it leaves the index at once (the
+    connection must not be inside a transaction: this opens its own write)."""
     owner = lookup.principal.id.removeprefix("user:")
-    done = conn.execute(update(alert_subscriptions).where(
-        alert_subscriptions.c.id == sid, alert_subscriptions.c.owner == owner,
-        alert_subscriptions.c.cancelled_at.is_(None)).values(cancelled_at=utcnow())).rowcount
+    with write_transaction(conn):
+        done = conn.execute(update(alert_subscriptions).where(
+            alert_subscriptions.c.id == sid, alert_subscriptions.c.owner == owner,
+            alert_subscriptions.c.cancelled_at.is_(None)).values(cancelled_at=utcnow())).rowcount
+        if done:
+            conn.execute(delete(alert_keys).where(alert_keys.c.subscription_id == sid))
     if not done:
         raise NotFound("no such subscription, or not one of yours")
-    conn.execute(delete(alert_keys).where(alert_keys.c.subscription_id == sid))
 
 
 def expiry_default() -> date:
