@@ -2,7 +2,11 @@
 services and the same access choke point as the REST API.
 
 :func:`install` adds the pages, the locally served GOV.UK Frontend assets, the
-security headers and the error pages to the FastAPI app.
+security headers and the error pages to the FastAPI app.  Each page module has a
+module-level ``router``; its handlers find the store and the settings on
+``request.app.state`` (set by :func:`leds.app.create_app`).  Imports flow one way:
+``signin`` <- ``errors`` <- ``pages``, ``review``, ``lookups`` (all over ``render``,
+``session`` and ``reason``).
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ PAGE_DOMAINS = (
 
 
 def install(app: FastAPI, settings: Settings, engine: Engine) -> None:
-    from . import assets, errors, pages
+    from . import assets, errors, lookups, pages, review, signin
     from .security import SecurityHeaders
 
     assets.mount(app, settings)  # fails at start, saying to run scripts/setup.sh, when the assets are missing
-    app.include_router(pages.build_router(settings, engine))
+    for own in (signin, pages, review, lookups):
+        app.include_router(own.router)
     import importlib
 
     for name in PAGE_DOMAINS:
@@ -45,5 +50,5 @@ def install(app: FastAPI, settings: Settings, engine: Engine) -> None:
                 raise
             continue
         app.include_router(module.router)
-    errors.install(app, engine)
+    errors.install(app)
     app.add_middleware(SecurityHeaders)

@@ -1,5 +1,11 @@
 """Error pages for the web app: GOV.UK-style pages with a clear 4xx, never a
-stack trace.  Paths under ``/api/`` keep FastAPI's JSON errors."""
+stack trace.  Paths under ``/api/`` keep their JSON errors: the one error map
+(:func:`leds.access.deps.api_error_response`) for a :class:`~leds.errors.LedsError`,
+FastAPI's own answers for the rest.
+
+A page handler raises a :class:`~leds.errors.LedsError` (or lets the service's
+through) and the user sees its status and message on an error page; it catches
+errors itself only to show them on the form, in an error summary."""
 
 from __future__ import annotations
 
@@ -11,14 +17,15 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
-from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from leds.access.policy import AccessDenied, PurposeRequired
-from leds.access.views import SESSION_COOKIE
+from leds.access.deps import SESSION_COOKIE, api_error_response
+from leds.access.policy import PurposeRequired
+from leds.errors import LedsError
 
 from .render import render
 from .session import CsrfRefused, SignInRequired, optional_user
+from .signin import sign_in_page
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +35,10 @@ TITLES = {
     403: "You cannot see this page",
     404: "Page not found",
     405: "Page not found",
+    409: "That cannot be done now",
     413: "What you entered is too long",
     500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is not ready",
 }
 
 
@@ -37,14 +46,21 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def error_page(request: Request, engine: Engine, status_code: int, message: str,
-               title: str | None = None) -> Response:
-    me = optional_user(request, engine)
-    return render(request, "error.html", me=me, status_code=status_code,
+def error_page(request: Request, status_code: int, message: str, title: str | None = None) -> Response:
+    return render(request, "error.html", me=optional_user(request), status_code=status_code,
                   title=title or TITLES.get(status_code, "There is a problem"), message=message)
 
 
-def install(app: FastAPI, engine: Engine) -> None:
+def _sentence(message: str) -> str:
+    """A service's message ("no such person, or not one you may see") as a sentence on a page."""
+    message = message.strip()
+    if not message:
+        return message
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def install(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     def sign_in_required(request: Request, exc: SignInRequired) -> Response:
         # A page asked for: go and sign in, then come back.  A form sent: it cannot be
@@ -54,8 +70,6 @@ def install(app: FastAPI, engine: Engine) -> None:
             target = "/sign-in?" + ("expired=1&" if exc.expired else "") + "next=" + quote(nxt, safe="")
             response: Response = RedirectResponse(target, status_code=303)
         else:
-            from .pages import sign_in_page
-
             response = sign_in_page(request, expired=True, status_code=401)
         if exc.expired:
             response.delete_cookie(SESSION_COOKIE, path="/")
@@ -63,18 +77,20 @@ def install(app: FastAPI, engine: Engine) -> None:
 
     @app.exception_handler(CsrfRefused)
     def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
-        return error_page(request, engine, 403, "This form was not sent from a page of this service, or the page "
+        return error_page(request, 403, "This form was not sent from a page of this service, or the page "
                           "was open too long. Go back, reload the page and try again.",
                           title="This form has expired")
 
-    @app.exception_handler(AccessDenied)
-    def access_denied(request: Request, exc: AccessDenied) -> Response:
-        # Pages catch refusals themselves; this is the safety net.  The policy's message names the rule.
+    @app.exception_handler(LedsError)
+    def leds_error(request: Request, exc: LedsError) -> Response:
+        # The one map: the API answers JSON; a page shows the status and the message (the
+        # policy's message names the rule, a service's never names data the user may not see).
         if _is_api(request):
-            raise exc  # the API's routes answer their own refusals; leave anything else as it was
+            return api_error_response(exc)
         if isinstance(exc, PurposeRequired):
-            return error_page(request, engine, 400, "Select a reason for this look-up, then try again.")
-        return error_page(request, engine, 403, str(exc))
+            return error_page(request, 400, "Select a reason for this look-up, then try again.")
+        return error_page(request, exc.status_code, _sentence(exc.message),
+                          title="Not found" if exc.status_code == 404 else None)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -84,13 +100,13 @@ def install(app: FastAPI, engine: Engine) -> None:
                          "copied the entire address.",
                     405: "If you typed the web address, check it is correct."}
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else None
-        return error_page(request, engine, exc.status_code, detail or messages.get(exc.status_code, ""))
+        return error_page(request, exc.status_code, detail or messages.get(exc.status_code, ""))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         if _is_api(request):
             return await request_validation_exception_handler(request, exc)
-        return error_page(request, engine, 400, "Part of the web address or form is not valid. Go back and "
+        return error_page(request, 400, "Part of the web address or form is not valid. Go back and "
                           "check what you entered.")
 
     @app.exception_handler(Exception)
@@ -98,4 +114,4 @@ def install(app: FastAPI, engine: Engine) -> None:
         log.exception("unhandled error on %s", request.url.path)
         if _is_api(request):
             return PlainTextResponse("Internal Server Error", status_code=500)  # Starlette's own answer
-        return error_page(request, engine, 500, "Try again later.")
+        return error_page(request, 500, "Try again later.")

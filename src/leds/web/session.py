@@ -7,11 +7,10 @@ import secrets
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import Engine
 
 from leds.access import identity, rules
+from leds.access.deps import SESSION_COOKIE, app_engine
 from leds.access.policy import Principal
-from leds.access.views import SESSION_COOKIE
 
 
 class SignInRequired(Exception):
@@ -55,17 +54,18 @@ class WebUser:
         return action in self.principal.actions()
 
 
-def current_user(request: Request, engine: Engine) -> WebUser:
+def current_user(request: Request) -> WebUser:
+    """The signed-in user; raises :class:`SignInRequired` (the pages send them to sign in)."""
     cookie = request.cookies.get(SESSION_COOKIE)
-    session = identity.resolve_session(engine, cookie) if cookie else None
+    session = identity.resolve_session(app_engine(request), cookie) if cookie else None
     if session is None:
         raise SignInRequired(expired=cookie is not None)
     return WebUser(session, Principal.from_user(session.user))
 
 
-def optional_user(request: Request, engine: Engine) -> WebUser | None:
+def optional_user(request: Request) -> WebUser | None:
     try:
-        return current_user(request, engine)
+        return current_user(request)
     except SignInRequired:
         return None
 
