@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # `leds serve`'s profile: what a serving process is tuned for, where a field is not set
@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     home: Path = Path("./leds-data")
     """All local state: the SQLite store, secrets, quarantine, models and exports."""
     database_url_override: str | None = Field(
-        default=None, validation_alias=AliasChoices("database_url_override", "LEDS_DATABASE_URL"))
+        default=None, validation_alias="LEDS_DATABASE_URL")
     """A PostgreSQL URL; unset, the store is SQLite in ``home``."""
     max_line_bytes: int = Field(default=1 << 20, gt=0)
     """Longest updategram line accepted; longer ones are quarantined."""
