@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import grimp
+import pytest
 
 import leds
 
@@ -45,6 +46,16 @@ def test_import_cycles_are_found_when_there_are_some() -> None:
     graph.add_import(importer="p.c", imported="p.a")  # a -> b -> c -> a
     graph.add_import(importer="p.d", imported="p.a")  # leads into the cycle, not part of it
     assert import_cycles(graph) == [("p.a", "p.b", "p.c", "p.a")]
+
+
+def test_an_import_inside_a_function_makes_a_cycle_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = tmp_path / "cyclic"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from cyclic import b\n")
+    (pkg / "b.py").write_text("def later():\n    from cyclic import a\n    return a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles(grimp.build_graph("cyclic", cache_dir=None)) == [("cyclic.a", "cyclic.b", "cyclic.a")]
 
 
 def test_src_leds_has_no_import_cycle_even_through_imports_inside_functions() -> None:
