@@ -1,7 +1,7 @@
 """The comparisons of the police nominal model, each level written twice: as SQL for
 Splink (DuckDB or Spark) and as a Python predicate for the real-time matcher and for
 explanations.  Both forms live on the same line, so they are reviewed together, and
-``tests/test_matching.py`` checks that batch and real-time agree on a held-out sample.
+``tests/matching/test_matching.py`` checks that batch and real-time agree on a held-out sample.
 
 Levels are tried in order; the first that holds is the pair's level.  A null level
 carries no evidence (Bayes factor 1).

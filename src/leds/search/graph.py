@@ -5,7 +5,7 @@ record keys and roles, never record data, so the search code may join it to find
 *candidate keys*, for example the persons linked to an address in a postcode district.
 Nothing here returns data: candidates are read, filtered, redacted and audited by
 :func:`leds.access.policy.read_records`.  This is the one module outside the data-access
-layer allowed to name ``record_refs`` (tests/test_access_seam.py).
+layer allowed to name ``record_refs`` (tests/access/test_access_seam.py).
 """
 
 from __future__ import annotations
