@@ -438,14 +438,29 @@ def test_code_list_fields_carry_their_enum() -> None:
         ("(root)", "force"): "forces", ("(root)", "op"): "ops",
         ("PersonRecord", "dataset"): "datasets", ("PersonRecord", "handling"): "handling",
         ("PersonData", "sex"): "sex", ("PersonData", "ethnicity_officer"): "ethnicity_officer",
-        ("Name", "kind"): "name_kinds", ("EventData", "kind"): "event_kinds", ("MarkerData", "code"): "markers",
-        ("LinkData", "role"): "link_roles", ("Ref", "type"): "record_types", ("Ref", "force"): "forces",
+        ("Name", "kind"): "name_kinds", ("MarkerData", "code"): "markers",
+        ("Ref", "type"): "record_types", ("Ref", "force"): "forces",
     }
     for (model, field), list_name in expected.items():
         obj = root if model == "(root)" else defs[model]
         prop = obj["properties"][field]
         assert _value(prop)["enum"] == list(codes.CODE_LISTS[list_name]), (model, field)
         assert list_name in prop["description"]
+    # Open vocabularies (UPDATEGRAM.md) only illustrate: examples, never an enum a sender's validator would enforce.
+    for model, field, list_name in [("EventData", "kind", "event_kinds"), ("LinkData", "role", "link_roles")]:
+        prop = defs[model]["properties"][field]
+        assert "enum" not in _value(prop), (model, field)
+        assert _value(prop)["examples"] == list(codes.CODE_LISTS[list_name])
+        assert "open vocabulary" in prop["description"]
+
+
+def test_unrecognised_link_role_and_event_kind_are_accepted_verbatim() -> None:
+    doc = ug(1, link("L-1", ("person", "P-1"), ("vehicle", "V-1"), role="Co-Habitee"))
+    assert validate(doc).record.data.role == "Co-Habitee"  # type: ignore[union-attr]
+    doc = ug(2, event("E-1", kind="ASB_REPORT"))
+    assert validate(doc).record.data.kind == "ASB_REPORT"  # type: ignore[union-attr]
+    doc["record"]["data"]["kind"] = ""
+    assert reasons(doc) == ["INVALID_VALUE"]
 
 
 def test_format_fields_carry_their_pattern() -> None:
@@ -633,7 +648,8 @@ DOCUMENTED_MODELS: dict[str, type[BaseModel]] = {
     "`Updategram`": Updategram, "`record`": models.PersonRecord, "`PersonData`": PersonData,
     "`Name`": models.Name, "`VehicleData`": VehicleData, "`LocationData`": models.LocationData,
     "`Address`": models.Address, "`EventData`": models.EventData, "`MarkerData`": models.MarkerData,
-    "`LinkData`": models.LinkData, "`Ref`": models.Ref,
+    "`LinkData`": models.LinkData, "`Ref`": models.Ref, "`MissingEpisodeData`": models.MissingEpisodeData,
+    "`LastSeen`": models.LastSeen, "`Found`": models.Found, "`ReturnInterview`": models.ReturnInterview,
 }
 
 
@@ -653,7 +669,7 @@ def _models_within(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[ty
 
 def test_every_model_of_the_standard_has_a_documented_section() -> None:
     records = {models.PersonRecord, models.VehicleRecord, models.LocationRecord, models.EventRecord,
-               models.MarkerRecord, models.LinkRecord}
+               models.MarkerRecord, models.LinkRecord, models.MissingEpisodeRecord}
     used = _models_within(Updategram, set())
     assert set(DATA_MODELS.values()) <= used
     assert used - records <= set(DOCUMENTED_MODELS.values())
@@ -671,7 +687,7 @@ def test_doc_documents_every_field_of_every_model(marker: str) -> None:
 def test_doc_documents_the_record_fields_of_every_record_type() -> None:
     documented = _table_fields(_section("`record`"))
     for model in (models.PersonRecord, models.VehicleRecord, models.LocationRecord, models.EventRecord,
-                  models.MarkerRecord, models.LinkRecord):
+                  models.MarkerRecord, models.LinkRecord, models.MissingEpisodeRecord):
         assert set(model.model_fields) == documented
 
 

@@ -79,10 +79,10 @@ class Accepted:
 
     def refs(self) -> list[tuple[str, str]]:
         """(role, target rkey) for each record this one points at."""
-        if self.rtype not in ("marker", "link") or self.data_json is None:
+        if self.rtype not in ("marker", "link", "missing_episode") or self.data_json is None:
             return []
         data = orjson.loads(self.data_json)
-        if self.rtype == "marker":
+        if self.rtype != "link":
             pairs = [("subject", data["subject"])]
         else:
             pairs = [("from", data["from"]), ("to", data["to"])]

@@ -105,7 +105,7 @@ class RecordsProjector:
         self._project_refs(conn, changed)
 
     def _project_refs(self, conn: Connection, changed: list[Accepted]) -> None:
-        with_refs = [a for a in changed if a.rtype in ("marker", "link")]
+        with_refs = [a for a in changed if a.rtype in ("marker", "link", "missing_episode")]
         for chunk in _chunks([a.rkey for a in with_refs]):
             conn.execute(delete(record_refs).where(record_refs.c.rkey.in_(chunk)))
         new_refs = [(a.rkey, role, target) for a in with_refs for role, target in a.refs()]

@@ -35,6 +35,9 @@ REASONS: dict[str, str] = {
     "CONFLICT": "the same force, source and sequence was received before with different content",
     "RECORD_ERASED": "the record's personal data was lawfully erased; it cannot be updated",
     "NOT_AUTHORISED": "the sender may not submit for this force",
+    "FOUND_WITHOUT_TIME": "a missing-person episode with status found and no found.at",
+    "LAST_SEEN_AFTER_REPORTED": "a missing person last seen after they were reported missing",
+    "FOUND_BEFORE_REPORTED": "a missing person found before they were reported missing",
 }
 
 _BUILTIN = {
@@ -59,7 +62,8 @@ _BUILTIN = {
 
 def _where(loc: tuple[int | str, ...]) -> str:
     # Pydantic puts the union tag in the path ("record.person.data"); drop it.
-    parts = [str(p) for p in loc if p not in ("person", "vehicle", "location", "event", "marker", "link")]
+    parts = [str(p) for p in loc if p not in ("person", "vehicle", "location", "event", "marker", "link",
+                                                 "missing_episode")]
     return ".".join(parts) or "(line)"
 
 

@@ -174,6 +174,20 @@ RECORD_TYPES: dict[str, str] = {
     "event": "something that happened: arrest, custody, crime, intelligence, ...",
     "marker": "a warning marker on a subject",
     "link": "a relationship between two records",
+    "missing_episode": "one episode of a person going missing, with its later states as versions",
+}
+
+MISSING_RISK: dict[str, str] = {
+    "very_low": "very low risk (replaced absent and no apparent risk)",
+    "low": "low risk",
+    "medium": "medium risk",
+    "high": "high risk",
+}
+
+MISSING_STATUS: dict[str, str] = {
+    "missing": "still missing: a live episode",
+    "found": "found; needs found.at",
+    "closed": "closed without a find (e.g. reported in error)",
 }
 
 OPS: dict[str, str] = {
@@ -193,4 +207,6 @@ CODE_LISTS: dict[str, dict[str, str]] = {
     "link_roles": LINK_ROLES,
     "record_types": RECORD_TYPES,
     "ops": OPS,
+    "missing_risk": MISSING_RISK,
+    "missing_status": MISSING_STATUS,
 }

@@ -50,6 +50,11 @@ def _code(name: str) -> Any:
     return AfterValidator(code_in(name, codes.CODE_LISTS[name]))
 
 
+# An open vocabulary (UPDATEGRAM.md, "Closed and open code lists"): the code list only
+# illustrates; any other value is accepted verbatim and counted by data quality as non-standard.
+OpenCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -164,7 +169,7 @@ class EventData(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    kind: Annotated[str, _code("event_kinds")]
+    kind: OpenCode  # open: codes.EVENT_KINDS
     occurred_at: PastDateTime
     description: LongText | None = None
 
@@ -196,7 +201,57 @@ class LinkData(_Period):
 
     from_: Ref = Field(alias="from")
     to: Ref
-    role: Annotated[str, _code("link_roles")]
+    role: OpenCode  # open: codes.LINK_ROLES
+
+
+class LastSeen(_Strict):
+    at: PastDateTime
+    place: Text | None = None
+    postcode: Postcode | None = None
+    description: LongText | None = None
+
+
+class Found(_Strict):
+    at: PastDateTime | None = None
+    place: Text | None = None
+    force: ForceCode | None = None
+    circumstances: LongText | None = None
+
+
+class ReturnInterview(_Strict):
+    at: PastDateTime
+    by: Text | None = None
+
+
+class MissingEpisodeData(_Strict):
+    """One missing-person episode; its later states are later versions of the same record."""
+
+    subject: Ref
+    reported_at: PastDateTime
+    last_seen: LastSeen | None = None
+    risk: Annotated[str, _code("missing_risk")]
+    vulnerabilities: list[Text] = Field(default_factory=list, max_length=20)  # open vocabulary
+    circumstances: LongText | None = None
+    status: Annotated[str, _code("missing_status")]
+    found: Found | None = None
+    return_interview: ReturnInterview | None = None
+    contact: Text | None = None
+    recorded_by: Text | None = None
+    rationale: LongText | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> MissingEpisodeData:
+        if self.subject.type != "person":
+            raise PydanticCustomError("invalid_code", "the subject of an episode must be a person", {})
+        if self.status == "found" and (self.found is None or self.found.at is None):
+            raise PydanticCustomError("found_without_time", "status found needs found.at", {})
+        if self.last_seen is not None and self.last_seen.at > self.reported_at:
+            raise PydanticCustomError("last_seen_after_reported", "last_seen.at {seen} is after reported_at {rep}",
+                                      {"seen": self.last_seen.at.isoformat(), "rep": self.reported_at.isoformat()})
+        if self.found is not None and self.found.at is not None and self.found.at < self.reported_at:
+            raise PydanticCustomError("found_before_reported", "found.at {found} is before reported_at {rep}",
+                                      {"found": self.found.at.isoformat(), "rep": self.reported_at.isoformat()})
+        return self
 
 
 DATA_MODELS: dict[str, type[BaseModel]] = {
@@ -206,6 +261,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "event": EventData,
     "marker": MarkerData,
     "link": LinkData,
+    "missing_episode": MissingEpisodeData,
 }
 
 
@@ -249,8 +305,14 @@ class LinkRecord(_RecordBase):
     data: LinkData | None = None
 
 
+class MissingEpisodeRecord(_RecordBase):
+    type: Literal["missing_episode"]
+    data: MissingEpisodeData | None = None
+
+
 AnyRecord = Annotated[
-    PersonRecord | VehicleRecord | LocationRecord | EventRecord | MarkerRecord | LinkRecord,
+    PersonRecord | VehicleRecord | LocationRecord | EventRecord | MarkerRecord | LinkRecord
+    | MissingEpisodeRecord,
     Field(discriminator="type"),
 ]
 
@@ -286,7 +348,7 @@ class Updategram(_Strict):
     def refs(self) -> list[tuple[str, Ref]]:
         """The records this one points at, with the role each plays."""
         d = self.record.data
-        if isinstance(d, MarkerData):
+        if isinstance(d, MarkerData | MissingEpisodeData):
             return [("subject", d.subject)]
         if isinstance(d, LinkData):
             return [("from", d.from_), ("to", d.to)]

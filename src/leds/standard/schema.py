@@ -95,6 +95,15 @@ def _enum(name: str) -> dict[str, Any]:
     return {"enum": list(codes.CODE_LISTS[name])}
 
 
+def _open_list(name: str) -> str:
+    return (f"open vocabulary `{name}` (see {CODE_LISTS_FILE}); any other value is accepted and kept "
+            "verbatim, and data quality counts it as non-standard (rule code.standard)")
+
+
+def _examples(name: str) -> dict[str, Any]:
+    return {"examples": list(codes.CODE_LISTS[name])}
+
+
 _RECORD_FIELDS: dict[str, _Patch] = {
     "type": ("The record type; selects the shape of `data`. Unknown types are quarantined as "
              "UNKNOWN_RECORD_TYPE.", {}),
@@ -128,6 +137,7 @@ FIELD_NOTES: dict[str, dict[str, _Patch]] = {
                    "upsert only.", {}),
     },
     **{f"{t.capitalize()}Record": _RECORD_FIELDS for t in models.DATA_MODELS},
+    "MissingEpisodeRecord": _RECORD_FIELDS,
     "Ref": {
         "type": ("The target's record type: " + _code_list("record_types") + ".",
                  _enum("record_types")),
@@ -196,7 +206,7 @@ FIELD_NOTES: dict[str, dict[str, _Patch]] = {
         "lon": ("WGS84 longitude in degrees, -180 to 180; give `lat` with it.", {}),
     },
     "EventData": {
-        "kind": ("What happened: " + _code_list("event_kinds") + ".", _enum("event_kinds")),
+        "kind": ("What happened: " + _open_list("event_kinds") + ".", _examples("event_kinds")),
         "occurred_at": ("When it happened. " + _PAST_DATETIME, {}),
         "description": ("Free text, 1-20000 characters.", {}),
     },
@@ -210,10 +220,47 @@ FIELD_NOTES: dict[str, dict[str, _Patch]] = {
     "LinkData": {
         "from": ("The record the relationship starts from (e.g. the person).", {}),
         "to": ("The record the relationship points to (e.g. the vehicle).", {}),
-        "role": ("The relationship: " + _code_list("link_roles") + ".", _enum("link_roles")),
+        "role": ("The relationship: " + _open_list("link_roles") + ".", _examples("link_roles")),
         "valid_from": ("When the relationship started. " + _PAST_DATE, {}),
         "valid_to": ("When the relationship ended or ends; an ISO date, which may be in the future.",
                      {}),
+    },
+    "MissingEpisodeData": {
+        "subject": ("The missing person's record (type person; it may name another force or source).", {}),
+        "reported_at": ("When the person was reported missing; not before `last_seen.at` "
+                        "(LAST_SEEN_AFTER_REPORTED). " + _PAST_DATETIME, {}),
+        "last_seen": ("When, where and how the person was last seen.", {}),
+        "risk": ("Risk grade (College of Policing APP): " + _code_list("missing_risk") + ".",
+                 _enum("missing_risk")),
+        "vulnerabilities": ("Open vocabulary, e.g. child, looked_after, dementia, mental_health; at most 20, "
+                            "each 1-200 characters. Sensitive: shown only to roles that need it.", {}),
+        "circumstances": ("Free text, 1-20000 characters. Sensitive: shown only to roles that need it.", {}),
+        "status": ("Status: " + _code_list("missing_status") + ". `found` needs `found.at` "
+                   "(FOUND_WITHOUT_TIME).", _enum("missing_status")),
+        "found": ("Where, when and by whom the person was found; `found.at` not before `reported_at` "
+                  "(FOUND_BEFORE_REPORTED).", {}),
+        "return_interview": ("When the return home interview was held (due within 72 hours of a "
+                             "child's return).", {}),
+        "contact": ("Whom to contact about this episode, free text, 1-200 characters.", {}),
+        "recorded_by": ("Who made this version (re-grading, status change), 1-200 characters.", {}),
+        "rationale": ("Why this version was made (the re-grading's reasons), 1-20000 characters.", {}),
+    },
+    "LastSeen": {
+        "at": ("When the person was last seen. " + _PAST_DATETIME, {}),
+        "place": ("Where, free text, 1-200 characters.", {}),
+        "postcode": ("UK postcode (INVALID_POSTCODE otherwise), normalised like an address's.",
+                     {"pattern": POSTCODE_PATTERN}),
+        "description": ("Clothing and appearance, free text, 1-20000 characters.", {}),
+    },
+    "Found": {
+        "at": ("When the person was found; required when `status` is `found`. " + _PAST_DATETIME, {}),
+        "place": ("Where, free text, 1-200 characters.", {}),
+        "force": ("The force that found the person: " + _code_list("forces") + ".", _enum("forces")),
+        "circumstances": ("How the person was found, free text, 1-20000 characters.", {}),
+    },
+    "ReturnInterview": {
+        "at": ("When the return home interview was held. " + _PAST_DATETIME, {}),
+        "by": ("Who held it, free text, 1-200 characters.", {}),
     },
 }
 
@@ -232,8 +279,15 @@ MODEL_NOTES: dict[str, str] = {
                   "event may carry kind-specific fields of any JSON type; they are kept as sent."),
     "MarkerData": "A warning marker on a subject. Unknown fields: UNKNOWN_FIELD.",
     "LinkData": "A relationship between two records. Unknown fields: UNKNOWN_FIELD.",
+    "MissingEpisodeData": ("One missing-person episode. Its later states (re-graded, found, closed) are new "
+                           "versions of the same record. Unknown fields: UNKNOWN_FIELD."),
+    "LastSeen": "When and where a missing person was last seen.",
+    "Found": "When and where a missing person was found.",
+    "ReturnInterview": "The return home interview after a missing episode.",
     **{f"{t.capitalize()}Record": f"A {t} record: `type` \"{t}\", `ref`, and for an upsert "
        "`dataset`, `handling` and `data`." for t in models.DATA_MODELS},
+    "MissingEpisodeRecord": ("A missing_episode record: `type` \"missing_episode\", `ref`, and for an upsert "
+                             "`dataset` (missing), `handling` and `data`."),
 }
 
 # Rules that span fields, added to a model's object schema.
@@ -277,6 +331,8 @@ CODE_LIST_NOTES: dict[str, str] = {
     "link_roles": "Relationships between records: `role` of a link.",
     "record_types": "Record types: `record.type` and `type` in references.",
     "ops": "Operations: `op` in the envelope.",
+    "missing_risk": "Risk grades of a missing person: `risk` of a missing episode.",
+    "missing_status": "Status of a missing episode: `status`.",
 }
 
 
