@@ -119,3 +119,11 @@ def _mark(conn: Connection, name: str, upto: int) -> None:
                         .values(last_seen=upto)).rowcount
     if not done and conn.execute(select(alert_reads.c.username).where(alert_reads.c.username == name)).first() is None:
         conn.execute(insert(alert_reads).values(username=name, last_seen=upto))
+
+
+def unread_for_page(engine: Any, p: Principal) -> int | None:
+    """The count shown in every page's menu (None: the user has no inbox to show)."""
+    if read_action(p) is None:
+        return None
+    with engine.connect() as conn:
+        return unread(conn, p)
