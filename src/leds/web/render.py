@@ -93,8 +93,18 @@ def render(request: Request, template: str, *, me: WebUser | None, status_code: 
     errors = errors or Errors()
     html = env.get_template(template).render(
         service_name=SERVICE_NAME, me=me, nav=nav_for(me, request.url.path), errors=errors,
-        error_list=errors.summary(), request_path=request.url.path, **context)
+        error_list=errors.summary(), request_path=request.url.path, alerts_unread=_alerts_unread(request, me),
+        **context)
     return HTMLResponse(html, status_code=status_code)
+
+
+def _alerts_unread(request: Request, me: WebUser | None) -> int | None:
+    """The unread alerts in every page's menu (leds.alerts), or None."""
+    if me is None or getattr(request.app.state, "engine", None) is None:
+        return None
+    from leds.alerts.inbox import unread_for_page
+
+    return unread_for_page(request.app.state.engine, me.principal)
 
 
 def pages(total: int, page: int, per_page: int, href: Callable[[int], str]) -> dict[str, Any] | None:
