@@ -1,0 +1,96 @@
+"""Where ANPR reads live: Parquet under ``LEDS_HOME/anpr``, partitioned by day, read with DuckDB.
+
+Layout::
+
+    LEDS_HOME/anpr/cameras.parquet              camera sites (the latest cameras.csv wins per camera)
+    LEDS_HOME/anpr/reads/day=YYYY-MM-DD/*.parquet   one file per ingested file and day
+    LEDS_HOME/anpr/models/model-vN.json         the courier model's versions
+
+A read row: ``read_id, vrm`` (as read, normalised: upper case, letters and digits only),
+``vkey`` (the vehicle check's confusable key, :func:`leds.search.keys.vrm_key`: the vehicle
+the read is counted for), ``camera_id, t`` (epoch seconds, UTC), ``hour`` (0-23, UTC),
+``dow`` (1 Monday .. 7 Sunday), ``confidence``, ``day``.  Integer time columns keep the
+feature SQL (:mod:`leds.anpr.features`) the same on DuckDB and Spark.
+
+Retention: reads older than ``settings.anpr_retention_days`` are never read (every query
+goes through :func:`reads_sql`) and their partitions are deleted by :func:`purge_expired`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from leds.config import Settings
+from leds.search.keys import CONFUSABLE
+
+# The confusable key in SQL, derived from the one table the vehicle check uses.
+KEY_FROM = "".join(chr(k) for k in CONFUSABLE)
+KEY_TO = "".join(str(v) for v in CONFUSABLE.values())
+# A plausible plate: 2 to 7 letters and digits with at least one of each (current, prefix,
+# suffix and dateless formats all pass; "??", "", "UNREADABLE" and "12345678" do not).
+PLATE_RE = r"^(?=.*[A-Z])(?=.*[0-9])[A-Z0-9]{2,7}$"
+PLATE_SQL = "regexp_full_match(vrm_n, '[A-Z0-9]{2,7}') AND regexp_matches(vrm_n, '[A-Z]') AND regexp_matches(vrm_n, '[0-9]')"
+
+
+def root(settings: Settings) -> Path:
+    return settings.home / "anpr"
+
+
+def reads_dir(settings: Settings) -> Path:
+    return root(settings) / "reads"
+
+
+def cameras_path(settings: Settings) -> Path:
+    return root(settings) / "cameras.parquet"
+
+
+def models_dir(settings: Settings) -> Path:
+    return root(settings) / "models"
+
+
+def cutoff(settings: Settings, today: date | None = None) -> str:
+    """The first day still inside the retention period (YYYY-MM-DD)."""
+    today = today or datetime.now(UTC).date()
+    return (today - timedelta(days=settings.anpr_retention_days)).isoformat()
+
+
+def connect(threads: int | None = None, memory: str | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if memory:
+        con.execute(f"SET memory_limit = '{memory}'")
+    return con
+
+
+def has_reads(settings: Settings) -> bool:
+    return any(reads_dir(settings).glob("day=*/*.parquet"))
+
+
+def reads_sql(settings: Settings) -> str:
+    """A FROM-able relation of the reads inside the retention period (never a read past it)."""
+    pattern = str(reads_dir(settings) / "day=*" / "*.parquet").replace("'", "''")
+    return (f"(SELECT read_id, vrm, vkey, camera_id, t, hour, dow, confidence, CAST(day AS VARCHAR) AS day "
+            f"FROM read_parquet('{pattern}', hive_partitioning = true, hive_types = {{'day': VARCHAR}}) "
+            f"WHERE day >= '{cutoff(settings)}')")
+
+
+def cameras_sql(settings: Settings) -> str:
+    return f"read_parquet('{str(cameras_path(settings)).replace(chr(39), chr(39) * 2)}')"
+
+
+def purge_expired(settings: Settings, today: date | None = None) -> list[str]:
+    """Delete the day partitions older than the retention period; returns the days deleted."""
+    first = cutoff(settings, today)
+    gone = []
+    for d in sorted(reads_dir(settings).glob("day=*")):
+        day = d.name.removeprefix("day=")
+        if day < first:
+            shutil.rmtree(d)
+            gone.append(day)
+    return gone
