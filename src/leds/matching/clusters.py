@@ -30,6 +30,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from .comparisons import COMPARISONS
 from .model import full_name_key
+from .models import Verdict
 from .names import family_groups, given_groups
 
 Row = Mapping[str, Any]
@@ -284,17 +285,17 @@ def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], thres
     # Only records with a link (a strong pair or a same judgement) can join anything; the
     # rest are clusters of one, and need no place in the union-find.
     linked = {r for a, b, _w in strong for r in (a, b)}
-    linked.update(r for (a, b), v in verdicts.items() if v == "same" for r in (a, b))
+    linked.update(r for (a, b), v in verdicts.items() if v == Verdict.SAME for r in (a, b))
     present = linked.intersection(everyone)
     cannot: dict[str, set[str]] = {}
     for (a, b), v in verdicts.items():
-        if v == "not-same":
+        if v == Verdict.NOT_SAME:
             cannot.setdefault(a, set()).add(b)
             cannot.setdefault(b, set()).add(a)
     comps = _Components(sorted(present), pnc, cannot, features)
     refused: list[Refusal] = []
     for (a, b), v in sorted(verdicts.items()):
-        if v == "same" and a in comps.parent and b in comps.parent:
+        if v == Verdict.SAME and a in comps.parent and b in comps.parent:
             reason = comps.why_not(a, b, check_pnc=False)  # a person's say-so beats a PNC ID
             if reason:
                 refused.append(Refusal(a, b, float("inf"), f"same judgement contradicts: {reason}"))
@@ -310,9 +311,9 @@ def cluster(rkeys: Iterable[str], pairs: Iterable[tuple[str, str, float]], thres
                   and ambiguous(features[r], [features[n] for n in ns if n in features])}
     for a, b, w in sorted(strong, key=lambda p: (-p[2], p[0], p[1])):
         verdict = verdicts.get((a, b)) if verdicts else None
-        if verdict == "not-same":
+        if verdict == Verdict.NOT_SAME:
             continue
-        if verdict != "same" and (a in unsure or b in unsure):
+        if verdict != Verdict.SAME and (a in unsure or b in unsure):
             refused.append(Refusal(a, b, w, "ambiguous: matches two records that cannot be one person"))
             continue
         if (verdict != "same" and shared_names and features and a in features and b in features

@@ -17,6 +17,7 @@ from leds.db.engine import get_engine, write_transaction
 
 from . import store
 from .clusters import IdentityEvent, cluster, succeed
+from .models import Verdict
 from .tables import match_review
 
 
@@ -38,10 +39,10 @@ def apply_judgement(conn: Connection, a: str, b: str, verdict: str, by: str, why
         match_review.c.rkey_a == min(a, b), match_review.c.rkey_b == max(a, b)))
     model = store.current_model(conn)
     assign = store.assignments(conn, [a, b])
-    if model is None or a not in assign or b not in assign or verdict == "unsure":
+    if model is None or a not in assign or b not in assign or verdict == Verdict.UNSURE:
         return JudgementResult(jid, [])
     pa, pb = assign[a], assign[b]
-    if verdict == "not-same" and pa != pb or verdict == "same" and pa == pb:
+    if verdict == Verdict.NOT_SAME and pa != pb or verdict == Verdict.SAME and pa == pb:
         return JudgementResult(jid, [])
     members = sorted(set(store.members_of(conn, pa)) | set(store.members_of(conn, pb)))
     feats = store.features_of(conn, members)

@@ -26,6 +26,7 @@ from .clusters import IdentityEvent, ambiguous, conflict, new_person_id, unsuppo
 from .comparisons import block_keys, lookup_keys
 from .features import PURPOSE, Address, address_of, link_end, person_features, set_address
 from .model import MatchModel, now
+from .models import Verdict
 from .tables import match_keys, person_ids
 
 
@@ -162,7 +163,7 @@ def best_cluster(conn: Connection, model: MatchModel, row: dict[str, Any]) -> st
             continue
         if verdicts is None:
             verdicts = store.latest_verdicts(conn)
-        if any(verdicts.get(store.pair(rkey, m)) == "not-same" for m in members):
+        if any(verdicts.get(store.pair(rkey, m)) == Verdict.NOT_SAME for m in members):
             continue
         return pid
     return None

@@ -15,6 +15,7 @@ from .clusters import IdentityEvent
 from .comparisons import block_keys
 from .features import FEATURE_COLUMNS
 from .model import MatchModel, ModelError, now
+from .models import Verdict
 from .tables import (
     identity_log,
     judgements,
@@ -25,7 +26,7 @@ from .tables import (
     person_ids,
 )
 
-VERDICTS = ("same", "not-same", "unsure")
+VERDICTS = tuple(Verdict)
 JUDGE_MAX = 128  # judgements.by (a principal id: "user:" and a username of up to 64)
 
 

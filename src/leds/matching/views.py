@@ -12,7 +12,7 @@
   a judgement by the caller, applied at once (``review_matches``).
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from leds.access.deps import Gate, errors_documented, looking_up
 from leds.errors import BadRequest, NotFound
 
+from .models import Verdict
 from .service import REVIEW, VIEW, explain_pair_for, explain_person_for, judge, review_page
 
 router = APIRouter(prefix="/api/v1", tags=["matching"])
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["matching"])
 class JudgementIn(BaseModel):
     a: str = Field(min_length=1, max_length=200, description="A person record key (FORCE|SOURCE|person|REF).")
     b: str = Field(min_length=1, max_length=200, description="The other person record key.")
-    verdict: Literal["same", "not-same", "unsure"]
+    verdict: Verdict
     why: str = Field(min_length=1, max_length=2000, description="Why: what the decision rests on.")
 
 
