@@ -184,15 +184,19 @@ def worker_cmd(
                                                               "embedded, reading the outbox table).")] = None,
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then stop (embedded only).")] = False,
     consumer: Annotated[str | None, typer.Option(help="This worker's name in the consumer group.")] = None,
+    lease_s: Annotated[float, typer.Option(min=0.1, help="A claim older than this was a worker that died.")] = 30.0,
+    relay_s: Annotated[float, typer.Option(min=0.1, help="Relay again what is not delivered by then.")] = 10.0,
+    retry_s: Annotated[float, typer.Option(min=0.01, help="First retry after this; doubling.")] = 1.0,
 ) -> None:
     """Deliver alerts on the external channels (webhooks, e-mail) until stopped."""
     import signal
     import threading
 
-    from .worker import Worker
+    from .worker import Pace, Worker
 
     settings = get_settings()
-    w = Worker(settings, broker_url=broker, consumer=consumer)
+    w = Worker(settings, broker_url=broker, consumer=consumer,
+               pace=Pace(base_s=retry_s, lease_s=lease_s, relay_s=relay_s))
     if once:
         n = w.run_once()
         out.print(f"{n} due deliveries taken: {w.counts}")
