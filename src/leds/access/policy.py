@@ -46,6 +46,7 @@ from sqlalchemy import (
 from leds.db import fast
 from leds.db.schema import records
 from leds.errors import Forbidden
+from leds.retention.tables import retention_restrictions
 
 from . import rules
 from .rules import PURPOSES, SYSTEM_PURPOSES
@@ -189,6 +190,10 @@ def row_predicate(principal: Principal, table: Table = records) -> ColumnElement
     if not datasets or not handlings or principal.force is None:
         return false()  # nothing: deny unless allowed
     c = table.c
+    # A restricted record (a step-down decision, or accuracy disputed: DPA 2018 s47) is hidden from
+    # every role without ``view_restricted``: one primary-key probe of a small table per candidate.
+    restricted = ([] if "view_restricted" in principal.actions() else
+                  [~select(retention_restrictions.c.rkey).where(retention_restrictions.c.rkey == c.rkey).exists()])
     # One bound parameter per value, not an expanding IN: the statements that carry this
     # predicate are then compiled once, with no rewriting of their SQL per execution.
     return and_(
@@ -196,6 +201,7 @@ def row_predicate(principal: Principal, table: Table = records) -> ColumnElement
         c.dataset.in_([bindparam(f"may_dataset_{i}", d, unique=True) for i, d in enumerate(datasets)]),
         c.handling.in_([bindparam(f"may_handling_{i}", h, unique=True) for i, h in enumerate(handlings)]),
         or_(c.force == principal.force, c.sharing == "national"),
+        *restricted,
     )
 
 
