@@ -18,20 +18,16 @@ as FastAPI would: 5-10% of the 4 ms a person check may take to answer 500 a seco
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import Field
 
-from leds.access.deps import Gate, errors_documented, gate
-from leds.errors import TooLarge
+from leds.access.deps import Gate, errors_documented, gate, json_answer, small_body
 
 from .models import PersonCheckAnswer, PersonQuery, Reason, VehicleCheckAnswer, VehicleQuery
 from .service import person_check, vehicle_check
-
-MAX_QUERY_BYTES = 16 << 10  # a check or search body; anything larger is not a query
 
 router = APIRouter(prefix="/api/v1", tags=["checks"])
 
@@ -45,19 +41,6 @@ class VehicleCheckRequest(VehicleQuery, Reason):
     pass
 
 
-async def small_body(request: Request) -> None:
-    """Refuse a body over MAX_QUERY_BYTES before it is read."""
-    size = request.headers.get("content-length")
-    if size is not None and size.isdigit() and int(size) > MAX_QUERY_BYTES:
-        raise TooLarge(f"a query may be at most {MAX_QUERY_BYTES:,} bytes")
-
-
-def answer(out: Any) -> Response:
-    """A service's answer (plain dicts of JSON types) written by orjson directly, without
-    FastAPI's validation against the response model and its generic encoder."""
-    return Response(orjson.dumps(out), media_type="application/json")
-
-
 @router.post("/checks/person", summary="Person check: ranked candidates, then the single concise page",
              response_model=PersonCheckAnswer, responses=errors_documented(400, 401, 403, 404, 413, 422),
              dependencies=[Depends(small_body)])
@@ -67,8 +50,8 @@ def check_person(body: PersonCheckRequest, g: Annotated[Gate, Depends(gate("chec
     (the trained model's match probability) and the weight each comparison contributed;
     then the summary of the best candidate (or of `person_id`)."""
     q = PersonQuery.model_validate(body.model_dump(exclude={"purpose", "reason", "person_id"}))
-    return answer(g.run(lambda conn, lk: person_check(conn, lk, q, person_id=body.person_id),
-                        body.purpose, body.reason))
+    return json_answer(g.run(lambda conn, lk: person_check(conn, lk, q, person_id=body.person_id),
+                             body.purpose, body.reason))
 
 
 @router.post("/checks/vehicle", summary="Vehicle check by VRM (tolerant of 0/O, 1/I, 5/S, 8/B, 2/Z)",
@@ -76,4 +59,4 @@ def check_person(body: PersonCheckRequest, g: Annotated[Gate, Depends(gate("chec
              dependencies=[Depends(small_body)])
 def check_vehicle(body: VehicleCheckRequest, g: Annotated[Gate, Depends(gate("check"))]) -> Response:
     q = VehicleQuery(vrm=body.vrm)
-    return answer(g.run(lambda conn, lk: vehicle_check(conn, lk, q), body.purpose, body.reason))
+    return json_answer(g.run(lambda conn, lk: vehicle_check(conn, lk, q), body.purpose, body.reason))

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
-from leds.access.deps import Gate, errors_documented, looking_up
-from leds.checks.views import answer
+from leds.access.deps import Gate, errors_documented, json_answer, looking_up
 
 from .models import PersonView
 from .service import person_view
@@ -21,4 +20,4 @@ router = APIRouter(prefix="/api/v1", tags=["persons"])
             response_model=PersonView, responses=errors_documented(400, 401, 403, 404, 422))
 def get_person(person_id: Annotated[str, Path(max_length=200)],
                g: Annotated[Gate, Depends(looking_up("view_person"))]) -> Response:
-    return answer(g.run(lambda conn, lk: person_view(conn, lk, person_id)))
+    return json_answer(g.run(lambda conn, lk: person_view(conn, lk, person_id)))

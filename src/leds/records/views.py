@@ -9,8 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from leds.access.deps import Gate, errors_documented, looking_up
-from leds.checks.views import answer
+from leds.access.deps import Gate, errors_documented, json_answer, looking_up
 from leds.errors import BadRequest
 
 from .models import RecordAnswer
@@ -27,7 +26,7 @@ ERRORS = errors_documented(400, 401, 403, 404, 422)
 def get_record(rkey: str, g: Annotated[Gate, Depends(looking_up("view_record"))]) -> Response:
     if len(rkey) > MAX_KEY:
         raise BadRequest(f"a record key is at most {MAX_KEY} characters")
-    return answer(g.run(lambda conn, lk: record_view(conn, lk, rkey), subject=rkey))
+    return json_answer(g.run(lambda conn, lk: record_view(conn, lk, rkey), subject=rkey))
 
 
 @router.get("/provenance/{rkey:path}", summary="Alias of GET /api/v1/records/{rkey}: the same answer",

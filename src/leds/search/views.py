@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from leds.access.deps import Gate, errors_documented, gate
+from leds.access.deps import Gate, errors_documented, gate, json_answer, small_body
 from leds.checks.models import Reason, SearchQuery
-from leds.checks.views import answer, small_body
 
 from .models import SearchPage
 from .service import search
@@ -26,4 +25,4 @@ class SearchRequest(SearchQuery, Reason):
              responses=errors_documented(400, 401, 403, 413, 422), dependencies=[Depends(small_body)])
 def descriptive_search(body: SearchRequest, g: Annotated[Gate, Depends(gate("search"))]) -> Response:
     q = SearchQuery.model_validate(body.model_dump(exclude={"purpose", "reason"}))
-    return answer(g.run(lambda conn, lk: search(conn, lk, q), body.purpose, body.reason))
+    return json_answer(g.run(lambda conn, lk: search(conn, lk, q), body.purpose, body.reason))
