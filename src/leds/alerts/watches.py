@@ -57,16 +57,18 @@ def follow(engine: Engine) -> int:
         for k, sid in select_in(conn, alert_keys, ("key", "subscription_id"), "key", wanted) if wanted else []:
             found.setdefault(k, set()).add(int(sid))
         ids = sorted({i for v in found.values() for i in v})
-        subs = {r["id"]: Sub.from_row(r) for r in conn.execute(select(alert_subscriptions).where(
+        live = conn.execute(select(alert_subscriptions).where(
             alert_subscriptions.c.id.in_(ids), alert_subscriptions.c.cancelled_at.is_(None),
-            alert_subscriptions.c.expires_on >= today().isoformat())).mappings()} if ids else {}
+            alert_subscriptions.c.expires_on >= today().isoformat())).mappings().all() if ids else []
+        subs = {r["id"]: Sub.from_row(r) for r in live}
+        created = {r["id"]: r["created_at"] for r in live}
         for r, subjects in looked:
             told: set[int] = set()
             for s in subjects:
                 for sid in found.get(f"watch:{'pid' if s.startswith('NP-') else 'rec'}:{s}", ()):
                     sub = subs.get(sid)
-                    if sub is None or sid in told or f"user:{sub.owner}" == r.actor:
-                        continue
+                    if sub is None or sid in told or f"user:{sub.owner}" == r.actor or r.at < created[sid]:
+                        continue  # not live, told already, the watcher's own, or before the watch
                     told.add(sid)
                     write_alert(conn, sub, kind="lookup", person_id=sub.target, rkey=s if not s.startswith("NP-")
                                 else None, key=f"lookup:{r.id}",
