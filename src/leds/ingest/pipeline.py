@@ -211,6 +211,7 @@ class Ingestor:
         resolved.extend(("accepted", p.quarantine_id) for p in fresh if p.quarantine_id is not None)
 
         self._quarantine(conn, [*rejected, *conflicts], now)
+        projectors.quarantined(conn, [*rejected, *conflicts])
         update_rows(conn, quarantine, ("status", "resolved_at"), "id = ?", [(s, now, q) for s, q in resolved])
         self._audit_collection(conn, fresh, rejected, conflicts)
         return len(fresh), duplicates, conflicts

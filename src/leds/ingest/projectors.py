@@ -10,7 +10,7 @@ rather than reading the log on the side.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Table, delete
 
@@ -60,6 +60,16 @@ def registered() -> list[Projector]:
                 if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
                     raise
     return list(_REGISTRY.values())
+
+
+def quarantined(conn: Connection, rejected: list[Any]) -> None:
+    """Tell the projectors that count quarantined lines (``quarantined(conn, rejected)``, e.g.
+    data quality's ingest.accepted) about a batch's rejections, in the batch's transaction."""
+    if rejected:
+        for projector in registered():
+            hook = getattr(projector, "quarantined", None)
+            if hook is not None:
+                hook(conn, rejected)
 
 
 def _chunks(seq: list, n: int = 500):  # type: ignore[no-untyped-def, type-arg]

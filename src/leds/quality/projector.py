@@ -1,0 +1,193 @@
+"""Quality counters kept at ingest, in the ingest transaction.
+
+Per batch: evaluate each record's new current version (``evaluate``), compare it with the
+record's stored fact, and apply the difference to the counters (``quality_counts``) and the
+failure history (``quality_failures``).  New records (most of a bulk load) need no read.
+Quarantined lines are counted by :meth:`QualityProjector.quarantined`, which ingest calls
+with the batch's rejections.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+from leds.db.bulk import insert_rows, select_in, update_rows
+from leds.ingest import projectors
+from leds.ingest.accepted import Accepted
+
+from .evaluate import DUPLICATE, NONE, Fact, day_of, evaluate
+from .rules import RECORD_RULES
+from .tables import quality_counts, quality_facts, quality_failures
+
+FACT_COLUMNS = ("rkey", "force", "source", "sequence", "day", "checked", "failed")
+Delta = Counter[tuple[str, str, str, str]]  # (day, force, source, rule) -> change
+
+
+def _run(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """An upsert (ON CONFLICT: SQLite 3.24+ and PostgreSQL alike) with each row's values bound."""
+    conn.exec_driver_sql(sql if conn.dialect.name == "sqlite" else sql.replace("?", "%s"), rows)
+
+
+def upsert_counts(conn: Connection, passed: Delta, total: Delta) -> None:
+    rows = [(*k, passed.get(k, 0), t) for k, t in total.items() if t or passed.get(k, 0)]
+    if not rows:
+        return
+    _run(conn, "INSERT INTO quality_counts (day, force, source, rule, passed, total) VALUES (?, ?, ?, ?, ?, ?) "
+         "ON CONFLICT (day, force, source, rule) DO UPDATE SET passed = quality_counts.passed + excluded.passed, "
+         "total = quality_counts.total + excluded.total", rows)
+
+
+def add_quarantined(conn: Connection, counts: Counter[tuple[str, str, str]]) -> None:
+    if not counts:
+        return
+    _run(conn, "INSERT INTO quality_quarantined (day, force, source, lines) VALUES (?, ?, ?, ?) "
+         "ON CONFLICT (day, force, source) DO UPDATE SET lines = quality_quarantined.lines + excluded.lines",
+         [(*k, n) for k, n in counts.items()])
+
+
+class QualityProjector:
+    name = "quality"
+    tables: Sequence[Table] = (quality_facts, quality_counts, quality_failures)
+
+    def apply(self, conn: Connection, items: list[Accepted]) -> None:
+        if not items:
+            return
+        passed: Delta = Counter()
+        total: Delta = Counter()
+        for a in items:  # every accepted line counts, older versions too
+            k = (day_of(a.issued_at), a.force, a.source, "ingest.accepted")
+            passed[k] += 1
+            total[k] += 1
+        newest: dict[str, Accepted] = {}
+        for a in items:
+            cur = newest.get(a.rkey)
+            if cur is None or a.sequence > cur.sequence:
+                newest[a.rkey] = a
+        old: dict[str, tuple[Any, ...]] = {r[0]: r for r in select_in(
+            conn, quality_facts, FACT_COLUMNS, "rkey", [k for k, a in newest.items() if not a.new_record])}
+        facts: dict[str, tuple[Accepted, Fact]] = {}
+        for rkey, a in newest.items():
+            before = old.get(rkey)
+            if before is not None and before[3] >= a.sequence:
+                continue  # an older version arriving late: the current state stands
+            facts[rkey] = (a, evaluate(a.rtype, a.op, a.issued_at, a.data_json))
+        self._duplicates(conn, facts, old)
+        opened: list[tuple[Any, ...]] = []
+        resolved: list[tuple[Any, ...]] = []
+        fresh: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
+        for rkey, (a, f) in facts.items():
+            day = day_of(a.issued_at)
+            before = old.get(rkey)
+            b_day, b_checked, b_failed = (before[4], before[5], before[6]) if before else (day, 0, 0)
+            for r in RECORD_RULES:
+                if b_checked & r.bit:
+                    k = (b_day, a.force, a.source, r.id)
+                    total[k] -= 1
+                    passed[k] -= 0 if b_failed & r.bit else 1
+                if f.checked & r.bit:
+                    k = (day, a.force, a.source, r.id)
+                    total[k] += 1
+                    passed[k] += 0 if f.failed & r.bit else 1
+                was, now = bool(b_failed & r.bit), bool(f.failed & r.bit)
+                if now and not was:
+                    opened.append((r.id, rkey, day, a.force, a.source, f.detail.get(r.bit)))
+                elif was and not now:
+                    resolved.append((day, r.id, rkey))
+            row = (rkey, a.force, a.source, a.sequence, day, f.checked, f.failed)
+            (changed if before else fresh).append(row)
+        insert_rows(conn, quality_facts, FACT_COLUMNS, fresh)
+        update_rows(conn, quality_facts, FACT_COLUMNS[3:], "rkey = ?", [(*r[3:], r[0]) for r in changed])
+        update_rows(conn, quality_failures, ("resolved",), "rule = ? AND rkey = ? AND resolved IS NULL", resolved)
+        self._open(conn, opened)
+        upsert_counts(conn, passed, total)
+
+    def forget(self, conn: Connection, rkeys: list[str]) -> None:
+        """Erasure (leds.retention calls this before removing the records' rows): take the
+        records out of the counters as a replay of the log without them would (their
+        accepted lines and their facts), so the digest still matches a rebuild."""
+        from sqlalchemy import delete, select
+
+        from leds.db.schema import log
+
+        passed: Delta = Counter()
+        total: Delta = Counter()
+        for i in range(0, len(rkeys), 500):
+            chunk = rkeys[i:i + 500]
+            for issued, force, source in conn.execute(select(log.c.issued_at, log.c.force, log.c.source)
+                                                      .where(log.c.rkey.in_(chunk))):
+                k = (day_of(issued), force, source, "ingest.accepted")
+                passed[k] -= 1
+                total[k] -= 1
+            for _rkey, force, source, _seq, day, checked, failed in select_in(conn, quality_facts, FACT_COLUMNS,
+                                                                             "rkey", chunk):
+                for r in RECORD_RULES:
+                    if checked & r.bit:
+                        total[(day, force, source, r.id)] -= 1
+                        passed[(day, force, source, r.id)] -= 0 if failed & r.bit else 1
+        upsert_counts(conn, passed, total)
+        conn.execute(delete(quality_counts).where(quality_counts.c.total == 0, quality_counts.c.passed == 0))
+
+    def _open(self, conn: Connection, opened: list[tuple[Any, ...]]) -> None:
+        if not opened:
+            return
+        _run(conn, "INSERT INTO quality_failures (rule, rkey, opened, force, source, detail) VALUES (?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (rule, rkey, opened) DO UPDATE SET resolved = NULL, detail = excluded.detail", opened)
+
+    def _duplicates(self, conn: Connection, facts: dict[str, tuple[Accepted, Fact]],
+                    old: dict[str, tuple[Any, ...]]) -> None:
+        """person.duplicate_in_source from the national person ids the real-time matcher (which
+        runs before this projector) has just assigned; a record that gains a twin in its own
+        source is flagged too.  Ids changed later by a batch run are refreshed by the recompute."""
+        persons = [k for k, (a, f) in facts.items() if f.checked & DUPLICATE]
+        if not persons:
+            return
+        from leds.matching.tables import person_ids
+
+        pid_of = dict(select_in(conn, person_ids, ("rkey", "person_id"), "rkey", persons))
+        if not pid_of:
+            return
+        members: dict[str, list[str]] = {}
+        for rkey, pid in select_in(conn, person_ids, ("rkey", "person_id"), "person_id", sorted(set(pid_of.values()))):
+            members.setdefault(pid, []).append(rkey)
+        twins: set[str] = set()
+        for keys in members.values():
+            by_stream = Counter(_stream(k) for k in keys)
+            twins.update(k for k in keys if by_stream[_stream(k)] > 1)
+        for rkey in persons:
+            if rkey in twins:
+                a, f = facts[rkey]
+                f.failed |= DUPLICATE
+        others = [k for k in twins if k not in facts]
+        if not others:
+            return
+        for row in select_in(conn, quality_facts, FACT_COLUMNS, "rkey", others):
+            rkey, force, source, seq, day, checked, failed = row
+            if failed & DUPLICATE:
+                continue
+            old[rkey] = row
+            a = Accepted(force, source, seq, rkey, "person", rkey.rsplit("|", 1)[-1], "upsert", None, None,
+                         day + "T00:00:00Z", None)
+            facts[rkey] = (a, Fact(checked, failed | DUPLICATE, {}))
+
+    def quarantined(self, conn: Connection, rejected: list[Any]) -> None:
+        """Count quarantined lines by the day received (a rejected line's own dates cannot be trusted)."""
+        rejected = [r for r in rejected if r.quarantine_id is None]  # a retried entry was counted when received
+        if not rejected:
+            return
+        day = datetime.now(UTC).strftime("%Y-%m-%d")
+        add_quarantined(conn, Counter((day, (r.force or "")[:8], (r.source or "")[:64]) for r in rejected))
+
+
+def _stream(rkey: str) -> str:
+    force, source, _ = rkey.split("|", 2)
+    return f"{force}|{source}"
+
+
+projectors.register(QualityProjector())
+__all__ = ["NONE", "QualityProjector", "add_quarantined", "upsert_counts"]

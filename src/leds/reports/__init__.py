@@ -1,0 +1,2 @@
+"""Reporting: management information, statistics over open data, saved user reports and
+dashboards."""

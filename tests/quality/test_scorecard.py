@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from leds.config import Settings
+from leds.db.engine import get_engine
+from leds.ingest.pipeline import Ingestor
+from leds.quality import service
+
+from ..factories import link, ndjson, person, ug
+from .planted import EXPECTED, planted_lines
+
+
+def ingest(settings: Settings, data: bytes) -> Any:
+    lines = [(i, line) for i, line in enumerate(data.splitlines(), 1)]
+    return Ingestor(settings).ingest_lines(iter(lines), "test")
+
+
+def cells(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], tuple[int, int]]:
+    return {(r["force"], r["source"], r["rule"]): (r["passed"], r["total"]) for r in rows}
+
+
+def test_planted_defects_show_on_the_scorecard_to_the_record(settings: Settings) -> None:
+    summary = ingest(settings, planted_lines())
+    assert summary.quarantined == 1
+    with get_engine(settings).connect() as conn:
+        got = cells(service.scorecard(conn))
+    for key, figures in EXPECTED.items():
+        assert got[key] == figures, key
+    # No defect that was not planted.
+    assert got[("WYP", "NICHE-RMS", "person.sex.present")] == (10, 10)
+    assert got[("DER", "NICHE", "person.sex.present")] == (10, 10)
+
+
+def test_a_record_that_is_corrected_leaves_the_failures_and_the_counts_follow(settings: Settings) -> None:
+    no_dob = person("P-1")
+    del no_dob["data"]["birth_dates"]
+    ingest(settings, ndjson([ug(1, no_dob, issued_at="2025-03-03T10:00:00Z")]))
+    with get_engine(settings).connect() as conn:
+        assert cells(service.scorecard(conn))[("WYP", "NICHE-RMS", "person.birth_date.present")] == (0, 1)
+        assert service.changes(conn, rule="person.birth_date.present", period="2025-W10") == \
+            {"new": 1, "resolved": 0, "persisting": 0}
+    ingest(settings, ndjson([ug(2, person("P-1"), issued_at="2025-03-12T10:00:00Z")]))
+    with get_engine(settings).connect() as conn:
+        rows = service.scorecard(conn, period="week")
+        week = {(r["period"], r["rule"]): (r["passed"], r["total"]) for r in rows}
+        # The record now counts once, in the week of its current version.
+        assert week[("2025-W11", "person.birth_date.present")] == (1, 1)
+        assert ("2025-W10", "person.birth_date.present") not in week
+        assert service.changes(conn, rule="person.birth_date.present", period="2025-W11") == \
+            {"new": 0, "resolved": 1, "persisting": 0}
+        assert service.failing_keys(conn, "person.birth_date.present", "WYP")[1] == 0
+
+
+def test_an_older_version_arriving_late_does_not_change_the_current_quality(settings: Settings) -> None:
+    no_dob = person("P-1")
+    del no_dob["data"]["birth_dates"]
+    ingest(settings, ndjson([ug(5, person("P-1")), ug(3, no_dob)]))
+    with get_engine(settings).connect() as conn:
+        got = cells(service.scorecard(conn))
+    assert got[("WYP", "NICHE-RMS", "person.birth_date.present")] == (1, 1)
+    assert got[("WYP", "NICHE-RMS", "ingest.accepted")] == (2, 2)
+
+
+def test_a_deleted_record_leaves_the_scorecard(settings: Settings) -> None:
+    ingest(settings, ndjson([ug(1, link("L-1", ("person", "P-1"), ("person", "P-2"), role="lodger"))]))
+    ingest(settings, ndjson([ug(2, {"type": "link", "ref": "L-1"}, op="delete")]))
+    with get_engine(settings).connect() as conn:
+        got = cells(service.scorecard(conn))
+        assert ("WYP", "NICHE-RMS", "code.standard") not in got
+        assert got[("WYP", "NICHE-RMS", "ingest.accepted")] == (2, 2)
+        assert service.failing_keys(conn, "code.standard", "WYP")[1] == 0
+
+
+def test_scorecard_by_force_sums_its_sources(settings: Settings) -> None:
+    ingest(settings, ndjson([ug(1, person("P-1")), ug(1, person("P-2"), source="CUSTODY")]))
+    with get_engine(settings).connect() as conn:
+        rows = service.scorecard(conn, by="force")
+    got = {(r["force"], r["source"], r["rule"]): (r["passed"], r["total"]) for r in rows}
+    assert got[("WYP", None, "person.birth_date.present")] == (2, 2)
+
+
+def test_unknown_rule_is_refused_with_the_list(settings: Settings) -> None:
+    from leds.errors import BadRequest
+
+    with get_engine(settings).connect() as conn, pytest.raises(BadRequest, match="person.birth_date.present"):
+        service.scorecard(conn, rule="person.shoe_size")
