@@ -1,0 +1,98 @@
+"""Alerts in a real browser: subscribe from the person page, a change is ingested, and the
+alert arrives on the alerts page (and in the menu's count) without a reload.  Headless
+Chromium (Debian's) through Playwright, against a real ``leds serve`` on loopback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leds.access import identity
+from leds.config import Settings
+from leds.db.engine import dispose_all, get_engine
+
+from ..alerts.conftest import free_port
+from ..conftest import env_for
+from ..factories import P1, load, mps_records, rec, ug, wyp_records
+from .test_browser import CHROMIUM, FLAGS, PASSWORD, choose_reason, sign_in
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def alerts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, str]]:
+    home = tmp_path_factory.mktemp("e2e-alerts") / "home"
+    settings = Settings(home=home)
+    load(settings, wyp_records() + mps_records())
+    identity.create_user(get_engine(settings), "e2e-oic", roles=["investigator"], force="WYP", vetting="SC",
+                         password=PASSWORD, display_name="E2E officer in the case")
+    dispose_all()
+    port = free_port()
+    log = home / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("leds")), "serve", "--port", str(port)],
+                                env={**env_for(settings), "LEDS_COOKIE_SECURE": "0"}, stdout=out,
+                                stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(base + "/api/v1/health", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    raise AssertionError(f"leds serve stopped: {log.read_text()[-2000:]}") from None
+                time.sleep(0.5)
+        yield settings, base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+def test_subscribe_from_the_person_page_and_see_a_change_arrive_without_reloading(
+        alerts_server: tuple[Settings, str], chromium: Any) -> None:
+    settings, base = alerts_server
+    ctx = chromium.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    sign_in(page, "e2e-oic")
+    assert page.locator("#app-alerts-count").inner_text() == "0"
+    page.goto("/person/" + urllib.parse.quote(P1, safe=""))
+    choose_reason(page, "Investigation", "op alpha")
+    page.get_by_role("button", name="Continue").click()
+    page.locator("#person-name").wait_for()
+    page.get_by_label("Why follow this person").fill("op alpha: offender management")
+    page.get_by_role("button", name="Follow this person").click()
+    page.get_by_role("heading", name="Alerts").wait_for()
+    assert page.locator("#app-subscriptions").inner_text().count(P1) == 1
+    assert page.locator("#app-alerts-rows tr").count() == 0
+    time.sleep(1.0)  # the page's stream is open
+    load(settings, [ug(500, rec("marker", "M-E2E", {"subject": {"type": "person", "ref": "P-1"}, "code": "WE",
+                                                     "detail": "knife"}))])
+    row = page.locator("#app-alerts-rows tr")
+    row.first.wait_for(timeout=10_000)  # arrived without a reload
+    assert "WYP|NICHE-RMS|marker|M-E2E" in row.first.inner_text()
+    page.wait_for_function("document.getElementById('app-alerts-count').textContent === '1'", timeout=10_000)
+    ctx.close()
+    assert problems == [], problems
