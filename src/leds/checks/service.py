@@ -193,22 +193,23 @@ def _marker_codes(conn: Connection, lookup: Lookup, refs_to: list[tuple[str, str
     return out, seen
 
 
-def vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery) -> dict[str, Any]:
+def vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery, action: str = "check") -> dict[str, Any]:
     """Vehicles whose VRM matches, exactly or up to the confusable characters, with their
-    keepers and users, markers and reports (events), and links to the person summaries."""
-    authorise(lookup.principal, "check", lookup.purpose, lookup.reason, lookup.audit)
+    keepers and users, markers and reports (events), and links to the person summaries.
+    ``action``: the access rule the reads are made under (ANPR's analyst page uses ``anpr``)."""
+    authorise(lookup.principal, action, lookup.purpose, lookup.reason, lookup.audit)
     with consulting(lookup, "vehicle check", {"query": {"vrm": q.vrm}}) as lk:
-        return _vehicle_check(conn, lk, q)
+        return _vehicle_check(conn, lk, q, action)
 
 
 _VEHICLES_BY_KEY = (select(search_vehicles.c.rkey, search_vehicles.c.vrm)
                     .where(search_vehicles.c.vrm_key == bindparam("vrm_key")).limit(50))
 
 
-def _vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery) -> dict[str, Any]:
+def _vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery, action: str = "check") -> dict[str, Any]:
     vrm = keys.normalise_vrm(q.vrm)
     found = fast.rows(conn, _VEHICLES_BY_KEY, {"vrm_key": keys.vrm_key(vrm)})
-    vehicles, others, refs = one_hop(conn, lookup, [r[0] for r in found], "check")
+    vehicles, others, refs = one_hop(conn, lookup, [r[0] for r in found], action)
     views = {v.rkey: v for v in vehicles}
     ids = person_ids(conn, [t for _, _, t in refs if record_type(t) == "person" and t in others])
     out = []
