@@ -1,0 +1,217 @@
+"""The review schedule and the review queue: what is due, by date; review decisions
+(retain with a next date, restrict = step down, dispose), each audited; ``run`` disposes
+of what has been decided; re-scheduling when the rule table changes.
+
+Who may review: the roles with ``review_retention`` in the access rules.  A force data
+manager sees and decides on their own force's records; a data protection officer
+(``manage_rights``) on every force's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, case, delete, func, or_, select
+
+from leds.access.lookup import Lookup
+from leds.access.policy import Principal, authorise, iter_records
+from leds.config import Settings
+from leds.db.bulk import insert_rows
+from leds.db.engine import write_transaction
+from leds.db.schema import records
+from leds.errors import BadRequest, Conflict, NotFound
+
+from . import erase as erasure
+from .projector import COLUMNS, schedule_row
+from .rules import RULES, RULES_VERSION, Inputs, add_years, inputs_of
+from .tables import retention_holds, retention_restrictions, retention_reviews, retention_schedule
+
+DECISIONS = ("retain", "restrict", "dispose")
+S, R = retention_schedule.c, retention_reviews.c
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+def _due_on() -> Any:
+    """A record's next review: the reviewer's next date after a retain or restrict, else the rule's."""
+    return case((R.next_review.is_not(None), R.next_review), else_=S.review_on)
+
+
+def _scope(principal: Principal) -> list[Any]:
+    if principal.is_system or "manage_rights" in principal.actions():
+        return []
+    return [S.force == (principal.force or "")]
+
+
+# -- re-scheduling -----------------------------------------------------------------------------
+@dataclass
+class Rescheduled:
+    changed_rule: int
+    added: int
+    seconds: float
+
+
+def reschedule(engine: Engine, *, batch: int = 20_000) -> Rescheduled:
+    """Bring the schedule in line with the rule table: rows scheduled under an older
+    version of the rules are re-classified from their stored inputs (no record is read),
+    and records with no schedule row (a store that predates retention) are classified
+    from their data.  Idempotent, and cheap when nothing changed (two indexed counts)."""
+    t0 = time.perf_counter()
+    changed = added = 0
+    with engine.connect() as conn, write_transaction(conn):
+        stale = conn.execute(select(*[S[c] for c in COLUMNS]).where(S.rules_version != RULES_VERSION)).all()
+        for i in range(0, len(stale), batch):
+            part = stale[i:i + batch]
+            rows = [schedule_row(r.rkey, r.force, Inputs(r.rtype, r.dataset, r.kind, r.offence_class, r.basis,
+                                                         r.age100, r.rule.startswith("UNDETECTED")))
+                    for r in part]
+            for j in range(0, len(part), 500):
+                conn.execute(delete(retention_schedule).where(S.rkey.in_([r.rkey for r in part[j:j + 500]])))
+            insert_rows(conn, retention_schedule, COLUMNS, rows)
+            changed += len(rows)
+        missing = select(records.c.rkey).where(records.c.deleted.is_(False), ~select(S.rkey).where(
+            S.rkey == records.c.rkey).exists())
+        if conn.execute(select(func.count()).select_from(missing.subquery())).scalar_one():
+            rows = []
+            have = {r[0] for r in conn.execute(select(S.rkey))}
+            for rtype in ("person", "event", "location", "vehicle", "marker", "link", "missing_episode"):
+                for v in iter_records(conn, Principal.system(), "retention", rtype=rtype):
+                    if v.rkey not in have:
+                        rows.append(schedule_row(v.rkey, v.force, inputs_of(v.rtype, v.dataset, v.issued_at, v.data)))
+                        if len(rows) >= batch:
+                            insert_rows(conn, retention_schedule, COLUMNS, rows)
+                            added += len(rows)
+                            rows = []
+            insert_rows(conn, retention_schedule, COLUMNS, rows)
+            added += len(rows)
+    return Rescheduled(changed, added, time.perf_counter() - t0)
+
+
+# -- what is due -------------------------------------------------------------------------------
+def schedule_summary(conn: Connection, principal: Principal, *, as_of: str | None = None, days: int = 366,
+                     limit: int = 100) -> dict[str, Any]:
+    """``leds retention schedule --json``: what is due by ``as_of`` (overdue included) and in
+    the following ``days``, counted by date and group, with the first ``limit`` items."""
+    as_of = as_of or today()
+    horizon = (date.fromisoformat(as_of).toordinal() + days)
+    until = date.fromordinal(horizon).isoformat()
+    due = _due_on().label("due_on")
+    base = (select(S.rkey, S.force, S.rtype, S.review_group, S.rule, due, R.decision)
+            .select_from(retention_schedule.outerjoin(retention_reviews, R.rkey == S.rkey))
+            .where(or_(R.decision.is_(None), R.decision != "dispose"), *_scope(principal)))
+    sub = base.subquery()
+    by_date = conn.execute(select(sub.c.due_on, sub.c.review_group, func.count())
+                           .where(sub.c.due_on <= until).group_by(sub.c.due_on, sub.c.review_group)
+                           .order_by(sub.c.due_on)).all()
+    dates: dict[str, dict[str, Any]] = {}
+    for d, g, n in by_date:
+        e = dates.setdefault(d, {"date": d, "count": 0, "by_group": {}})
+        e["count"] += n
+        e["by_group"][g] = n
+    overdue = sum(e["count"] for d, e in dates.items() if d <= as_of)
+    items = conn.execute(select(sub).where(sub.c.due_on <= as_of).order_by(sub.c.due_on, sub.c.rkey)
+                         .limit(limit)).all()
+    total = conn.execute(select(func.count()).select_from(retention_schedule).where(*_scope(principal))).scalar_one()
+    awaiting = conn.execute(select(func.count()).select_from(retention_reviews.join(
+        retention_schedule, S.rkey == R.rkey)).where(R.decision == "dispose", *_scope(principal))).scalar_one()
+    return {"as_of": as_of, "until": until, "rules_version": RULES_VERSION, "scheduled": total, "due_now": overdue,
+            "awaiting_disposal": awaiting, "by_date": list(dates.values()),
+            "items": [_item(r) for r in items]}
+
+
+def _item(r: Any) -> dict[str, Any]:
+    rule = RULES.get(r.rule)
+    return {"rkey": r.rkey, "force": r.force, "rtype": r.rtype, "review_group": r.review_group, "rule": r.rule,
+            "due_on": r.due_on, "last_decision": r.decision,
+            "why": f"{rule.title}: {rule.disposal}" if rule else r.rule}
+
+
+def queue(conn: Connection, lookup: Lookup, *, as_of: str | None = None, limit: int = 100) -> dict[str, Any]:
+    """The review queue for a reviewer: records due, with what the rule says and why."""
+    authorise(lookup.principal, "review_retention", lookup.purpose, lookup.reason, lookup.audit)
+    out = schedule_summary(conn, lookup.principal, as_of=as_of, days=0, limit=limit)
+    lookup.audit(erasure_event("consultation", lookup, [i["rkey"] for i in out["items"]],
+                               {"kind": "retention_queue", "returned": len(out["items"])}))
+    return out
+
+
+def erasure_event(action: str, lookup: Lookup, subjects: list[str], detail: dict[str, Any]) -> Any:
+    from leds.audit import AuditEvent
+
+    return AuditEvent(action=action, actor=lookup.principal.id, purpose=lookup.purpose, reason=lookup.reason,
+                      subjects=tuple(subjects[:1000]), detail=detail)
+
+
+# -- decisions ---------------------------------------------------------------------------------
+def decide(conn: Connection, lookup: Lookup, rkey: str, decision: str, reason: str,
+           next_review: str | None = None) -> dict[str, Any]:
+    """Record a review decision (audited).  ``retain`` sets the next review (given, or the
+    rule's interval from today); ``restrict`` steps the record down: hidden from every role
+    without ``view_restricted``, nothing deleted; ``dispose`` marks it for ``run``."""
+    p = lookup.principal
+    authorise(p, "review_retention", lookup.purpose, lookup.reason, lookup.audit)
+    if decision not in DECISIONS:
+        raise BadRequest(f"a decision is one of {', '.join(DECISIONS)}")
+    if not reason or not reason.strip():
+        raise BadRequest("a review decision needs a reason")
+    if len(reason) > 2000:
+        raise BadRequest("the reason is longer than 2000 characters")
+    row = conn.execute(select(S.rkey, S.force, S.rule).where(S.rkey == rkey, *_scope(p))).first()
+    if row is None:
+        raise NotFound("no such record is scheduled for review (or it is not your force's)")
+    if next_review is not None:
+        try:
+            if date.fromisoformat(next_review).isoformat() <= today():
+                raise BadRequest("the next review date must be in the future")
+        except ValueError as exc:
+            raise BadRequest("the next review date is YYYY-MM-DD") from exc
+    if decision == "dispose" and conn.execute(select(retention_holds.c.rkey).where(
+            retention_holds.c.rkey == rkey)).first():
+        raise Conflict("the record is under a legal hold; it cannot be disposed of")
+    if decision in ("retain", "restrict") and next_review is None:
+        next_review = add_years(today(), RULES[row.rule].review_years if row.rule in RULES else 6)
+    if decision == "dispose":
+        next_review = None
+    at = erasure.now()
+    with write_transaction(conn):
+        conn.execute(delete(retention_reviews).where(R.rkey == rkey))
+        conn.execute(retention_reviews.insert().values(rkey=rkey, decision=decision, reason=reason,
+                                                       next_review=next_review, decided_by=p.id, decided_at=at))
+        if decision == "restrict":
+            conn.execute(delete(retention_restrictions).where(retention_restrictions.c.rkey == rkey))
+            conn.execute(retention_restrictions.insert().values(rkey=rkey, grounds="step_down", since=at, by=p.id))
+        else:  # retain or dispose lifts a step-down (a disputed-accuracy restriction stays)
+            conn.execute(delete(retention_restrictions).where(retention_restrictions.c.rkey == rkey,
+                                                              retention_restrictions.c.grounds == "step_down"))
+    lookup.audit(erasure_event("alteration", lookup, [rkey], {
+        "kind": "retention_review", "decision": decision, "next_review": next_review, "rule": row.rule}))
+    return {"rkey": rkey, "decision": decision, "reason": reason, "next_review": next_review, "decided_by": p.id,
+            "decided_at": at}
+
+
+def run(engine: Engine, settings: Settings, *, actor: str) -> dict[str, Any]:
+    """``leds retention run``: dispose of every record whose latest decision is ``dispose``
+    (a record placed under a legal hold since is skipped and reported), with one receipt."""
+    with engine.connect() as conn:
+        decided = [r[0] for r in conn.execute(select(R.rkey).where(R.decision == "dispose").order_by(R.rkey))]
+        held = {r[0] for r in conn.execute(select(retention_holds.c.rkey).where(retention_holds.c.rkey.in_(decided)))} \
+            if decided else set()
+    todo = [k for k in decided if k not in held]
+    if not todo:
+        return {"disposed": 0, "held": sorted(held), "receipt": None}
+    erased = erasure.erase_records(engine, settings, todo, reason="disposal: retention review")
+    body = erasure.receipt_body("disposal", erased, actor=actor, reason="disposal after retention review",
+                                authority="MoPI review decision", person=None)
+    receipt = erasure.sign_and_record(engine, settings, body, todo)
+    return {"disposed": len(todo), "held": sorted(held), "receipt": receipt, "seconds": round(erased.seconds, 3)}
+
+
+def review_of(conn: Connection, rkey: str) -> dict[str, Any] | None:
+    r = conn.execute(select(retention_reviews).where(R.rkey == rkey)).mappings().first()
+    return dict(r) if r else None
+
