@@ -33,6 +33,12 @@ DECISIONS = ("retain", "restrict", "dispose")
 S, R = retention_schedule.c, retention_reviews.c
 
 
+def end_reads(conn: Connection) -> None:
+    """End the read transaction a check began (SQLAlchemy autobegins), so the write can take the lock."""
+    if conn.in_transaction():
+        conn.rollback()
+
+
 def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
@@ -178,6 +184,7 @@ def decide(conn: Connection, lookup: Lookup, rkey: str, decision: str, reason: s
     if decision == "dispose":
         next_review = None
     at = erasure.now()
+    end_reads(conn)
     with write_transaction(conn):
         conn.execute(delete(retention_reviews).where(R.rkey == rkey))
         conn.execute(retention_reviews.insert().values(rkey=rkey, decision=decision, reason=reason,

@@ -29,7 +29,7 @@ from leds.db.schema import log, records
 from leds.errors import BadRequest, Conflict, NotFound
 
 from .erase import now
-from .review import erasure_event, today
+from .review import end_reads, erasure_event, today
 from .tables import retention_holds, retention_restrictions, rights_requests
 
 KINDS = ("access", "rectification", "erasure", "restriction")
@@ -66,6 +66,7 @@ def create_request(conn: Connection, lookup: Lookup, kind: str, person_id: str, 
     force = _record_force(conn, rkey) if rkey else None
     received = received_at or now()
     status = "with_force" if kind == "rectification" else "open"
+    end_reads(conn)
     with write_transaction(conn):
         rid = int(conn.execute(rights_requests.insert().values(
             kind=kind, person_id=person_id, rkey=rkey, detail=detail, received_at=received,
@@ -123,6 +124,7 @@ def decide_request(conn: Connection, lookup: Lookup, rid: int, outcome: str, dec
                                  .order_by(log.c.sequence.desc()).limit(1)).scalar()
         if corrected is None:
             raise Conflict("no corrective updategram from the owning force has arrived since the request")
+    end_reads(conn)
     with write_transaction(conn):
         conn.execute(update(rights_requests).where(rights_requests.c.id == rid).values(
             status=outcome, decision=decision, decided_at=now(), decided_by=lookup.principal.id,
@@ -142,6 +144,7 @@ def place_hold(conn: Connection, lookup: Lookup, rkey: str, authority: str, reas
         raise BadRequest("a legal hold names its authority (case or order reference) and a reason")
     _record_force(conn, rkey)
     at = now()
+    end_reads(conn)
     with write_transaction(conn):
         conn.execute(delete(retention_holds).where(retention_holds.c.rkey == rkey))
         conn.execute(retention_holds.insert().values(rkey=rkey, authority=authority, reason=reason, since=at,
@@ -152,6 +155,7 @@ def place_hold(conn: Connection, lookup: Lookup, rkey: str, authority: str, reas
 
 def release_hold(conn: Connection, lookup: Lookup, rkey: str, reason: str) -> None:
     _allowed(lookup)
+    end_reads(conn)
     with write_transaction(conn):
         n = conn.execute(delete(retention_holds).where(retention_holds.c.rkey == rkey)).rowcount
     if not n:

@@ -1,0 +1,153 @@
+"""Erasure: the bytes on disk, the digest and the audit chain afterwards, shared events,
+legal holds and bad input."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import MetaData, func, select, text
+
+from leds.audit import verify
+from leds.config import Settings
+from leds.db.engine import get_engine
+from leds.db.schema import log, record_keys, records
+from leds.errors import BadRequest, Conflict, NotFound
+from leds.records.state import rebuild, state_digest
+from leds.retention.erase import erase, verify_receipt
+from leds.retention.rights import place_hold
+from leds.retention.tables import erasure_receipts
+
+from ..conftest import env_for
+from ..factories import load, wyp_records
+from ..callers import lookup
+from .people import ERASED_PERSON, SHARED_EVENT, THIRD_PARTY, UNIQUE, quixleberry_docs, quixleberry_update
+
+LEDS = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "leds")
+
+
+def _variants() -> list[bytes]:
+    return sorted({v.encode() for u in UNIQUE for v in (u, u.lower(), u.upper())})
+
+
+def _files_holding(home: Path) -> list[tuple[str, str]]:
+    hits = []
+    for p in home.rglob("*"):
+        if p.is_file():
+            data = p.read_bytes()
+            hits += [(str(p.relative_to(home)), v.decode()) for v in _variants() if v in data]
+    return hits
+
+
+def _loaded(settings: Settings) -> None:
+    load(settings, wyp_records())
+    load(settings, quixleberry_docs())
+    load(settings, [quixleberry_update(50)])  # an older version overwritten in place
+
+
+def _erase(settings: Settings, **kw: str) -> dict:
+    args = {"person": None, "record": None, "reason": "s47 request upheld", "authority": "DPA-2026-0042", **kw}
+    return erase(get_engine(settings), settings, actor="user:dpo", **args)  # type: ignore[arg-type]
+
+
+def test_no_file_under_leds_home_holds_an_erased_persons_strings(sqlite_settings: Settings) -> None:
+    s = sqlite_settings
+    _loaded(s)
+    # a quarantined copy of her record (a conflicting resend) and an oversized spilled one
+    bad = quixleberry_docs()[0] | {"issued_at": "2025-03-03T00:00:00Z"}
+    from leds.ingest.pipeline import Ingestor
+
+    Ingestor(s).ingest_lines(iter([(1, orjson.dumps(bad))]), "resend")
+    assert _files_holding(s.home), "the test must see the strings before erasure"
+    receipt = _erase(s, person=ERASED_PERSON)
+    assert ERASED_PERSON in receipt["records"] and SHARED_EVENT in receipt["kept_shared"]
+    assert _files_holding(s.home) == []
+    # the third party and the shared event are untouched
+    with get_engine(s).connect() as conn:
+        kept = set(conn.execute(select(records.c.rkey).where(records.c.rkey.in_([THIRD_PARTY, SHARED_EVENT])))
+                   .scalars())
+    assert kept == {THIRD_PARTY, SHARED_EVENT}
+
+
+def test_after_erasure_rebuild_gives_the_same_digest_and_the_audit_chain_verifies(settings: Settings) -> None:
+    _loaded(settings)
+    receipt = _erase(settings, person=ERASED_PERSON)
+    engine = get_engine(settings)
+    before = state_digest(engine)
+    report = rebuild(engine)
+    assert report.erased >= len(receipt["records"])
+    assert state_digest(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(records).where(
+            records.c.rkey.in_(receipt["records"]))).scalar_one() == 0
+        # the log keeps envelope and ciphertext; the keys are gone
+        assert conn.execute(select(func.count()).select_from(log).where(log.c.rkey == ERASED_PERSON)).scalar_one() == 2
+        assert conn.execute(select(record_keys.c.dek).where(record_keys.c.rkey == ERASED_PERSON)).scalar() is None
+        stored = conn.execute(select(erasure_receipts)).mappings().one()
+    assert verify(engine, settings).ok
+    assert verify_receipt(settings, stored["receipt"], stored["signature"])
+    assert not verify_receipt(settings, stored["receipt"].replace("DPA-2026-0042", "DPA-2026-0043"),
+                              stored["signature"])
+
+
+@pytest.mark.postgres
+def test_on_postgresql_no_table_holds_the_erased_strings(pg_url: str, tmp_path: Path) -> None:
+    s = Settings(home=tmp_path / "home", database_url_override=pg_url)
+    _loaded(s)
+    _erase(s, person=ERASED_PERSON)
+    engine = get_engine(s)
+    md = MetaData()
+    md.reflect(engine)
+    with engine.connect() as conn:
+        for table in md.sorted_tables:
+            dump = " ".join(str(r[0]) for r in conn.execute(text(f'SELECT t::text FROM "{table.name}" t')))
+            for u in UNIQUE:
+                assert u.lower() not in dump.lower(), (table.name, u)
+
+
+def test_erasing_one_record_keeps_everything_else(sqlite_settings: Settings) -> None:
+    _loaded(sqlite_settings)
+    out = _erase(sqlite_settings, record="WYP|RMS-R|location|A-Q")
+    assert out["records"] == ["WYP|RMS-R|location|A-Q"]
+    with get_engine(sqlite_settings).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(records).where(
+            records.c.rkey == ERASED_PERSON)).scalar_one() == 1
+
+
+def test_bad_erasures_change_nothing(sqlite_settings: Settings) -> None:
+    s = sqlite_settings
+    _loaded(s)
+    engine = get_engine(s)
+    before = state_digest(engine)
+    with pytest.raises(NotFound):
+        _erase(s, person="NP-NOBODY")
+    with pytest.raises(NotFound):
+        _erase(s, record="WYP|RMS-R|event|NO-SUCH")
+    with pytest.raises(BadRequest):
+        _erase(s, person=ERASED_PERSON, reason=" ")
+    with pytest.raises(BadRequest):
+        _erase(s, person=ERASED_PERSON, record=ERASED_PERSON)
+    with engine.connect() as conn:
+        place_hold(conn, lookup("data_protection_officer", purpose="data_protection")[0], "WYP|RMS-R|event|EV-Q",
+                   "R v Quixleberry, Leeds Crown Court", "evidence in a pending trial")
+    with pytest.raises(Conflict, match="legal hold"):
+        _erase(s, person=ERASED_PERSON)
+    assert state_digest(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(record_keys).where(record_keys.c.dek.is_(None))
+                            ).scalar_one() == 0
+
+
+def test_leds_erase_prints_a_receipt_and_an_unknown_person_exits_3(sqlite_settings: Settings) -> None:
+    _loaded(sqlite_settings)
+    env = env_for(sqlite_settings)
+    bad = subprocess.run([LEDS, "erase", "--person", "NP-NOBODY", "--reason", "x", "--authority", "y", "--json"],
+                         env=env, capture_output=True, text=True)
+    assert bad.returncode == 3 and "no such person" in bad.stderr
+    ok = subprocess.run([LEDS, "erase", "--person", ERASED_PERSON, "--reason", "s47", "--authority", "REQ-1",
+                         "--json"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    receipt = orjson.loads(ok.stdout)
+    assert receipt["kind"] == "erasure" and receipt["signature"] and receipt["audit_entry"] > 0
