@@ -3,13 +3,15 @@ forces' records (``wyp_records``, ``mps_records``), which the ``store`` fixture 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from leds.config import Settings
-from leds.ingest.pipeline import Ingestor
+from leds.ingest.pipeline import Ingestor, ingest_paths
 from leds.standard.validators import format_pnc_id
+from leds.synth import generate
 
 
 def ug(seq: int, record: dict[str, Any], *, force: str = "WYP", source: str = "NICHE-RMS", op: str = "upsert",
@@ -87,6 +89,18 @@ def mixed_population(n_people: int, force: str = "WYP", source: str = "NICHE-RMS
     return docs
 
 
+def synth_files(dirpath: Path, persons: int, seed: int) -> list[Path]:
+    """A synthetic national population (``leds synth``) written under ``dirpath``: its files."""
+    generate(dirpath, persons=persons, seed=seed, progress=False)
+    return sorted(dirpath.rglob("*.ndjson"))
+
+
+def ingest_files(settings: Settings, paths: list[Path]) -> None:
+    """Ingest the files into the store; none of their lines may be quarantined."""
+    summary = ingest_paths(Ingestor(settings), list(paths))
+    assert summary.quarantined == 0, summary.as_dict()
+
+
 # -- two forces' records of the same man, and what surrounds him at WYP ----------------------
 PNC = format_pnc_id(1984, 123456)
 P1 = "WYP|NICHE-RMS|person|P-1"
@@ -155,6 +169,7 @@ def mps_records() -> list[dict[str, Any]]:
 
 
 def load(settings: Settings, docs: list[dict[str, Any]]) -> None:
+    """Ingest the updategrams into the store, as lines; none may be quarantined."""
     lines = [(i, line) for i, line in enumerate(ndjson(docs).splitlines(), 1)]
     s = Ingestor(settings).ingest_lines(iter(lines), "test")
     assert s.quarantined == 0, s.as_dict()

@@ -36,9 +36,7 @@ from leds.config import Settings
 from leds.db.engine import get_engine, write_transaction
 
 from ..conftest import env_for
-
-P1 = "WYP|NICHE-RMS|person|P-1"
-P2 = "WYP|NICHE-RMS|person|P-2"
+from ..factories import P1, P2
 
 
 def consult(actor: str = "officer-1", *subjects: str, kind: str | None = None, **detail: object) -> AuditEvent:

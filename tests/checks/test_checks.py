@@ -22,15 +22,11 @@ from leds.checks.service import (
 )
 from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
-from leds.ingest.pipeline import Ingestor, ingest_paths
 from leds.records.service import record_view
 from leds.search.tables import search_names
 
 from ..callers import api_client, lookup
-from ..factories import (
-    P1,
-    P9,
-)
+from ..factories import P1, P9, ingest_files, synth_files
 
 
 # -- person check ------------------------------------------------------------------------
@@ -221,13 +217,10 @@ def test_api_expired_session_and_missing_scope_and_role(store: Settings) -> None
 @pytest.fixture(scope="module")
 def national(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from leds.matching.batch import run_match
-    from leds.synth import generate
 
     base = tmp_path_factory.mktemp("national")
     settings = Settings(home=base / "home")
-    generate(base / "synth", persons=400, seed=21, progress=False)
-    summary = ingest_paths(Ingestor(settings), sorted((base / "synth").rglob("*.ndjson")))
-    assert summary.quarantined == 0
+    ingest_files(settings, synth_files(base / "synth", 400, 21))
     run_match(settings)
     yield settings, base / "synth"
     dispose_all()

@@ -43,17 +43,8 @@ from leds.matching.model import (
     shared_full_names,
 )
 from leds.matching.tables import identity_log
-from leds.synth import generate
 
-
-def _synth(dirpath: Path, persons: int, seed: int) -> list[Path]:
-    generate(dirpath, persons=persons, seed=seed, progress=False)
-    return sorted(dirpath.rglob("*.ndjson"))
-
-
-def _ingest(settings: Settings, paths: list[Path]) -> None:
-    summary = ingest_paths(Ingestor(settings), list(paths))
-    assert summary.quarantined == 0, summary.as_dict()
+from ..factories import ingest_files, ndjson, person, synth_files, ug
 
 
 def _log(settings: Settings, kind: str) -> list[dict]:
@@ -66,7 +57,7 @@ def matched(tmp_path_factory: pytest.TempPathFactory):
     """600 synthetic persons, ingested into SQLite and matched once (model trained)."""
     base = tmp_path_factory.mktemp("matched")
     settings = Settings(home=base / "home")
-    _ingest(settings, _synth(base / "synth", 600, 11))
+    ingest_files(settings, synth_files(base / "synth", 600, 11))
     res = run_match(settings)
     yield settings, res, base
     dispose_all()
@@ -515,7 +506,7 @@ def test_ids_are_stable_when_an_unrelated_record_is_added(matched) -> None:
                                 "birth_dates": ["1971-02-03"], "sex": "M"}}}
     path = base / "unrelated.ndjson"
     path.write_text(json.dumps(line) + "\n")
-    _ingest(settings, [path])
+    ingest_files(settings, [path])
     res = run_match(settings)
     assert not res.trained
     with get_engine(settings).connect() as conn:
@@ -624,11 +615,11 @@ def _partners(assign: dict[str, str], of: set[str]) -> dict[str, frozenset[str]]
 
 
 def test_realtime_and_batch_agree_on_a_held_out_sample(settings: Settings, tmp_path: Path) -> None:
-    paths = _synth(tmp_path / "synth", 500, 21)
+    paths = synth_files(tmp_path / "synth", 500, 21)
     kept, held = _hold_out(paths, tmp_path / "split", 0.1, 5)
-    _ingest(settings, kept)
+    ingest_files(settings, kept)
     run_match(settings)
-    _ingest(settings, [held])  # the real-time matcher assigns these in the ingest transaction
+    ingest_files(settings, [held])  # the real-time matcher assigns these in the ingest transaction
     with get_engine(settings).connect() as conn:
         realtime = store.assignments(conn)
         held_keys = {r for r, in conn.execute(select(store.person_ids.c.rkey).where(  # type: ignore[attr-defined]
@@ -666,8 +657,7 @@ def test_merges_and_splits_are_audited_as_combination(tmp_path) -> None:  # type
     from leds.audit import verify
 
     settings = Settings(home=tmp_path / "home")
-    generate(tmp_path / "syn", persons=150, seed=11, progress=False)
-    ingest_paths(Ingestor(settings), sorted((tmp_path / "syn").rglob("*.ndjson")))
+    ingest_paths(Ingestor(settings), synth_files(tmp_path / "syn", 150, 11))
     run_demo_matching(settings)
     engine = get_engine(settings)
     with engine.connect() as c:
@@ -682,7 +672,7 @@ API_PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="module")
 def synth150(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return _synth(tmp_path_factory.mktemp("synth150"), 150, 11)
+    return synth_files(tmp_path_factory.mktemp("synth150"), 150, 11)
 
 
 def _twin_of(paths: list[Path], handling: str) -> tuple[str, bytes]:
@@ -715,7 +705,7 @@ def api(settings: Settings, synth150: list[Path], tmp_path: Path, monkeypatch: p
     original, line = _twin_of(synth150, "SECRET")
     copy_path = tmp_path / "copy.ndjson"
     copy_path.write_bytes(line + b"\n")
-    _ingest(settings, [*synth150, copy_path])
+    ingest_files(settings, [*synth150, copy_path])
     run_match(settings)
     engine = get_engine(settings)
     identity.create_user(engine, "inv", roles=["investigator"], force="WYP", vetting="SC", password=API_PASSWORD)
@@ -854,12 +844,10 @@ def test_api_before_any_match_run_is_a_clear_answer_not_a_500(sqlite_settings: S
     from leds.access import identity
     from leds.app import create_app
 
-    from ..factories import ndjson, person, ug
-
     monkeypatch.setenv("LEDS_COOKIE_SECURE", "0")
     path = sqlite_settings.home.parent / "p.ndjson"
     path.write_bytes(ndjson([ug(1, person("P-1")), ug(2, person("P-2"))]))
-    _ingest(sqlite_settings, [path])
+    ingest_files(sqlite_settings, [path])
     identity.create_user(get_engine(sqlite_settings), "inv", roles=["investigator"], force="WYP", vetting="SC",
                          password=API_PASSWORD)
     client = TestClient(create_app(sqlite_settings), raise_server_exceptions=False)

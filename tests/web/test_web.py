@@ -19,12 +19,10 @@ from leds.app import create_app
 from leds.audit import queries
 from leds.config import Settings
 from leds.db.engine import get_engine
-from leds.ingest.pipeline import Ingestor
 
-from ..factories import event, link, marker, ndjson, person, ug, vehicle
+from ..factories import P1, event, link, load, marker, person, ug, vehicle
 
 PASSWORD = "correct horse battery staple"
-P1 = "WYP|NICHE-RMS|person|P-1"
 SCRIPT = "<script>alert(1)</script>"
 SQL = "' OR 1=1 --"
 ACCOUNTS = {"inv": "investigator", "ana": "intelligence_analyst", "aud": "auditor", "fo": "frontline_officer",
@@ -44,8 +42,7 @@ def _store(settings: Settings) -> None:
             vehicle("V-1", vrm="AB12 CDE"),
             link("K-1", ("person", "P-1"), ("vehicle", "V-1"), role="keeper"),
             event("E-1"), link("K-2", ("person", "P-1"), ("event", "E-1"), role="subject")]
-    lines = ndjson([ug(i, d) for i, d in enumerate(docs, 1)]).splitlines()
-    Ingestor(settings).ingest_lines(enumerate(lines, 1), "test")
+    load(settings, [ug(i, d) for i, d in enumerate(docs, 1)])
 
 
 @dataclass
