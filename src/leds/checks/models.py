@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from leds.access.rules import PURPOSES
+from leds.missing.models import MissingBanner
 from leds.persons.models import Event, Marker, PersonSummary
 from leds.records.models import Fact
 from leds.standard.codes import DATASETS, FORCES
@@ -167,6 +168,8 @@ class PersonCheckAnswer(BaseModel):
     candidates: list[Candidate]
     summary: PersonSummary | None = Field(description="The best candidate's summary, or the chosen `person_id`'s.")
     scored_by: Literal["model", "field agreement"]
+    missing: list[MissingBanner] = Field(default_factory=list, description="The chosen person's live missing "
+                                         "episodes (shown first, as MISSING); empty when none.")
 
 
 class VehiclePerson(Fact):
@@ -194,3 +197,5 @@ class VehicleCheckAnswer(BaseModel):
     query: str
     normalised: str
     vehicles: list[VehicleHit]
+    missing: list[MissingBanner] = Field(default_factory=list, description="Live missing episodes of the "
+                                         "vehicle's people (shown first, as MISSING).")

@@ -37,6 +37,7 @@ from leds.matching.scoring import (
     probability,
     query_features,
 )
+from leds.missing.service import missing_for_check
 from leds.persons.service import (
     event_entry,
     marker_entry,
@@ -171,7 +172,9 @@ def _person_check(conn: Connection, lookup: Lookup, q: PersonQuery, person_id: s
     known = {v.rkey: v for v in views} | marker_views
     summary = person_summary(conn, lookup, chosen, action="check", known=known,
                              known_refs=(set(ranked_keys), refs_to)) if chosen else None
-    return {"candidates": candidates, "summary": summary, "scored_by": "model" if model else "field agreement"}
+    missing = missing_for_check(conn, lookup, [r["rkey"] for r in summary["records"]]) if summary else []
+    return {"candidates": candidates, "summary": summary, "scored_by": "model" if model else "field agreement",
+            "missing": missing}
 
 
 def _marker_codes(conn: Connection, lookup: Lookup, refs_to: list[tuple[str, str, str]]
@@ -245,7 +248,9 @@ def _vehicle_check(conn: Connection, lookup: Lookup, q: VehicleQuery, action: st
         entry["reports"].sort(key=lambda e: str(e.get("occurred_at") or ""), reverse=True)
         out.append(entry)
     out.sort(key=lambda e: (e["match"] != "exact", e["vrm"] or ""))
-    return {"query": q.vrm, "normalised": vrm, "vehicles": out}
+    people = sorted({p["rkey"] for e in out for p in e["people"]})
+    missing = missing_for_check(conn, lookup, people, "vehicle_check") if action == "check" else []
+    return {"query": q.vrm, "normalised": vrm, "vehicles": out, "missing": missing}
 
 
 __all__ = ["person_check", "vehicle_check"]

@@ -1,0 +1,111 @@
+"""The missing domain's tables (created by migration 0011_missing).
+
+Projections of the log (emptied by ``leds rebuild``, hashed by ``leds digest``):
+
+* ``missing_episodes``: each episode's current state, one row per live or historic episode,
+  with copies of the record's access columns (force, dataset, handling, sharing) so that the
+  access policy's row predicate applies here directly (no row for a deleted episode).
+* ``missing_versions``: every version of every episode: when, who, why, risk and status.
+
+User-owned state (never emptied by rebuild):
+
+* ``missing_sightings``: a check by another force that found a live episode (an encounter).
+* ``missing_protocols``: Herbert and Philomena forms lodged in advance, with consent and expiry.
+* ``missing_unidentified``: people found who cannot be identified, and unidentified remains.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
+
+from leds.db.schema import BigId, metadata
+
+missing_episodes = Table(
+    "missing_episodes", metadata,
+    Column("rkey", String(200), primary_key=True),
+    Column("force", String(8), nullable=False),  # the reporting force
+    Column("source", String(64), nullable=False),
+    Column("dataset", String(32), nullable=False),
+    Column("handling", String(24), nullable=False),
+    Column("sharing", String(8), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("subject", String(200), nullable=False),  # the person record's key
+    Column("risk", String(12), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("live", Boolean, nullable=False),
+    Column("reported_at", String(32), nullable=False),
+    Column("last_seen_at", String(32)),
+    Column("reviewed_at", String(32), nullable=False),  # the current version's issued_at
+    Column("found_at", String(32)),
+    Column("found_force", String(8)),
+    Column("hours_missing", Integer),  # reported to found
+    Column("age", Integer),  # at report, from the subject's date of birth when known
+    Column("child", Boolean, nullable=False),
+    Column("vulnerabilities", Text, nullable=False),  # "|a|b|": for the filter, only for roles that see them
+    Column("rhi_at", String(32)),  # the return home interview
+    sqlite_with_rowid=False,
+)
+Index("ix_missing_episodes_live", missing_episodes.c.live, missing_episodes.c.reported_at)
+Index("ix_missing_episodes_subject", missing_episodes.c.subject, missing_episodes.c.live)
+
+missing_versions = Table(
+    "missing_versions", metadata,
+    Column("force", String(8), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("sequence", BigInteger, primary_key=True),
+    Column("rkey", String(200), nullable=False),
+    Column("issued_at", String(32), nullable=False),
+    Column("op", String(8), nullable=False),
+    Column("status", String(8)),
+    Column("risk", String(12)),
+    Column("recorded_by", String(200)),
+    Column("rationale", Text),
+    sqlite_with_rowid=False,
+)
+Index("ix_missing_versions_rkey", missing_versions.c.rkey)
+
+missing_sightings = Table(
+    "missing_sightings", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("episode", String(200), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("by", String(128), nullable=False),  # principal id
+    Column("force", String(8), nullable=False),  # the force that checked
+    Column("kind", String(16), nullable=False),  # person_check | vehicle_check
+    Column("purpose", String(40), nullable=False),
+)
+Index("ix_missing_sightings_episode", missing_sightings.c.episode)
+
+missing_protocols = Table(
+    "missing_protocols", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(12), nullable=False),  # herbert | philomena
+    Column("subject", String(200), nullable=False),  # a person record's key
+    Column("force", String(8), nullable=False),
+    Column("lodged_by", String(128), nullable=False),
+    Column("lodged_at", String(32), nullable=False),
+    Column("consent", String(500), nullable=False),  # who consented, and how
+    Column("expires_on", String(10), nullable=False),
+    Column("details", Text, nullable=False),  # JSON
+    Column("withdrawn_at", String(32)),
+)
+Index("ix_missing_protocols_subject", missing_protocols.c.subject)
+
+missing_unidentified = Table(
+    "missing_unidentified", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),  # living | remains
+    Column("found_at", String(32), nullable=False),
+    Column("force", String(8), nullable=False),
+    Column("place", String(200)),
+    Column("sex", String(1)),
+    Column("age_min", Integer),
+    Column("age_max", Integer),
+    Column("height_cm", Integer),
+    Column("description", Text),
+    Column("marks", Text, nullable=False),  # JSON list
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+)
+
+PROJECTION = (missing_episodes, missing_versions)
