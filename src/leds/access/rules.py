@@ -149,4 +149,5 @@ SYSTEM_PURPOSES: dict[str, str] = {
     "system_maintenance": "system maintenance (rebuild, migration, digest)",
     "data_matching": "entity resolution across forces and systems",
     "alerting": "matching changes against alert subscriptions",
+    "missing_register": "the missing-persons register's operator reports and timers",
 }
