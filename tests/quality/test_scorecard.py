@@ -87,3 +87,18 @@ def test_unknown_rule_is_refused_with_the_list(settings: Settings) -> None:
 
     with get_engine(settings).connect() as conn, pytest.raises(BadRequest, match="person.birth_date.present"):
         service.scorecard(conn, rule="person.shoe_size")
+
+
+def test_recompute_with_duckdb_agrees_with_the_counters_kept_at_ingest(settings: Settings) -> None:
+    from leds.quality.recompute import differences, recompute, replace
+
+    ingest(settings, planted_lines())
+    again = recompute(get_engine(settings))
+    assert again.records == 32
+    assert differences(get_engine(settings), again) == []
+    replace(get_engine(settings), again)  # replacing with the same figures changes nothing
+    with get_engine(settings).connect() as conn:
+        got = cells(service.scorecard(conn))
+        assert service.failing_keys(conn, "code.standard", "WYP")[1] == 4
+    for key, figures in EXPECTED.items():
+        assert got[key] == figures, key
