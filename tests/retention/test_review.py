@@ -1,0 +1,141 @@
+"""Retention classes, the review queue and its decisions, restriction (step-down) and disposal."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from leds.access.policy import AccessDenied, read_records
+from leds.config import Settings
+from leds.db.engine import get_engine
+from leds.db.schema import records
+from leds.errors import BadRequest, Conflict
+from leds.records.state import rebuild, state_digest
+from leds.retention import review as rv
+from leds.retention import rules
+from leds.retention.rights import place_hold
+from leds.retention.tables import retention_schedule
+
+from ..callers import lookup, principal
+from ..factories import ingest_files, load, rec, synth_files, ug, wyp_records
+from .people import ERASED_PERSON, quixleberry_docs
+
+
+def _dpo():
+    return lookup("data_protection_officer", purpose="data_protection")[0]
+
+
+def _inputs(data: dict, dataset: str = "crime") -> rules.Inputs:
+    return rules.inputs_of("event", dataset, "2025-01-01T00:00:00Z", data)
+
+
+def test_offences_fall_in_the_mopi_groups() -> None:
+    assert rules.classify(_inputs({"kind": "conviction", "offence": "Rape of a woman"})).group == "1"
+    assert rules.classify(_inputs({"kind": "charge", "offence": "Assault occasioning actual bodily harm"})).group == "2"
+    assert rules.classify(_inputs({"kind": "arrest", "description": "theft from a shop"})).group == "3"
+    assert rules.classify(_inputs({"kind": "crime", "status": "undetected", "description": "burglary"})).group \
+        == "undetected"
+    assert rules.classify(_inputs({"kind": "intelligence"}, "intelligence")).group == "intelligence"
+    g1 = _inputs({"kind": "conviction", "offence": "murder", "occurred_at": "2020-02-29T10:00:00Z"})
+    assert rules.review_date(g1, rules.classify(g1)) == "2030-02-28"
+
+
+def test_every_record_in_a_synthetic_sample_has_a_review_group_and_date(tmp_path, sqlite_settings: Settings) -> None:
+    # 1,000 people here (a few seconds); bench/bench_retention.py checks a 20,000-person sample.
+    ingest_files(sqlite_settings, synth_files(tmp_path / "synth", 1000, 7))
+    engine = get_engine(sqlite_settings)
+    with engine.connect() as conn:
+        live = conn.execute(select(func.count()).select_from(records).where(records.c.deleted.is_(False))).scalar_one()
+        unscheduled = conn.execute(select(func.count()).select_from(records).where(
+            records.c.deleted.is_(False), ~select(retention_schedule.c.rkey).where(
+                retention_schedule.c.rkey == records.c.rkey).exists())).scalar_one()
+        blank = conn.execute(select(func.count()).select_from(retention_schedule).where(
+            (retention_schedule.c.review_group == "") | (retention_schedule.c.review_on == ""))).scalar_one()
+        groups = dict(conn.execute(select(retention_schedule.c.review_group, func.count())
+                                   .group_by(retention_schedule.c.review_group)).all())
+    assert live > 1000 and unscheduled == 0 and blank == 0
+    assert {"1", "2", "3"} <= set(groups), groups
+
+
+def test_a_changed_rule_reschedules_what_it_affects(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+                                                    ) -> None:
+    load(sqlite_settings, wyp_records())
+    engine = get_engine(sqlite_settings)
+    assert rv.reschedule(engine).changed_rule == 0
+    old = rules.RULES["NOMINAL"]
+    monkeypatch.setitem(rules.RULES, "NOMINAL", rules.Rule(old.id, old.group, old.title, 7, old.disposal))
+    for module in ("leds.retention.rules", "leds.retention.projector", "leds.retention.review"):
+        monkeypatch.setattr(f"{module}.RULES_VERSION", "test-v2")
+    done = rv.reschedule(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(select(retention_schedule.c.rule, retention_schedule.c.basis,
+                                   retention_schedule.c.review_on, retention_schedule.c.rules_version)).all()
+    assert done.changed_rule == len(rows) > 0
+    nominal = [r for r in rows if r.rule == "NOMINAL"]
+    assert nominal and all(r.review_on == rules.add_years(r.basis, 7) and r.rules_version == "test-v2"
+                           for r in nominal)
+
+
+def test_review_decisions_need_a_reason_and_a_role_that_may_review(sqlite_settings: Settings) -> None:
+    load(sqlite_settings, quixleberry_docs())
+    engine = get_engine(sqlite_settings)
+    with engine.connect() as conn:
+        with pytest.raises(BadRequest, match="reason"):
+            rv.decide(conn, _dpo(), ERASED_PERSON, "dispose", "  ")
+        lk, audit = lookup("investigator", purpose="data_protection")
+        with pytest.raises(AccessDenied):
+            rv.decide(conn, lk, ERASED_PERSON, "retain", "still wanted")
+        assert audit and audit[-1].action == "denied"
+        assert rv.review_of(conn, ERASED_PERSON) is None
+        out = rv.decide(conn, _dpo(), ERASED_PERSON, "retain", "linked to an open investigation")
+        assert out["next_review"] > rv.today()
+
+
+def test_the_queue_shows_what_is_due_with_the_rule_and_why(sqlite_settings: Settings) -> None:
+    load(sqlite_settings, [ug(1, rec("event", "OLD", {"kind": "arrest", "occurred_at": "2001-01-01T10:00:00Z",
+                                                      "description": "theft of a bicycle"}, "custody"))])
+    with get_engine(sqlite_settings).connect() as conn:
+        q = rv.queue(conn, lookup("force_data_manager", purpose="data_protection")[0])
+        mine = [i for i in q["items"] if i["rkey"] == "WYP|NICHE-RMS|event|OLD"]
+        assert mine and mine[0]["review_group"] == "3" and mine[0]["due_on"] == "2007-01-01"
+        assert "6-year clear period" in mine[0]["why"]
+        other_force = rv.queue(conn, lookup("force_data_manager", force="MPS", purpose="data_protection")[0])
+        assert other_force["items"] == []
+
+
+def test_a_restricted_record_is_hidden_from_every_role_but_those_named(sqlite_settings: Settings) -> None:
+    load(sqlite_settings, quixleberry_docs())
+    with get_engine(sqlite_settings).connect() as conn:
+        rv.decide(conn, _dpo(), ERASED_PERSON, "restrict", "stepped down: no further offending")
+
+        def sees(role: str) -> bool:
+            lk, audit = lookup(role, purpose="investigation", reason="OP-1")
+            return bool(read_records(conn, principal(role), "investigation", reason="OP-1", audit=audit,
+                                     rkeys=[ERASED_PERSON]))
+
+        assert not sees("investigator") and not sees("frontline_officer")
+        assert sees("force_data_manager") and sees("data_protection_officer")
+        # a step-down is a decision, not a deletion
+        assert conn.execute(select(func.count()).select_from(records).where(
+            records.c.rkey == ERASED_PERSON)).scalar_one() == 1
+        rv.decide(conn, _dpo(), ERASED_PERSON, "retain", "risk re-assessed")
+        assert sees("investigator")
+
+
+def test_disposal_runs_what_was_decided_and_a_hold_blocks_it(settings: Settings) -> None:
+    load(settings, quixleberry_docs())
+    engine = get_engine(settings)
+    loc, ev = "WYP|RMS-R|location|A-Q", "WYP|RMS-R|event|EV-Q"
+    with engine.connect() as conn:
+        rv.decide(conn, _dpo(), loc, "dispose", "no longer necessary")
+        place_hold(conn, _dpo(), ev, "Op Nettle", "evidence")
+        with pytest.raises(Conflict, match="legal hold"):
+            rv.decide(conn, _dpo(), ev, "dispose", "no longer necessary")
+    out = rv.run(engine, settings, actor="user:dpo")
+    assert out["disposed"] == 1 and out["receipt"]["records"] == [loc] and out["receipt"]["kind"] == "disposal"
+    before = state_digest(engine)
+    rebuild(engine)
+    assert state_digest(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(records).where(records.c.rkey == loc)).scalar_one() == 0
+    assert rv.run(engine, settings, actor="user:dpo")["disposed"] == 0
