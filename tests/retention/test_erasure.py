@@ -20,10 +20,17 @@ from leds.retention.erase import erase, verify_receipt
 from leds.retention.rights import place_hold
 from leds.retention.tables import erasure_receipts
 
+from ..callers import lookup
 from ..conftest import env_for
 from ..factories import load, wyp_records
-from ..callers import lookup
-from .people import ERASED_PERSON, SHARED_EVENT, THIRD_PARTY, UNIQUE, quixleberry_docs, quixleberry_update
+from .people import (
+    ERASED_PERSON,
+    SHARED_EVENT,
+    THIRD_PARTY,
+    UNIQUE,
+    quixleberry_docs,
+    quixleberry_update,
+)
 
 LEDS = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "leds")
 
@@ -102,7 +109,7 @@ def test_on_postgresql_no_table_holds_the_erased_strings(pg_url: str, tmp_path: 
     md.reflect(engine)
     with engine.connect() as conn:
         for table in md.sorted_tables:
-            dump = " ".join(str(r[0]) for r in conn.execute(text(f'SELECT t::text FROM "{table.name}" t')))
+            dump = " ".join(str(r[0]) for r in conn.execute(text(f'SELECT t::text FROM "{table.name}" t')))  # noqa: S608 (reflected names)
             for u in UNIQUE:
                 assert u.lower() not in dump.lower(), (table.name, u)
 
