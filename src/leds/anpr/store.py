@@ -75,7 +75,7 @@ def has_reads(settings: Settings) -> bool:
 def reads_sql(settings: Settings) -> str:
     """A FROM-able relation of the reads inside the retention period (never a read past it)."""
     pattern = str(reads_dir(settings) / "day=*" / "*.parquet").replace("'", "''")
-    return (f"(SELECT read_id, vrm, vkey, camera_id, t, hour, dow, confidence, CAST(day AS VARCHAR) AS day "
+    return (f"(SELECT read_id, vrm, vkey, camera_id, t, hour, dow, confidence, CAST(day AS VARCHAR) AS day "  # noqa: S608
             f"FROM read_parquet('{pattern}', hive_partitioning = true, hive_types = {{'day': VARCHAR}}) "
             f"WHERE day >= '{cutoff(settings)}')")
 

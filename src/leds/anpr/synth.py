@@ -121,6 +121,7 @@ class _Week:
     def __init__(self, world: World, rng: np.random.Generator, start: datetime):
         self.w, self.rng, self.t0 = world, rng, int(start.timestamp())
         self.reads: list[tuple[str, int, int, float]] = []
+        self.busy: dict[str, float] = {}  # a car cannot start a journey before it finished the last
 
     def read(self, vrm: str, cam: int, t: float, p: float = 1.0) -> None:
         if self.rng.random() < p:
@@ -128,7 +129,9 @@ class _Week:
 
     def in_town(self, vrm: str, town: int, t_from: float, t_to: float, rate_per_h: float = 0.25) -> None:
         """Local movement while staying in a town: reads at its cameras now and then."""
-        n = self.rng.poisson(max(0.0, (t_to - t_from) / 3600 * rate_per_h))
+        if t_to <= t_from:
+            return
+        n = self.rng.poisson((t_to - t_from) / 3600 * rate_per_h)
         for t in self.rng.uniform(t_from, t_to, n):
             self.read(vrm, int(self.rng.choice(self.w.town_cams[town])), t)
 
@@ -138,6 +141,7 @@ class _Week:
         other vehicles in convoy, each (vrm, seconds behind)."""
         kmh = speed or float(self.rng.uniform(65, 95))
         cars = [(vrm, 0.0), *(follow or [])]
+        t = max([t] + [self.busy.get(v, 0.0) + 600 for v, _ in cars])
         leave = int(self.rng.choice(self.w.town_cams[a]))
         arrive_cam = int(self.rng.choice(self.w.town_cams[b]))
         arrival = t
@@ -154,6 +158,8 @@ class _Week:
             for v, lag in cars:
                 if seen:
                     self.read(v, cam, when + lag + self.rng.normal(0, 4))
+        for v, lag in cars:
+            self.busy[v] = arrival + lag + 60
         return arrival
 
     def at(self, day: int, hour: float) -> float:
@@ -225,10 +231,13 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
     for _ in range(n_locals):  # locals, with the odd visit to a neighbouring town
         v, home = new("local"), int(rng.integers(towns))
         for d in range(7):
-            if rng.random() < 0.85:
+            if rng.random() < 0.06:  # a day out: seen at home before and after, not during
+                hour, stay = rng.uniform(9, 15), rng.uniform(1, 4)
+                wk.in_town(v, home, wk.at(d, 7), wk.at(d, hour - 0.2), 0.2)
+                trip_and_back(v, home, neighbour(home), d, hour, stay)
+                wk.in_town(v, home, wk.at(d, hour + stay + 5), wk.at(d, 23), 0.2)
+            elif rng.random() < 0.85:
                 wk.in_town(v, home, wk.at(d, 7), wk.at(d, 21), 0.2)
-            if rng.random() < 0.06:
-                trip_and_back(v, home, neighbour(home), d, rng.uniform(8, 18), rng.uniform(1, 6))
     for name, hub, market in plan:
         def commuters(n: int, role: str, hour: float, stay: float, days: int, a: int, b: int,
                       name: str = name) -> None:
@@ -241,7 +250,7 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
                         trip_and_back(v, a, b, d, h0 + rng.normal(0, 0.15), stay + rng.normal(0, 0.3))
         commuters(12, "commuter", 7.5, 9.0, 5, hub, market)
         commuters(8, "commuter", 7.3, 9.5, 5, market, hub)
-        commuters(10, "shift_worker", 21.5, 8.5, 5, hub, market)
+        commuters(10, "shift_worker", 22.2, 8.0, 5, hub, market)
         commuters(8, "shift_worker", 5.5, 8.5, 5, market, hub)
         for _ in range(6):  # family visits: weekends, long stays
             v = new("visitor", name)
@@ -269,7 +278,8 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
                     t = wk.drive(v, hub, market, t + 600)
                     t = wk.drive(v, market, beyond, t + 900)
                     t = wk.drive(v, beyond, market, t + rng.uniform(1, 3) * 3600)
-                    wk.drive(v, market, hub, t + 600)
+                    t = wk.drive(v, market, hub, t + 600)
+                    wk.drive(v, hub, before, t + 600)
         # Couriers: a line's cars; some swap at the market end, some are escorted.
         for k in range(couriers_per_route):
             v = new("courier", name)
@@ -325,9 +335,8 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
             cw = csv.writer(f)
             cw.writerow(["read_id", "vrm", "camera_id", "read_at", "confidence"])
             rows = [r for r in reads if lo <= r[2] < hi]
-            for i, (vrm, cam, t, conf) in enumerate(rows):
-                if i % 50 == 0 and i + 1 < len(rows):  # not quite sorted
-                    rows[i], rows[i + 1] = rows[i + 1], rows[i]
+            for i in range(0, len(rows) - 1, 50):  # not quite sorted
+                rows[i], rows[i + 1] = rows[i + 1], rows[i]
             for i, (vrm, cam, t, conf) in enumerate(rows):
                 rid = f"R{d}{i:09d}"
                 plate, cid = vrm, w.cams[cam][0]
@@ -357,7 +366,7 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
         lw.writerow(["vrm", "label"])
         lw.writerows(labels)
     summary = {"reads": len(reads), "bad": bad, "slips": slips, "cameras": len(w.cams), "files": files,
-               "routes": [p[0] for p in plan], "vehicles": len(truth), "labels": len(labels),
+               "routes": [p[0] for p in plan], "n_vehicles": len(truth), "labels": len(labels),
                "cloned": clones, "start": start.isoformat(), "seed": seed}
     (out / "truth.json").write_text(json.dumps({"vehicles": truth, "cloned": clones, **summary}))
     return summary

@@ -1,0 +1,167 @@
+"""Reads become trips, and trips become features per vehicle and route, in one SQL pipeline
+that runs unchanged on DuckDB (one machine) and Spark SQL (``--engine spark``).
+
+The pipeline uses only what both dialects share: joins, GROUP BY, CASE, window functions
+(LAG/LEAD, running SUM), ``stddev_samp``, ``floor`` and integer epoch seconds (the reads'
+``t`` column; hour and weekday are derived from it here, in UTC).  Each step is a named
+relation; an engine materialises them in order (:func:`run_duckdb`, ``spark.run_spark``).
+
+A vehicle is its confusable key (``vkey``).  For a route, each read is at an origin camera
+(``O``), a destination camera (``D``), a corridor camera (``C``) or elsewhere (``X``).
+Consecutive O/D/X reads form *runs* (a new run when the place changes);
+a trip is an O run followed by a D run within 6 h (outbound), or a D run by an O run (back).
+Per vehicle and route:
+
+* ``trips``, ``out_trips``, ``days``: how often it runs the route, on how many days;
+* ``night_share``, ``weekend_share``: when (leaving 22:00-04:59; Saturday or Sunday);
+* ``hour_spread``: how irregular (the spread of outbound departure hours, in hours, taken
+  round the clock both ways so that 23:00 and 01:00 are close; 3 h when under two trips);
+* ``dwell_h``: how long it is seen at the destination; ``turnaround_h``: arrival at the
+  destination to leaving for the origin; ``return_share``: outbound trips followed by a
+  return within 24 h; ``beyond_share``: outbound trips that carry on elsewhere (through traffic);
+* ``corridor_share``: trips seen on the corridor cameras; ``elsewhere_share``: its reads
+  anywhere off the route;
+* ``swaps``: times another car left the destination for the origin within 15 minutes of
+  this one arriving (or the reverse) with the same partner at least twice;
+* ``cotravel``: trips on which one other vehicle passed at least 3 of the same corridor
+  cameras within 2 minutes of it (the most with any one vehicle).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FEATURES = ("trips", "out_trips", "days", "night_share", "weekend_share", "hour_spread", "dwell_h", "turnaround_h",
+            "return_share", "beyond_share", "corridor_share", "elsewhere_share", "swaps", "cotravel")
+
+MAX_TRIP_S = 6 * 3600
+RUN_GAP_S = 3 * 3600
+SWAP_S = 900
+CONVOY_S = 120
+CONVOY_CAMERAS = 3
+
+
+def steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
+    """The pipeline as (name, SELECT) pairs.  ``reads`` is a relation of reads (vkey, vrm,
+    camera_id, t); ``route_cams`` one of (route, camera_id, role) with role O, D or C."""
+    hour = "CAST(floor((t % 86400) / 3600) AS INT)"
+    return [
+        ("a_rr", f"""SELECT rc.route, r.vkey, r.t, rc.role FROM {reads} r
+                     JOIN {route_cams} rc ON r.camera_id = rc.camera_id"""),  # noqa: S608
+        ("a_veh", """SELECT route, vkey FROM a_rr GROUP BY route, vkey
+                     HAVING sum(CASE WHEN role = 'O' THEN 1 ELSE 0 END) > 0
+                        AND sum(CASE WHEN role = 'D' THEN 1 ELSE 0 END) > 0"""),
+        ("a_all", f"""SELECT v.route, r.vkey, r.t, r.camera_id, coalesce(rc.role, 'X') AS role
+                      FROM {reads} r JOIN a_veh v ON r.vkey = v.vkey
+                      LEFT JOIN {route_cams} rc ON rc.route = v.route AND rc.camera_id = r.camera_id"""),  # noqa: S608
+        ("a_lag", """SELECT route, vkey, t, camera_id, role,
+                       LAG(role) OVER (PARTITION BY route, vkey ORDER BY t, camera_id) AS prev_role,
+                       LAG(t) OVER (PARTITION BY route, vkey ORDER BY t, camera_id) AS prev_t
+                     FROM a_all WHERE role <> 'C'"""),
+        ("a_run", """SELECT route, vkey, t, camera_id, role,
+                        SUM(CASE WHEN prev_role IS NULL OR prev_role <> role THEN 1 ELSE 0 END)
+                          OVER (PARTITION BY route, vkey ORDER BY t, camera_id
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+                      FROM a_lag"""),
+        ("a_runs", """SELECT route, vkey, run, min(role) AS role, min(t) AS t0, max(t) AS t1
+                      FROM a_run GROUP BY route, vkey, run"""),
+        ("a_seq", """SELECT route, vkey, run, role, t0, t1,
+                       LEAD(role, 1) OVER (PARTITION BY route, vkey ORDER BY run) AS r1,
+                       LEAD(t0, 1) OVER (PARTITION BY route, vkey ORDER BY run) AS r1_t0,
+                       LEAD(t1, 1) OVER (PARTITION BY route, vkey ORDER BY run) AS r1_t1,
+                       LEAD(role, 2) OVER (PARTITION BY route, vkey ORDER BY run) AS r2,
+                       LEAD(t0, 2) OVER (PARTITION BY route, vkey ORDER BY run) AS r2_t0
+                     FROM a_runs"""),
+        ("a_trips", f"""SELECT route, vkey, run AS trip, CASE WHEN role = 'O' THEN 'out' ELSE 'back' END AS dir,
+                          t1 AS dep_t, r1_t0 AS arr_t, r1_t1 - r1_t0 AS dwell_s,
+                          CASE WHEN r2 = 'O' AND r2_t0 - r1_t0 <= 86400 THEN r2_t0 - r1_t0 END AS turnaround_s,
+                          CASE WHEN r2 = 'X' AND r2_t0 - r1_t1 <= {RUN_GAP_S} THEN 1 ELSE 0 END AS beyond,
+                          {hour.replace('t %', 't1 %')} AS hour,
+                          CAST((floor(t1 / 86400) + 3) % 7 + 1 AS INT) AS dow
+                        FROM a_seq
+                        WHERE ((role = 'O' AND r1 = 'D') OR (role = 'D' AND r1 = 'O'))
+                          AND r1_t0 - t1 <= {MAX_TRIP_S}"""),  # noqa: S608
+        ("a_ctrip", """SELECT tr.route, tr.vkey, tr.trip, a.camera_id, a.t FROM a_trips tr
+                       JOIN a_all a ON a.route = tr.route AND a.vkey = tr.vkey AND a.role = 'C'
+                        AND a.t > tr.dep_t AND a.t < tr.arr_t"""),
+        ("a_pairs", f"""SELECT x.route, x.vkey, x.trip, y.vkey AS other FROM a_ctrip x
+                        JOIN a_ctrip y ON x.route = y.route AND x.camera_id = y.camera_id AND x.vkey <> y.vkey
+                         AND y.t BETWEEN x.t - {CONVOY_S} AND x.t + {CONVOY_S}
+                        GROUP BY x.route, x.vkey, x.trip, y.vkey
+                        HAVING count(DISTINCT x.camera_id) >= {CONVOY_CAMERAS}"""),  # noqa: S608
+        ("a_cotravel", """SELECT route, vkey, max(n) AS cotravel FROM
+                            (SELECT route, vkey, other, count(*) AS n FROM a_pairs GROUP BY route, vkey, other) p
+                          GROUP BY route, vkey"""),
+        ("a_hand", f"""SELECT x.route, x.vkey, y.vkey AS other FROM a_trips x JOIN a_trips y
+                         ON x.route = y.route AND x.vkey <> y.vkey AND x.dir <> y.dir
+                        AND y.dep_t BETWEEN x.arr_t AND x.arr_t + {SWAP_S}"""),  # noqa: S608
+        ("a_swaps", """SELECT route, vkey, sum(n) AS swaps FROM
+                         (SELECT route, vkey, other, count(*) AS n FROM
+                            (SELECT route, vkey, other FROM a_hand
+                             UNION ALL SELECT route, other AS vkey, vkey AS other FROM a_hand) h
+                          GROUP BY route, vkey, other HAVING count(*) >= 2) p
+                       GROUP BY route, vkey"""),
+        ("a_corr", """SELECT route, vkey, count(DISTINCT trip) AS corridor_trips FROM a_ctrip GROUP BY route, vkey"""),
+        ("a_else", """SELECT route, vkey, avg(CASE WHEN role = 'X' THEN 1.0 ELSE 0.0 END) AS elsewhere_share
+                      FROM a_all GROUP BY route, vkey"""),
+        ("a_spell", """SELECT vkey, vrm FROM
+                         (SELECT vkey, vrm, ROW_NUMBER() OVER (PARTITION BY vkey ORDER BY n DESC, vrm) AS k FROM
+                            (SELECT r.vkey, r.vrm, count(*) AS n FROM """ + reads + """ r
+                             JOIN (SELECT DISTINCT vkey FROM a_trips) v ON r.vkey = v.vkey
+                             GROUP BY r.vkey, r.vrm) c) s WHERE k = 1"""),  # noqa: S608
+        ("a_feat", """SELECT tr.route, tr.vkey, s.vrm,
+                        count(*) AS trips,
+                        sum(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS out_trips,
+                        count(DISTINCT floor(dep_t / 86400)) AS days,
+                        avg(CASE WHEN hour >= 22 OR hour < 5 THEN 1.0 ELSE 0.0 END) AS night_share,
+                        avg(CASE WHEN dow >= 6 THEN 1.0 ELSE 0.0 END) AS weekend_share,
+                        coalesce(least(stddev_samp(CASE WHEN dir = 'out' THEN hour END),
+                                       stddev_samp(CASE WHEN dir = 'out' THEN (hour + 12) % 24 END)), 3.0)
+                          AS hour_spread,
+                        coalesce(avg(CASE WHEN dir = 'out' THEN dwell_s END) / 3600.0, 0.0) AS dwell_h,
+                        coalesce(avg(CASE WHEN dir = 'out' THEN turnaround_s END) / 3600.0, 24.0) AS turnaround_h,
+                        coalesce(avg(CASE WHEN dir = 'out' THEN
+                                     CASE WHEN turnaround_s IS NULL THEN 0.0 ELSE 1.0 END END), 0.0) AS return_share,
+                        coalesce(avg(CASE WHEN dir = 'out' THEN beyond * 1.0 END), 0.0) AS beyond_share,
+                        min(coalesce(c.corridor_trips, 0)) * 1.0 / count(*) AS corridor_share,
+                        min(e.elsewhere_share) AS elsewhere_share,
+                        min(coalesce(w.swaps, 0)) AS swaps,
+                        min(coalesce(k.cotravel, 0)) AS cotravel
+                      FROM a_trips tr
+                      JOIN a_spell s ON s.vkey = tr.vkey
+                      JOIN a_else e ON e.route = tr.route AND e.vkey = tr.vkey
+                      LEFT JOIN a_corr c ON c.route = tr.route AND c.vkey = tr.vkey
+                      LEFT JOIN a_swaps w ON w.route = tr.route AND w.vkey = tr.vkey
+                      LEFT JOIN a_cotravel k ON k.route = tr.route AND k.vkey = tr.vkey
+                      GROUP BY tr.route, tr.vkey, s.vrm"""),
+    ]
+
+
+def route_rows(routes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(route, camera_id, role) for each camera of each route; a camera named as an end wins
+    over the same camera in the corridor."""
+    out: dict[tuple[str, str], str] = {}
+    for r in routes:
+        for role, key in (("C", "corridor"), ("D", "destination"), ("O", "origin")):
+            for cam in r.get(key, []):
+                out[(r["name"], cam)] = role
+    return [(route, cam, role) for (route, cam), role in sorted(out.items())]
+
+
+def run_duckdb(con: Any, reads: str, routes: list[dict[str, Any]]) -> Any:
+    """The features of every vehicle with a trip on one of ``routes`` (a pandas DataFrame)."""
+    import pandas as pd
+
+    con.register("route_cams_df", pd.DataFrame(route_rows(routes), columns=["route", "camera_id", "role"]))
+    con.execute("CREATE OR REPLACE TEMP TABLE route_cams AS SELECT * FROM route_cams_df")
+    for name, sql in steps(reads, "route_cams"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    return con.execute("SELECT * FROM a_feat ORDER BY route, vkey").df()
+
+
+def trips_of(con: Any, reads: str, routes: list[dict[str, Any]], vkey: str) -> list[dict[str, Any]]:
+    """A vehicle's trips on the routes (after :func:`run_duckdb` on the same connection)."""
+    rows = con.execute("SELECT route, dir, dep_t, arr_t, dwell_s, turnaround_s FROM a_trips WHERE vkey = ? "
+                       "ORDER BY dep_t", [vkey]).fetchall()
+    return [{"route": r, "dir": d, "dep_t": int(a), "arr_t": int(b), "dwell_s": int(w or 0),
+             "turnaround_s": None if ta is None else int(ta)} for r, d, a, b, w, ta in rows]
