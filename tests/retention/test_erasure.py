@@ -159,3 +159,30 @@ def test_leds_erase_prints_a_receipt_and_an_unknown_person_exits_3(sqlite_settin
     assert ok.returncode == 0, ok.stderr
     receipt = orjson.loads(ok.stdout)
     assert receipt["kind"] == "erasure" and receipt["signature"] and receipt["audit_entry"] > 0
+
+
+def test_erasing_a_matched_person_removes_features_keys_and_their_names_from_the_model(
+        sqlite_settings: Settings, tmp_path: Path) -> None:
+    from leds.matching.batch import run_match
+    from leds.matching.tables import identity_log, match_keys, person_ids
+
+    from ..factories import ingest_files, synth_files
+
+    s = sqlite_settings
+    ingest_files(s, synth_files(tmp_path / "synth", 200, 5))
+    load(s, quixleberry_docs())
+    run_match(s)
+    engine = get_engine(s)
+    with engine.connect() as conn:
+        pid = conn.execute(select(person_ids.c.person_id).where(person_ids.c.rkey == ERASED_PERSON)).scalar_one()
+    assert any("models" in f for f, _ in _files_holding(s.home)), "a trained model lists the names it saw"
+    out = _erase(s, person=pid)
+    assert out["matching"]["retired"] == 1 and out["matching"]["model_files_rewritten"] == 1
+    assert _files_holding(s.home) == []
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(person_ids).where(
+            person_ids.c.rkey == ERASED_PERSON)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(match_keys).where(
+            match_keys.c.rkey == ERASED_PERSON)).scalar_one() == 0
+        assert conn.execute(select(identity_log.c.kind).order_by(identity_log.c.id.desc()).limit(1)).scalar() \
+            == "retire"

@@ -258,6 +258,93 @@ def _recluster(conn: Connection, pids: list[str]) -> dict[str, Any]:
     return {"person_ids_affected": len(pids), "split": split, "retired": retired}
 
 
+_NOT_VALUES = frozenset({"unique_id", "force", "source", "ref"})
+
+
+def _erased_values(conn: Connection, rkeys: list[str]) -> set[str]:
+    """The matching feature values of erased person records (read before they are removed)."""
+    from leds.matching import store
+
+    if "person_ids" not in _existing(conn):
+        return set()
+    out: set[str] = set()
+    for f in store.features_of(conn, [k for k in rkeys if k.split("|")[2:3] == ["person"]]).values():
+        for col, v in f.items():
+            if col not in _NOT_VALUES:
+                out.update(x for x in (v if isinstance(v, list) else [v]) if isinstance(x, str) and len(x) >= 2)
+    return out
+
+
+def _gone_values(conn: Connection, values: set[str]) -> set[str]:
+    """Of ``values``, those no remaining record's matching features hold."""
+    from leds.matching.tables import person_ids
+
+    return {v for v in values if conn.execute(select(person_ids.c.rkey).where(
+        person_ids.c.features.contains(orjson.dumps(v).decode())).limit(1)).first() is None}
+
+
+def _forget_in_model(doc: dict[str, Any], gone: set[str]) -> bool:
+    """Drop values nobody holds any more from a person model's term frequencies and full-name
+    lists (a model trained on the store lists every surname and forename it saw)."""
+    changed = False
+    for table in (doc.get("term_frequencies") or {}).values():
+        for v in [k for k in table if k in gone]:
+            del table[v]
+            changed = True
+
+    def named(key: str) -> bool:
+        return any(t in gone for t in key.replace("|", " ").split())
+
+    if isinstance(doc.get("full_names"), dict):
+        for k in [k for k in doc["full_names"] if named(k)]:
+            del doc["full_names"][k]
+            changed = True
+    if isinstance(doc.get("shared_full_names"), list):
+        kept = [k for k in doc["shared_full_names"] if not named(k)]
+        changed |= len(kept) != len(doc["shared_full_names"])
+        doc["shared_full_names"] = kept
+    return changed
+
+
+def _forget_in_models(conn: Connection, gone: set[str]) -> int:
+    """The stored models (``match_models``), in the erasure transaction."""
+    from leds.matching import store
+    from leds.matching.tables import match_models
+
+    if not gone or "match_models" not in _existing(conn):
+        return 0
+    n = 0
+    for version, text in conn.execute(select(match_models.c.version, match_models.c.doc)).all():
+        doc = json.loads(text)
+        if _forget_in_model(doc, gone):
+            conn.execute(update(match_models).where(match_models.c.version == version).values(doc=json.dumps(doc)))
+            store._PARSED.clear()  # parsed copies of the old text
+            n += 1
+    return n
+
+
+def _forget_in_model_files(settings: Settings, gone: set[str]) -> int:
+    """The model files under LEDS_HOME/models/, rewritten in place (same file, same inode)."""
+    from leds.matching.model import models_dir
+
+    n = 0
+    d = models_dir(settings)
+    for path in sorted(d.glob("*.json")) if gone and d.is_dir() else []:
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and _forget_in_model(doc, gone):
+            body = json.dumps(doc, indent=1, sort_keys=True).encode()
+            with open(path, "r+b") as f:
+                size = f.seek(0, 2)
+                f.seek(0)
+                f.write(body + b" " * max(0, size - len(body)))  # overwrite every old byte
+                f.truncate(len(body))
+            n += 1
+    return n
+
+
 @dataclass
 class Erased:
     rkeys: list[str]
@@ -282,11 +369,15 @@ def erase_records(engine: Engine, settings: Settings, rkeys: list[str], *, reaso
             with write_transaction(conn):
                 check_erasable(conn, rkeys)
                 pids = _affected_ids(conn, rkeys)
+                values = _erased_values(conn, rkeys)
                 counts = _remove(conn, rkeys, reason)
                 counts["quarantine"] = _quarantined(conn, settings, rkeys)
                 matching = _recluster(conn, pids)
+                gone = _gone_values(conn, values)
+                matching["models_rewritten"] = _forget_in_models(conn, gone)
                 if sqlite and counts.get("search_text"):
                     conn.exec_driver_sql("INSERT INTO search_text_fts(search_text_fts) VALUES ('optimize')")
+            matching["model_files_rewritten"] = _forget_in_model_files(settings, gone)
             if sqlite:
                 scrub_sqlite(conn)
         finally:
