@@ -97,9 +97,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from leds import web
     from leds.access import oidc
-    from leds.access.deps import install_error_map
+    from leds.access.deps import complete_openapi, install_error_map
 
     install_error_map(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = complete_openapi(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for name in API_DOMAINS:
         try:
             module = importlib.import_module(name)

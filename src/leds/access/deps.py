@@ -246,3 +246,49 @@ def json_answer(out: Any) -> Response:
     FastAPI's validation against the route's ``response_model`` and its generic encoder
     (measured in leds.checks.views: validating costs a person check 5-10% of its budget)."""
     return Response(orjson.dumps(out), media_type="application/json")
+
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405: every method of every route on the path (Starlette names
+    only those of the first route that matched the path, so a path served by two routes, a GET
+    and a POST, would say only one)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\x00"})  # a method no route has
+        if match is Match.PARTIAL:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
+def complete_openapi(doc: dict[str, Any]) -> dict[str, Any]:
+    """What FastAPI cannot infer, added to the OpenAPI document in one place, so that a client
+    generated from it works:
+
+    * the purpose of a look-up is required and is one of the published purposes, whether it
+      travels as ``?purpose=`` or in the JSON body (a request without one is answered 400);
+    * a route with a JSON body can answer 400 for a body that is not JSON;
+    * a route behind a bearer token can answer 401."""
+    enum = {"type": "string", "enum": list(rules.PURPOSES), "description": "Reason code (GET /api/v1/purposes)."}
+    schemas = doc.get("components", {}).get("schemas", {})
+    for model in schemas.values():
+        props = model.get("properties", {})
+        if "purpose" in props and "reason" in props:
+            props["purpose"] = {**enum, "title": "Purpose"}
+            model["required"] = sorted({*model.get("required", []), "purpose"})
+    error = {"description": "The request cannot be answered as asked; `detail` says why.",
+             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    for ops in doc.get("paths", {}).values():
+        for op in ops.values():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            for p in op.get("parameters", []):
+                if p.get("name") == "purpose" and p.get("in") == "query":
+                    p["required"] = True
+                    p["schema"] = {**enum, "title": "Purpose"}
+            if "requestBody" in op:
+                op["responses"].setdefault("400", error)
+            if op.get("security"):
+                op["responses"].setdefault("401", {**error, "description": "No valid token or session."})
+    return doc

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from leds.access.deps import SESSION_COOKIE, api_error_response
+from leds.access.deps import SESSION_COOKIE, allowed_methods, api_error_response
 from leds.access.policy import PurposeRequired
 from leds.errors import LedsError
 
@@ -95,6 +95,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
+            if exc.status_code == 405:
+                exc = StarletteHTTPException(405, exc.detail, headers={"Allow": allowed_methods(request)})
             return await http_exception_handler(request, exc)
         messages = {404: "If you typed the web address, check it is correct. If you pasted it, check you "
                          "copied the entire address.",
