@@ -33,16 +33,19 @@ BATCH = 2000
 def follow(engine: Engine) -> int:
     """Alert watchers about the look-ups appended since the last call; how many alerts."""
     e = audit_entries.c
+    with engine.connect() as conn:  # the usual case, nothing new or no watch: no write transaction
+        pos = conn.execute(select(alert_cursors.c.position).where(alert_cursors.c.name == CURSOR)).scalar()
+        top = conn.execute(select(func.max(e.id))).scalar() or 0
+        if pos is not None and top <= pos:
+            return 0
+        if pos is not None and conn.execute(select(alert_keys.c.key).where(alert_keys.c.key >= "watch:", alert_keys.c.key < "watch;")
+                                            .limit(1)).first() is None:
+            return 0  # no watch: the cursor may lag (a watch only hears of look-ups after it was made)
     with engine.connect() as conn, write_transaction(conn):
         pos = conn.execute(select(alert_cursors.c.position).where(alert_cursors.c.name == CURSOR)).scalar()
         if pos is None:  # the first run starts from now: no alerts about the past
             pos = conn.execute(select(func.max(e.id))).scalar() or 0
             conn.execute(insert(alert_cursors).values(name=CURSOR, position=pos))
-            return 0
-        if conn.execute(select(alert_keys.c.key).where(alert_keys.c.key.like("watch:%")).limit(1)).first() is None:
-            top = conn.execute(select(func.max(e.id))).scalar() or pos
-            if top != pos:
-                conn.execute(update(alert_cursors).where(alert_cursors.c.name == CURSOR).values(position=top))
             return 0
         rows = conn.execute(select(e.id, e.action, e.actor, e.purpose, e.subjects, e.kind, e.at)
                             .where(e.id > pos).order_by(e.id).limit(BATCH)).all()
