@@ -1,0 +1,51 @@
+"""``leds opendata``: data.police.uk files in (``import``).  Publishing is added beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from leds.config import get_settings
+from leds.db.engine import get_engine
+
+out = Console()
+err = Console(stderr=True)
+opendata_app = typer.Typer(help="Open data: import data.police.uk files (street crime, outcomes, stop and search).",
+                           no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(opendata_app, name="opendata")
+
+
+@opendata_app.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="data.police.uk CSV files (YYYY-MM-force-street.csv, ...).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Import data.police.uk CSV files, idempotently: good rows are kept, bad ones named by file and line.
+    Exit code 1 when any row or file was rejected."""
+    from .importer import import_file
+
+    engine = get_engine(get_settings())
+    results = []
+    for f in files:
+        r = import_file(engine, f)
+        results.append(r)
+        if not as_json:
+            state = "unchanged" if r.unchanged else f"{r.rows:,} rows"
+            err.print(f"{escape(str(f))}: {r.kind or '?'} {r.batch or ''}: {state}"
+                      + (f", {r.rejected:,} rejected" if r.rejected else "") + f" ({r.seconds:.2f} s)")
+            for e in r.errors[:20]:
+                err.print(f"  [yellow]{escape(e)}[/]")
+            if len(r.errors) > 20:
+                err.print(f"  ... and {len(r.errors) - 20:,} more")
+    if as_json:
+        typer.echo(json.dumps({"files": [r.as_dict() for r in results]}, indent=2))
+    if any(r.errors for r in results):
+        raise typer.Exit(1)
