@@ -83,7 +83,7 @@ def _repeat(principal: Principal) -> Any:
     return or_(same_record, same_person)
 
 
-LIVE_COLUMNS = (E.c.rkey, E.c.force, E.c.source, E.c.subject, E.c.risk, E.c.status, E.c.reported_at,
+LIVE_COLUMNS = (E.c.rkey, E.c.force, E.c.source, E.c.subject, E.c.risk, E.c.status, E.c.live, E.c.reported_at,
                 E.c.last_seen_at, E.c.reviewed_at, E.c.age, E.c.child, E.c.found_at, E.c.hours_missing, E.c.rhi_at)
 
 

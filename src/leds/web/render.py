@@ -29,8 +29,10 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/check/person", "Person check", "check"),
     ("/check/vehicle", "Vehicle check", "check"),
     ("/search", "Search", "search"),
+    ("/missing", "Missing persons", "view_missing"),
     ("/review", "Match review", "review_matches"),
     ("/audit", "Audit", "view_audit"),
+    ("/retention", "Retention", "review_retention"),
 )
 
 env = Environment(
