@@ -27,6 +27,9 @@ ACTIONS: dict[str, str] = {
     "manage_quarantine": "inspect and retry quarantined updategrams",
     "view_audit": "query the audit trail and misuse signals",
     "manage_users": "create, change and disable accounts",
+    "review_retention": "review records due under the retention rules (retain, restrict, dispose)",
+    "manage_rights": "handle data subjects' requests (access, rectification, erasure, restriction) and legal holds",
+    "view_restricted": "see records restricted by a review decision or while their accuracy is disputed",
 }
 
 ALL_DATASETS = tuple(DATASETS)
@@ -67,13 +70,19 @@ ROLES: dict[str, dict[str, object]] = {
     },
     "force_data_manager": {
         "title": "Force data manager",
-        "actions": ("view_record", "search", "view_data_quality", "manage_quarantine", "review_matches"),
+        "actions": ("view_record", "search", "view_data_quality", "manage_quarantine", "review_matches",
+                    "review_retention", "view_restricted"),
         "datasets": ("nominal", "custody", "crime", "missing", "vehicle", "stop_search", "case", "property"),
     },
     "national_data_office_analyst": {
         "title": "National data office analyst",
         "actions": ("view_data_quality", "view_reports"),
         "datasets": (),  # aggregates only: no personal records
+    },
+    "data_protection_officer": {
+        "title": "Data protection officer (data subjects' rights, retention, erasure)",
+        "actions": ("view_record", "review_retention", "manage_rights", "view_restricted"),
+        "datasets": ALL_DATASETS,
     },
     "auditor": {
         "title": "Auditor / data protection officer",
@@ -143,6 +152,7 @@ PURPOSES: dict[str, dict[str, object]] = {
     "vetting": {"label": "Vetting", "needs_text": True},
     "data_quality": {"label": "Data quality", "needs_text": False},
     "audit": {"label": "Audit", "needs_text": False},
+    "data_protection": {"label": "Data protection (retention review, a data subject's request)", "needs_text": False},
 }
 # Purposes only the service itself may state.
 SYSTEM_PURPOSES: dict[str, str] = {
@@ -150,4 +160,6 @@ SYSTEM_PURPOSES: dict[str, str] = {
     "data_matching": "entity resolution across forces and systems",
     "alerting": "matching changes against alert subscriptions",
     "missing_register": "the missing-persons register's operator reports and timers",
+    "subject_access": "compiling a data subject's access pack (DPA 2018 s45), disclosed to the subject",
+    "retention": "retention review, disposal and lawful erasure (DPA 2018 s47, MoPI)",
 }
