@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from leds.access.lookup import Lookup
 from leds.access.policy import authorise
@@ -306,6 +306,16 @@ def vehicle_reads(settings: Settings, lookup: Lookup, vrm: str, limit: int = 500
                        "confidence": cf} for t, v, c, la, lo, s, cf in reads],
             "cameras": [(c, la, lo) for c, la, lo in cams], "routes": routes, "trips": trips,
             "features": feats, "scores": {k: {"score": s, "reasons": r} for k, (s, r) in reasons.items()}}
+
+
+def linked_records(conn: Connection, lookup: Lookup, vrm: str) -> dict[str, Any]:
+    """The vehicle's records in leds (keepers and users, markers, reports such as wanted or
+    missing), found by the search index's confusable VRM key and read through the access
+    policy under the ``anpr`` action: what the analyst may not see is not there."""
+    from leds.checks.models import VehicleQuery
+    from leds.checks.service import vehicle_check
+
+    return vehicle_check(conn, lookup, VehicleQuery(vrm=vrm), action=ACTION)
 
 
 def lookup_engine(settings: Settings) -> Engine:

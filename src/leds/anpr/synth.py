@@ -284,6 +284,8 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
         for k in range(couriers_per_route):
             v = new("courier", name)
             escort = [(new("courier", name), float(rng.uniform(20, 90)))] if k % 6 == 0 else None
+            if escort:
+                truth[escort[0][0]]["escorts"] = v
             daytime = k % 3 == 2
             days = rng.choice(7, int(rng.integers(2, 6)), replace=False)
             partner = new("courier", name) if k % 5 == 1 else None
