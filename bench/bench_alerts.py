@@ -198,9 +198,14 @@ def latency_phase(settings: Settings, env: dict[str, str], args: argparse.Namesp
     leds = str(Path(sys.executable).with_name("leds"))
     workers = [subprocess.Popen([leds, "alerts", "worker", "--consumer", f"w{i}",
                                  *(["--broker", broker] if broker else [])], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL,
+                                stderr=(settings.home / f"worker-{'redis' if broker else 'embedded'}-{i}.log").open("wb"))
                for i in range(2 if broker else 1)]
-    time.sleep(2.0)  # workers up
+    logs = [settings.home / f"worker-{'redis' if broker else 'embedded'}-{i}.log" for i in range(len(workers))]
+    up = time.monotonic() + 120
+    while time.monotonic() < up and not all("alert worker" in p.read_text() for p in logs):
+        time.sleep(0.1)  # each worker says so once it is running (imports take seconds on a busy machine)
+    time.sleep(0.5)
     feed = subprocess.Popen([sys.executable, __file__, "--feeder", str(settings.home), str(args.rate),
                              str(args.seconds), str(feed_seq), str(args.persons)], env=env, stdout=subprocess.PIPE)
     seen: dict[str, float] = {}

@@ -31,7 +31,7 @@ from leds.search.tables import search_places, search_vehicles
 from leds.standard.validators import today
 
 from . import keys
-from .service import Sub, principals, utcnow, write_alert
+from .service import NewAlert, Sub, principals, utcnow, write_alerts
 from .tables import alert_keys, alert_subscriptions
 
 PURPOSE = "alerting"  # the system purpose of evaluation's own reads (markers for rules)
@@ -66,6 +66,7 @@ class AlertsProjector:
         who = principals(conn, {s.owner for s in subs.values()})
         at = utcnow()
         follow: set[tuple[str, int]] = set()
+        out: list[NewAlert] = []
         existing = {(k, int(s)) for k, s in found}
         for a in changed:
             matched: dict[int, str] = {}
@@ -80,11 +81,11 @@ class AlertsProjector:
                 pid = ev.person_of(a, sub)
                 if sub.kind == "person" and pid:
                     follow |= {(f"rec:{m}", sid) for m in ev.members.get(pid, ())}
-                write_alert(conn, sub, kind="change", person_id=pid, rkey=a.rkey, at=at,
-                            key=f"{a.force}|{a.source}|{a.sequence}",
-                            detail={"rtype": a.rtype, "force": a.force, "source": a.source, "sequence": a.sequence,
-                                    "dataset": a.dataset, "change": "new" if a.new_record else "updated",
-                                    "via": via.split(":", 1)[0]})
+                out.append(NewAlert(sub, "change", pid, a.rkey, {
+                    "rtype": a.rtype, "force": a.force, "source": a.source, "sequence": a.sequence,
+                    "dataset": a.dataset, "change": "new" if a.new_record else "updated",
+                    "via": via.split(":", 1)[0]}, f"{a.force}|{a.source}|{a.sequence}"))
+        write_alerts(conn, out, at)
         # A person subscription follows every record found in its person since: a later
         # split or merge keeps it on each of them.
         insert_rows(conn, alert_keys, ("key", "subscription_id"), sorted(follow - existing))

@@ -37,6 +37,7 @@ import orjson
 from sqlalchemy import Connection, insert, select, update
 
 from leds.access.policy import Principal
+from leds.db.bulk import insert_rows, select_in, update_rows
 from leds.db.schema import users
 from leds.errors import BadRequest
 
@@ -128,52 +129,80 @@ class Sub:
                    r["email"], r["max_per_minute"])
 
 
+@dataclass
+class NewAlert:
+    sub: Sub
+    kind: str
+    person_id: str | None
+    rkey: str | None
+    detail: dict[str, Any]
+    key: str  # unique for the subscription (e.g. the updategram's force|source|sequence)
+
+
 def write_alert(conn: Connection, sub: Sub, *, kind: str, person_id: str | None, rkey: str | None,
-                detail: dict[str, Any], key: str, at: str | None = None) -> int | None:
-    """One alert of ``sub``: an inbox row and an outbox row per external channel, in the
-    caller's transaction; or, past the subscription's limit for this minute, folded into
-    the minute's digest (one inbox row, delivered on the external channels when the minute
-    ends).  Returns the inbox id written (None when folded into an existing digest or
-    already written under ``key``)."""
+                detail: dict[str, Any], key: str, at: str | None = None) -> None:
+    """One alert of ``sub`` (see :func:`write_alerts`)."""
+    write_alerts(conn, [NewAlert(sub, kind, person_id, rkey, detail, key)], at)
+
+
+_INBOX_COLUMNS = ("subscription_id", "owner", "team", "force", "kind", "person_id", "rkey", "at", "detail",
+                  "idempotency_key")
+
+
+def write_alerts(conn: Connection, alerts: list[NewAlert], at: str | None = None) -> int:
+    """Alerts, in the caller's transaction: an inbox row each, and an outbox row per external
+    channel of its subscription; past a subscription's limit for this minute, the rest are
+    folded into the minute's digest (one inbox row, delivered on the external channels when
+    the minute ends).  The throttle state is read once for the batch and inbox rows without
+    an external channel are written in one statement.  Returns the inbox rows written
+    (digests included, folds not).  A repeated ``key`` fails on the inbox's unique key."""
+    if not alerts:
+        return 0
     at = at or utcnow()
     window = _minute(at)
-    ikey = f"s:{sub.id}:{key}"[:120]
-    if conn.execute(select(alert_inbox.c.id).where(alert_inbox.c.idempotency_key == ikey)).first():
-        return None
-    t = conn.execute(select(alert_throttle.c.window, alert_throttle.c.sent, alert_throttle.c.digest_id)
-                     .where(alert_throttle.c.subscription_id == sub.id)).first()
-    if t is None:
-        conn.execute(insert(alert_throttle).values(subscription_id=sub.id, window=window, sent=0, digest_id=None))
-        sent, digest_id = 0, None
-    elif t.window != window:
-        sent, digest_id = 0, None
-    else:
-        sent, digest_id = t.sent, t.digest_id
-    if sent < sub.max_per_minute:
-        inbox_id = _insert_inbox(conn, sub, kind, person_id, rkey, detail, ikey, at)
-        _outbox(conn, sub, inbox_id, ikey, at, at)
-        conn.execute(update(alert_throttle).where(alert_throttle.c.subscription_id == sub.id)
-                     .values(window=window, sent=sent + 1, digest_id=digest_id))
-        return inbox_id
-    item = {"person_id": person_id, "rkey": rkey, "kind": kind, "at": at, "key": ikey}
-    if digest_id is not None:
-        row = conn.execute(select(alert_inbox.c.detail).where(alert_inbox.c.id == digest_id)).first()
-        if row is not None:
-            d = orjson.loads(row.detail)
-            d["folded"] += 1
-            if len(d["items"]) < DIGEST_ITEMS:
-                d["items"].append(item)
-            conn.execute(update(alert_inbox).where(alert_inbox.c.id == digest_id)
-                         .values(detail=orjson.dumps(d).decode()))
-            return None
-    dkey = f"d:{sub.id}:{window}"
-    digest_id = _insert_inbox(conn, sub, "digest", sub.target if sub.kind == "person" else None, None,
-                              {"window": window, "limit": sub.max_per_minute, "folded": 1, "items": [item]},
-                              dkey, at)
-    _outbox(conn, sub, digest_id, dkey, at, _minute_end(window))
-    conn.execute(update(alert_throttle).where(alert_throttle.c.subscription_id == sub.id)
-                 .values(window=window, sent=sent, digest_id=digest_id))
-    return digest_id
+    subs = {a.sub.id: a.sub for a in alerts}
+    stored = {int(r[0]): r[1:] for r in select_in(conn, alert_throttle, ("subscription_id", "window", "sent",
+                                                                         "digest_id"), "subscription_id", sorted(subs))}
+    now: dict[int, list[Any]] = {sid: ([st[1], st[2]] if (st := stored.get(sid)) and st[0] == window else [0, None])
+                                 for sid in subs}
+    bulk: list[tuple[Any, ...]] = []
+    written = 0
+    for a in alerts:
+        sub, state = a.sub, now[a.sub.id]
+        ikey = f"s:{sub.id}:{a.key}"[:120]
+        if state[0] < sub.max_per_minute:
+            state[0] += 1
+            written += 1
+            if sub.webhook_url or sub.email:
+                inbox_id = _insert_inbox(conn, sub, a.kind, a.person_id, a.rkey, a.detail, ikey, at)
+                _outbox(conn, sub, inbox_id, ikey, at, at)
+            else:
+                bulk.append((sub.id, sub.owner, sub.team, sub.force if sub.team else None, a.kind, a.person_id, a.rkey,
+                             at, orjson.dumps(a.detail).decode(), ikey))
+            continue
+        item = {"person_id": a.person_id, "rkey": a.rkey, "kind": a.kind, "at": at, "key": ikey}
+        if state[1] is not None:
+            row = conn.execute(select(alert_inbox.c.detail).where(alert_inbox.c.id == state[1])).first()
+            if row is not None:
+                d = orjson.loads(row.detail)
+                d["folded"] += 1
+                if len(d["items"]) < DIGEST_ITEMS:
+                    d["items"].append(item)
+                conn.execute(update(alert_inbox).where(alert_inbox.c.id == state[1])
+                             .values(detail=orjson.dumps(d).decode()))
+                continue
+        dkey = f"d:{sub.id}:{window}"
+        state[1] = _insert_inbox(conn, sub, "digest", sub.target if sub.kind in ("person", "watch") else None, None,
+                                 {"window": window, "limit": sub.max_per_minute, "folded": 1, "items": [item]},
+                                 dkey, at)
+        _outbox(conn, sub, state[1], dkey, at, _minute_end(window))
+        written += 1
+    insert_rows(conn, alert_inbox, _INBOX_COLUMNS, bulk)
+    update_rows(conn, alert_throttle, ("window", "sent", "digest_id"), "subscription_id = ?",
+                [(window, st[0], st[1], sid) for sid, st in now.items() if sid in stored])
+    insert_rows(conn, alert_throttle, ("subscription_id", "window", "sent", "digest_id"),
+                [(sid, window, st[0], st[1]) for sid, st in now.items() if sid not in stored])
+    return written
 
 
 DIGEST_ITEMS = 200  # changes listed in a digest (all are counted)

@@ -56,10 +56,10 @@ def subscribe(conn: Connection, lookup: Lookup, req: SubscriptionRequest) -> Sub
     connection must not be inside an explicit transaction: the subject is read (and the
     consultation audited) first, then the subscription is written in its own transaction."""
     kind = req.kind
-    authorise(lookup.principal, WATCH_ACTION if kind == Kind.watch else "manage_alerts", lookup.purpose,
-              lookup.reason, lookup.audit)
     if not (lookup.reason and lookup.reason.strip()):
         raise BadRequest("a subscription needs a reason (e.g. the case reference)", field="reason")
+    authorise(lookup.principal, WATCH_ACTION if kind == Kind.watch else "manage_alerts", lookup.purpose,
+              lookup.reason, lookup.audit)
     expires = req.expires or (today() + timedelta(days=DEFAULT_DAYS))
     if expires < today():
         raise BadRequest("the expiry date is in the past", field="expires")

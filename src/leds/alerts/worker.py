@@ -98,8 +98,8 @@ class Worker:
 
     def deliver_batch(self, ids: list[int]) -> dict[int, str]:
         """Claim these rows (those still pending and due: another worker may have them), then
-        decide, audit, send and mark each: three write transactions for the whole batch
-        (claim, the audit's group commit, the marks), not three per delivery."""
+        decide, audit, send and mark each: one claim and one audit commit for the batch (the
+        audit writer's group commit), then each delivery marked as soon as it is sent."""
         if not ids:
             return {}
         now = utcnow()
@@ -138,18 +138,30 @@ class Worker:
                                           row["idempotency_key"], payload, self.http)
                 else:
                     channels.send_email(self.settings.smtp_url, row["destination"], row["idempotency_key"], payload)
-                outcome[i] = "delivered"
             except Exception as exc:  # the receiver, the network or the audit: retry later
                 errors[i] = str(exc)[:500]
-        by_id = {row["id"]: row for row in rows}
+                continue
+            # Marked at once: a worker killed now repeats at most the one delivery in flight.
+            self._mark({i: "delivered"}, {}, {})
+            outcome[i] = "delivered"
+        self._mark({i: st for i, st in outcome.items() if st != "delivered"}, errors,
+                   {row["id"]: row for row in rows}, outcome)
+        return outcome
+
+    def _mark(self, states: dict[int, str], errors: dict[int, str], rows: dict[int, Any],
+              outcome: dict[int, str] | None = None) -> None:
+        if not states and not errors:
+            return
+        o = alert_outbox.c
         done = utcnow()
         with self.engine.connect() as conn, write_transaction(conn):
-            for i, state in outcome.items():
+            for i, state in states.items():
                 conn.execute(update(alert_outbox).where(o.id == i, o.state == "sending")
                              .values(state=state, delivered_at=done, last_error=None))
             for i, error in errors.items():
-                outcome[i] = self._failed(conn, by_id[i], error)
-        return outcome
+                result = self._failed(conn, rows[i], error)
+                if outcome is not None:
+                    outcome[i] = result
 
     def _failed(self, conn: Connection, row: Any, error: str) -> str:
         attempts = row["attempts"] + 1
