@@ -34,8 +34,8 @@ def lodge(conn: Connection, lookup: Lookup, req: ProtocolRequest) -> dict[str, A
         subject, _ = _person(conn, lk, req.person)
     details = req.model_dump(exclude={"purpose", "reason", "kind", "person", "consent", "expires_on"},
                              exclude_none=True)
-    with write_transaction(conn):
-        pid = conn.execute(missing_protocols.insert().values(
+    with conn.engine.connect() as w, write_transaction(w):
+        pid = w.execute(missing_protocols.insert().values(
             kind=req.kind, subject=subject.rkey, force=lookup.principal.force or "", lodged_by=lookup.principal.id,
             lodged_at=iso(at), consent=req.consent, expires_on=req.expires_on.isoformat(),
             details=orjson.dumps(details).decode())).inserted_primary_key[0]  # type: ignore[index]

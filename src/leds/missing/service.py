@@ -234,11 +234,11 @@ def episode(conn: Connection, lookup: Lookup, episode_id: str) -> dict[str, Any]
                               {"rkeys": keys_param(members, conn.dialect.name)}).all()
         protocols = protocols_for(conn, lk, members, at)
     v = missing_versions.c
-    history = [dict(r._mapping) for r in conn.execute(
+    history = [{str(k): x for k, x in r._mapping.items()} for r in conn.execute(
         select(v.sequence, v.issued_at, v.op, v.status, v.risk, v.recorded_by, v.rationale, v.force, v.source)
         .where(v.rkey == episode_id).order_by(v.issued_at, v.sequence))]
     s = missing_sightings.c
-    sightings = [dict(r._mapping) for r in conn.execute(
+    sightings = [{str(k): x for k, x in r._mapping.items()} for r in conn.execute(
         select(s.at, s.by, s.force, s.kind).where(s.episode == episode_id).order_by(s.at.desc()).limit(200))]
     return {"episode": answers[0], "history": history, "sightings": sightings, "protocols": protocols,
             "other_episodes": [{"episode_id": o.rkey, "force": o.force, "risk": o.risk, "status": o.status,

@@ -38,8 +38,8 @@ def record(conn: Connection, lookup: Lookup, req: UnidentifiedRequest) -> dict[s
     found = req.found_at if req.found_at.tzinfo else req.found_at.replace(tzinfo=now().tzinfo)
     if found > now() + timedelta(minutes=5):
         raise BadRequest("found_at is in the future", field="found_at")
-    with write_transaction(conn):
-        uid = conn.execute(U.insert().values(
+    with conn.engine.connect() as w, write_transaction(w):
+        uid = w.execute(U.insert().values(
             kind=req.kind, found_at=iso(found), force=lookup.principal.force or "", place=req.place, sex=req.sex,
             age_min=req.age_min, age_max=req.age_max, height_cm=req.height_cm, description=req.description,
             marks=orjson.dumps(req.marks).decode(), recorded_by=lookup.principal.id, recorded_at=iso(now()),
