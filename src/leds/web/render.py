@@ -33,6 +33,9 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/review", "Match review", "review_matches"),
     ("/audit", "Audit", "view_audit"),
     ("/retention", "Retention", "review_retention"),
+    ("/quality", "Data quality", "view_data_quality"),
+    ("/reports", "Reports", "view_reports"),
+    ("/anpr", "ANPR", "anpr"),
 )
 
 env = Environment(
