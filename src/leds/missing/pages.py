@@ -45,9 +45,9 @@ def live_page(request: Request) -> Response:
     form = {k: v for k, v in request.query_params.items() if v and not CONTROL.search(v)}
     errors = Errors()
     try:
-        f = LiveFilters(**{k: form[k] for k in ("force", "risk", "age_band", "vulnerability", "min_hours",
+        f = LiveFilters.model_validate({**{k: form[k] for k in ("force", "risk", "age_band", "vulnerability", "min_hours",
                                                  "max_hours", "page") if k in form},
-                        repeat_only=form.get("repeat_only") == "yes")
+                                         "repeat_only": form.get("repeat_only") == "yes"})
     except ValidationError as exc:
         for e in exc.errors():
             name = str(e["loc"][0]) if e["loc"] else "force"

@@ -113,7 +113,7 @@ class MissingProjector:
         dobs = _dobs(conn, subjects) if subjects else {}
         new_rows = [episode_row(a, datas[id(a)], dobs.get(s)) for a, s in zip(ups, subjects, strict=True)]  # type: ignore[arg-type]
         insert_rows(conn, missing_episodes, EPISODE_COLUMNS, new_rows)
-        found_now = [(a, datas[id(a)]) for a in ups
+        found_now: list[tuple[Accepted, dict[str, Any]]] = [(a, datas[id(a)]) for a in ups  # type: ignore[misc]
                      if datas[id(a)]["status"] == "found" and before.get(a.rkey, "missing") == "missing"]  # type: ignore[index]
         if found_now:
             _notify_found(conn, found_now)

@@ -61,6 +61,12 @@ def parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def time_of(value: str) -> datetime:
+    t = parse(value)
+    assert t is not None
+    return t
+
+
 def review_due(risk: str, reviewed_at: str) -> str:
     t = parse(reviewed_at)
     assert t is not None
@@ -116,7 +122,7 @@ def live(conn: Connection, lookup: Lookup, f: LiveFilters) -> dict[str, Any]:
     and one page of episodes (newest first); repeat-missing people are flagged."""
     authorise(lookup.principal, "view_missing", lookup.purpose, lookup.reason, lookup.audit)
     at = now()
-    rows = conn.execute(_live_query(lookup.principal, f, at)).all()
+    rows: list[Any] = list(conn.execute(_live_query(lookup.principal, f, at)).all())
     if f.repeat_only:
         rows = [r for r in rows if r.repeat]
     by_risk = Counter(r.risk for r in rows)
@@ -253,7 +259,7 @@ def timers_of(row: Any, at: datetime) -> dict[str, Any]:
         out["review"] = {"due": due, "overdue": due < iso(at), "every_hours": REVIEW_HOURS[row.risk]}
     if row.child and row.status == "found" and row.found_at:
         rhi = getattr(row, "rhi_at", None)
-        due = iso(parse(row.found_at) + timedelta(hours=RHI_HOURS))  # type: ignore[operator]
+        due = iso(time_of(row.found_at) + timedelta(hours=RHI_HOURS))
         out["return_interview"] = {"due": due, "held": rhi, "on_time": bool(rhi and rhi <= due),
                                    "overdue": not rhi and due < iso(at)}
     return out

@@ -55,7 +55,7 @@ def stats(conn: Connection, lookup: Lookup) -> dict[str, Any]:
     by_month = _counts(conn, where, func.substr(E.c.reported_at, 1, 7))
     bucket = case(*[((E.c.hours_missing >= lo) if hi is None else (E.c.hours_missing < hi), literal(name))
                     for name, lo, hi in TIME_BUCKETS], else_=literal("over 4 weeks"))
-    times = dict(conn.execute(select(bucket, func.count()).where(where, E.c.hours_missing.is_not(None))
+    times: dict[str, int] = dict(conn.execute(select(bucket, func.count()).where(where, E.c.hours_missing.is_not(None))
                               .group_by(bucket)).all())
     # Return home interviews of children found: held within 72 hours of the find, late, or not held.
     found_children = select(E.c.found_at, E.c.rhi_at).where(where, E.c.child.is_(True), E.c.status == "found",
@@ -63,11 +63,11 @@ def stats(conn: Connection, lookup: Lookup) -> dict[str, Any]:
     due = held_on_time = late = not_held = 0
     from datetime import timedelta
 
-    from .service import iso, now, parse
+    from .service import iso, now, time_of
 
     at = iso(now())
     for found_at, rhi_at in conn.execute(found_children):
-        deadline = iso(parse(found_at) + timedelta(hours=RHI_HOURS))  # type: ignore[operator]
+        deadline = iso(time_of(found_at) + timedelta(hours=RHI_HOURS))
         if rhi_at:
             due += 1
             if rhi_at <= deadline:
