@@ -163,5 +163,8 @@ def trips_of(con: Any, reads: str, routes: list[dict[str, Any]], vkey: str) -> l
     """A vehicle's trips on the routes (after :func:`run_duckdb` on the same connection)."""
     rows = con.execute("SELECT route, dir, dep_t, arr_t, dwell_s, turnaround_s FROM a_trips WHERE vkey = ? "
                        "ORDER BY dep_t", [vkey]).fetchall()
+    from datetime import UTC, datetime
+
     return [{"route": r, "dir": d, "dep_t": int(a), "arr_t": int(b), "dwell_s": int(w or 0),
+             "left": datetime.fromtimestamp(int(a), UTC).strftime("%a %d %b %H:%M"),
              "turnaround_s": None if ta is None else int(ta)} for r, d, a, b, w, ta in rows]
