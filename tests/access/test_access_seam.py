@@ -19,7 +19,9 @@ RECORD_TABLE_NAMES = {"records", "record_versions", "record_refs", "log"}
 # The data-access layer: writers (ingest and its projectors), the state
 # digest/rebuild, the schema itself, and the read choke point.
 ALLOWED = {"db/schema.py", "ingest/pipeline.py", "ingest/projectors.py", "records/state.py",
-           "access/policy.py", "ingest/cli.py", "search/projector.py"}
+           "access/policy.py", "ingest/cli.py", "search/projector.py",
+           # erasure removes a record from every projection; the retention schedule's backfill
+           "retention/erase.py", "retention/projector.py"}
 # Modules allowed to name only the reference index (record keys and roles, never data),
 # to build candidate keys for look-ups that the choke point then reads.
 KEYS_ONLY = {"search/graph.py": {"record_refs"}}

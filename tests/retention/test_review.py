@@ -13,6 +13,7 @@ from leds.errors import BadRequest, Conflict
 from leds.records.state import rebuild, state_digest
 from leds.retention import review as rv
 from leds.retention import rules
+from leds.retention.projector import reschedule
 from leds.retention.rights import place_hold
 from leds.retention.tables import retention_schedule
 
@@ -61,12 +62,12 @@ def test_a_changed_rule_reschedules_what_it_affects(sqlite_settings: Settings, m
                                                     ) -> None:
     load(sqlite_settings, wyp_records())
     engine = get_engine(sqlite_settings)
-    assert rv.reschedule(engine).changed_rule == 0
+    assert reschedule(engine).changed_rule == 0
     old = rules.RULES["NOMINAL"]
     monkeypatch.setitem(rules.RULES, "NOMINAL", rules.Rule(old.id, old.group, old.title, 7, old.disposal))
     for module in ("leds.retention.rules", "leds.retention.projector", "leds.retention.review"):
         monkeypatch.setattr(f"{module}.RULES_VERSION", "test-v2")
-    done = rv.reschedule(engine)
+    done = reschedule(engine)
     with engine.connect() as conn:
         rows = conn.execute(select(retention_schedule.c.rule, retention_schedule.c.basis,
                                    retention_schedule.c.review_on, retention_schedule.c.rules_version)).all()

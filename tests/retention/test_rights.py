@@ -63,7 +63,8 @@ def test_a_rectification_is_linked_to_the_owning_forces_corrective_updategram(sq
     engine = get_engine(sqlite_settings)
     loc = "WYP|RMS-R|location|A-Q"
     with engine.connect() as conn:
-        req = rights.create_request(conn, _dpo(), "rectification", ERASED_PERSON, "I never lived there", rkey=loc)
+        req = rights.create_request(conn, _dpo(), "rectification", ERASED_PERSON, "I never lived there", rkey=loc,
+                                    received_at="2025-06-01T09:00:00Z")
         assert req["status"] == "with_force" and req["owning_force"] == "WYP"
         with pytest.raises(Conflict, match="corrective updategram"):
             rights.decide_request(conn, _dpo(), req["id"], "done", "corrected")

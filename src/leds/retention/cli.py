@@ -70,7 +70,8 @@ def register(app: typer.Typer) -> None:
         """What is due for review, by date (re-scheduling first if the rule table changed)."""
         from leds.db.engine import get_engine
 
-        from .review import reschedule, schedule_summary
+        from .projector import reschedule
+        from .review import schedule_summary
 
         settings = _settings()
         engine = get_engine(settings)

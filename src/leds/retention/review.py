@@ -9,24 +9,19 @@ manager sees and decides on their own force's records; a data protection officer
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, case, delete, func, or_, select
 
 from leds.access.lookup import Lookup
-from leds.access.policy import Principal, authorise, iter_records
+from leds.access.policy import Principal, authorise
 from leds.config import Settings
-from leds.db.bulk import insert_rows
 from leds.db.engine import write_transaction
-from leds.db.schema import records
 from leds.errors import BadRequest, Conflict, NotFound
 
 from . import erase as erasure
-from .projector import COLUMNS, schedule_row
-from .rules import RULES, RULES_VERSION, Inputs, add_years, inputs_of
+from .rules import RULES, RULES_VERSION, add_years
 from .tables import retention_holds, retention_restrictions, retention_reviews, retention_schedule
 
 DECISIONS = ("retain", "restrict", "dispose")
@@ -52,50 +47,6 @@ def _scope(principal: Principal) -> list[Any]:
     if principal.is_system or "manage_rights" in principal.actions():
         return []
     return [S.force == (principal.force or "")]
-
-
-# -- re-scheduling -----------------------------------------------------------------------------
-@dataclass
-class Rescheduled:
-    changed_rule: int
-    added: int
-    seconds: float
-
-
-def reschedule(engine: Engine, *, batch: int = 20_000) -> Rescheduled:
-    """Bring the schedule in line with the rule table: rows scheduled under an older
-    version of the rules are re-classified from their stored inputs (no record is read),
-    and records with no schedule row (a store that predates retention) are classified
-    from their data.  Idempotent, and cheap when nothing changed (two indexed counts)."""
-    t0 = time.perf_counter()
-    changed = added = 0
-    with engine.connect() as conn, write_transaction(conn):
-        stale = conn.execute(select(*[S[c] for c in COLUMNS]).where(S.rules_version != RULES_VERSION)).all()
-        for i in range(0, len(stale), batch):
-            part = stale[i:i + batch]
-            rows = [schedule_row(r.rkey, r.force, Inputs(r.rtype, r.dataset, r.kind, r.offence_class, r.basis,
-                                                         r.age100, r.rule.startswith("UNDETECTED")))
-                    for r in part]
-            for j in range(0, len(part), 500):
-                conn.execute(delete(retention_schedule).where(S.rkey.in_([r.rkey for r in part[j:j + 500]])))
-            insert_rows(conn, retention_schedule, COLUMNS, rows)
-            changed += len(rows)
-        missing = select(records.c.rkey).where(records.c.deleted.is_(False), ~select(S.rkey).where(
-            S.rkey == records.c.rkey).exists())
-        if conn.execute(select(func.count()).select_from(missing.subquery())).scalar_one():
-            rows = []
-            have = {r[0] for r in conn.execute(select(S.rkey))}
-            for rtype in ("person", "event", "location", "vehicle", "marker", "link", "missing_episode"):
-                for v in iter_records(conn, Principal.system(), "retention", rtype=rtype):
-                    if v.rkey not in have:
-                        rows.append(schedule_row(v.rkey, v.force, inputs_of(v.rtype, v.dataset, v.issued_at, v.data)))
-                        if len(rows) >= batch:
-                            insert_rows(conn, retention_schedule, COLUMNS, rows)
-                            added += len(rows)
-                            rows = []
-            insert_rows(conn, retention_schedule, COLUMNS, rows)
-            added += len(rows)
-    return Rescheduled(changed, added, time.perf_counter() - t0)
 
 
 # -- what is due -------------------------------------------------------------------------------

@@ -23,9 +23,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from leds.access.lookup import Lookup
-from leds.access.policy import authorise
+from leds.access.policy import Principal, authorise, read_records, record_history
 from leds.db.engine import write_transaction
-from leds.db.schema import log, records
 from leds.errors import BadRequest, Conflict, NotFound
 
 from .erase import now
@@ -48,10 +47,11 @@ def _allowed(lookup: Lookup) -> None:
 
 
 def _record_force(conn: Connection, rkey: str) -> str:
-    force = conn.execute(select(records.c.force).where(records.c.rkey == rkey, records.c.deleted.is_(False))).scalar()
-    if force is None:
+    """The owning force of a current record (read as the service, for its envelope only)."""
+    found = read_records(conn, Principal.system(), "retention", rkeys=[rkey], limit=1)
+    if not found or found[0].deleted:
         raise NotFound("no such record")
-    return str(force)
+    return found[0].force
 
 
 def create_request(conn: Connection, lookup: Lookup, kind: str, person_id: str, detail: str, *,
@@ -119,9 +119,8 @@ def decide_request(conn: Connection, lookup: Lookup, rid: int, outcome: str, dec
         raise Conflict("the request is already decided")
     corrected = None
     if req["kind"] == "rectification" and outcome == "done":
-        corrected = conn.execute(select(log.c.sequence).where(log.c.rkey == req["rkey"],
-                                                             log.c.received_at > req["received_at"])
-                                 .order_by(log.c.sequence.desc()).limit(1)).scalar()
+        corrected = next((v["sequence"] for v in record_history(conn, Principal.system(), req["rkey"])
+                          if v["issued_at"] > req["received_at"]), None)  # newest first
         if corrected is None:
             raise Conflict("no corrective updategram from the owning force has arrived since the request")
     end_reads(conn)

@@ -25,13 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 
-from leds.access.policy import Principal, RecordView, read_records
+from leds.access.policy import Principal, RecordView, read_records, record_history, references
 from leds.config import Settings
-from leds.db.bulk import select_in
 from leds.db.engine import write_transaction
-from leds.db.schema import record_refs, record_versions
 
 from .erase import now, person_records
 from .rights import one_month_after
@@ -46,14 +44,11 @@ FREE_TEXT = ("description", "circumstances", "detail", "conditions")
 def _collect(conn: Any, persons: list[str]) -> tuple[list[str], set[str]]:
     """The person's records, and those among them another person is also linked to."""
     mine = set(persons)
-    pointing = {r[0] for r in select_in(conn, record_refs, ("rkey", "role", "target"), "target", sorted(mine))}
-    ends = {r[2] for r in select_in(conn, record_refs, ("rkey", "role", "target"), "rkey", sorted(pointing))} \
-        if pointing else set()
-    ends -= mine
-    links_into = select_in(conn, record_refs, ("rkey", "role", "target"), "target", sorted(ends)) if ends else []
-    shared = {t for r, _role, t in links_into if r not in pointing}
-    others = {t for _r, _role, t in select_in(conn, record_refs, ("rkey", "role", "target"), "rkey",
-                                               sorted(pointing)) if t.split("|")[2:3] == ["person"]} - mine
+    pointing = {r for r, _role, _t in references(conn, to=sorted(mine))}
+    out_of = references(conn, of=sorted(pointing))
+    ends = {t for _r, _role, t in out_of} - mine
+    shared = {t for r, _role, t in references(conn, to=sorted(ends)) if r not in pointing}
+    others = {t for _r, _role, t in out_of if t.split("|")[2:3] == ["person"]} - mine
     return sorted(mine | pointing | (ends - others)), shared
 
 
@@ -63,8 +58,7 @@ def build_pack(engine: Engine, person: str) -> dict[str, Any]:
         persons = person_records(conn, person)
         keys, shared = _collect(conn, persons)
         views = read_records(conn, Principal.system(), "subject_access", rkeys=keys, limit=len(keys) + 1)
-        versions = dict(conn.execute(select(record_versions.c.rkey, func.count()).where(
-            record_versions.c.rkey.in_(keys)).group_by(record_versions.c.rkey)).all())
+        versions = {v.rkey: len(record_history(conn, Principal.system(), v.rkey, limit=100_000)) for v in views}
     withheld: list[dict[str, str]] = []
     out = []
     for v in views:
