@@ -68,22 +68,22 @@ def inbox(conn: Connection, lookup: Lookup, *, after: int = 0, limit: int = 50) 
         keys = [r["rkey"]] if r["rkey"] else [it["rkey"] for it in details[r["id"]].get("items", ()) if it.get("rkey")]
         wanted[(purpose, r["reason"] or details[r["id"]].get("reason"))] |= set(keys)
     seen: dict[str, RecordView] = {}
-    for (purpose, reason), keys in wanted.items():
-        if not keys:
+    for (purpose, reason), group in wanted.items():
+        if not group:
             continue
         with consulting(Lookup(p, purpose, reason, lookup.audit), "alert inbox", {"entries": len(rows)}) as lk:
-            for v in read_records(conn, p, purpose, action=action, reason=reason, audit=lk.audit, rkeys=sorted(keys),
-                                  limit=len(keys)):
-                seen[v.rkey] = v
+            for view in read_records(conn, p, purpose, action=action, reason=reason, audit=lk.audit,
+                                     rkeys=sorted(group), limit=len(group)):
+                seen[view.rkey] = view
     out = []
     for r in rows:
         d = details[r["id"]]
         record = None
         if r["rkey"]:
-            v = seen.get(r["rkey"])
-            if v is None:
+            got = seen.get(r["rkey"])
+            if got is None:
                 continue  # not one the reader may see now: not shown at all
-            record = {**fact(v), "rtype": v.rtype, "data": v.data, "redacted": list(v.redacted)}
+            record = {**fact(got), "rtype": got.rtype, "data": got.data, "redacted": list(got.redacted)}
         elif "items" in d:
             items = [it for it in d["items"] if not it.get("rkey") or it["rkey"] in seen]
             if not items:

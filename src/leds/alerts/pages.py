@@ -52,7 +52,7 @@ def follow(request: Request, person_id: Annotated[str, Form(max_length=200)] = "
         return error_page(request, 400, "Remove the character that is not allowed (a control character such as NUL)")
     try:
         req = SubscriptionRequest(person_id=person_id or None, purpose=purpose or "investigation", reason=reason,
-                                  watch=watch == "yes")
+                                  watch=watch == "yes", expires=None)
     except ValueError:
         return error_page(request, 400, "Give the person and a reason (for example the case reference).")
     try:

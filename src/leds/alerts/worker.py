@@ -130,6 +130,7 @@ class Worker:
             i = row["id"]
             if i not in audited:
                 continue
+            assert payload is not None
             try:
                 audited[i].result(60)
                 if row["channel"] == "webhook":
@@ -254,6 +255,7 @@ class Worker:
         if self._redis is None:
             import redis
 
+            assert self.broker_url is not None
             r = redis.Redis.from_url(self.broker_url, socket_timeout=5, socket_connect_timeout=2)
             with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: it exists
                 r.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
