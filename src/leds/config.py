@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     """Redis URL (``redis://host:port/db``): alert delivery workers share the outbox through Redis Streams."""
     smtp_url: str = "smtp://leds-alerts@127.0.0.1:25"
     """Where alert e-mails are sent: ``smtp://SENDER@host:port`` (the sender address, then the relay)."""
+    anpr_retention_days: int = Field(default=365, gt=0, le=3650)
+    """How long ANPR reads are kept (days); older reads are never shown and are deleted at the next ingest."""
 
     @model_validator(mode="before")
     @classmethod

@@ -30,6 +30,7 @@ ACTIONS: dict[str, str] = {
     "review_retention": "review records due under the retention rules (retain, restrict, dispose)",
     "manage_rights": "handle data subjects' requests (access, rectification, erasure, restriction) and legal holds",
     "view_restricted": "see records restricted by a review decision or while their accuracy is disputed",
+    "anpr": "query ANPR reads: route profiles, convoys, cloned plates, a vehicle's trips",
 }
 
 ALL_DATASETS = tuple(DATASETS)
@@ -49,12 +50,12 @@ ROLES: dict[str, dict[str, object]] = {
     "investigator": {
         "title": "Investigator",
         "actions": ("check", "search", "view_person", "view_record", "export", "review_matches", "manage_alerts",
-                    "view_missing", "watch_lookups"),
+                    "view_missing", "watch_lookups", "anpr"),
         "datasets": ALL_DATASETS,
     },
     "intelligence_analyst": {
         "title": "Intelligence analyst",
-        "actions": ("search", "view_person", "view_record", "export", "review_matches"),
+        "actions": ("search", "view_person", "view_record", "export", "review_matches", "anpr"),
         "datasets": ALL_DATASETS,
     },
     "offender_manager": {
