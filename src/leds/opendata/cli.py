@@ -14,7 +14,7 @@ from leds.config import get_settings
 from leds.db.engine import get_engine
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a file:line message stays on one line
 opendata_app = typer.Typer(help="Open data: import data.police.uk files (street crime, outcomes, stop and search).",
                            no_args_is_help=True)
 

@@ -160,7 +160,7 @@ def import_file(engine: Engine, path: Path | str, *, on_rows: Callable[[int], No
                 continue
         else:
             month = get(row, "Month")
-            if not re.fullmatch(r"\d{4}-\d{2}", month):
+            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
                 res.errors.append(f"{path}:{line_no}: Month {month[:20]!r} is not YYYY-MM")
                 continue
         if file_month is None:

@@ -21,7 +21,7 @@ from leds.db.engine import get_engine
 from leds.errors import LedsError
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a file:line message stays on one line
 quality_app = typer.Typer(help="Data quality: rules, scorecards, failing records and the performance framework.",
                           no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
