@@ -33,7 +33,7 @@ def test_reports_api_statistics_mi_and_saved_reports(settings: Settings) -> None
         r = client.post(f"/api/v1/reports/saved/{rid}/run", headers=auth, json={})
         assert r.json()["rows"] == [[272]] and r.json()["delivered"] is True
         r = client.post("/api/v1/reports/saved", headers=auth, json={
-            "name": "Sneaky", "query": "SELECT * FROM records", "params": {}})
+            "name": "Sneaky", "query": "SELECT * FROM record_counts", "params": {}})
         assert r.status_code == 403
         r = client.post("/api/v1/reports/query", headers=auth, json={"query": "DROP TABLE stop_search"})
         assert r.status_code == 400

@@ -36,8 +36,8 @@ def test_opendata_import_and_report_commands(sqlite_settings: Settings, monkeypa
     assert json.loads(res.output)["total"] == 17286
     identity.create_user(get_engine(sqlite_settings), "ana", roles=["national_data_office_analyst"], force="WYP",
                          vetting="SC", password="correct horse battery")
-    res = runner.invoke(app, ["report", "query", "SELECT count(*) FROM records", "--user", "ana"])
-    assert res.exit_code == 3 and "may not see records" in res.output
+    res = runner.invoke(app, ["report", "query", "SELECT count(*) FROM record_counts", "--user", "ana"])
+    assert res.exit_code == 3 and "may not see record_counts" in res.output
     res = runner.invoke(app, ["report", "save", "--user", "ana", "--name", "n", "--query",
                               "SELECT count(*) AS n FROM street_crime WHERE crime_type = $t", "--param",
                               "t=Shoplifting", "--json"])

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from leds.db.schema import records
-
+from .evaluate import BIRTH
 from .service import Period, scorecard
+from .tables import quality_facts
 
 # The pilot forces, in the order the board approved them.
 PILOTS = ("WYP", "PSNI", "DER")
@@ -48,15 +48,16 @@ def rag(value: float | None, m: Measure) -> str:
 
 
 def _matched(conn: Connection) -> dict[str, tuple[int, int]]:
-    """force -> (person records with a national id, person records)."""
+    """force -> (current person records with a national id, current person records), from the
+    quality facts (one per current record; persons are the ones the birth-date rule applies to)."""
     from leds.matching.tables import person_ids
 
-    persons = dict(conn.execute(select(records.c.force, func.count()).where(
-        records.c.rtype == "person", records.c.deleted.is_(False)).group_by(records.c.force)).all())
-    with_id = dict(conn.execute(select(records.c.force, func.count()).select_from(
-        records.join(person_ids, person_ids.c.rkey == records.c.rkey)).where(
-        records.c.rtype == "person", records.c.deleted.is_(False)).group_by(records.c.force)).all())
-    return {f: (int(with_id.get(f, 0)), int(n)) for f, n in persons.items()}
+    f = quality_facts.c
+    person = f.checked.op("&")(BIRTH) != 0
+    persons = dict(conn.execute(select(f.force, func.count()).where(person).group_by(f.force)).all())
+    with_id = dict(conn.execute(select(f.force, func.count()).select_from(
+        quality_facts.join(person_ids, person_ids.c.rkey == f.rkey)).where(person).group_by(f.force)).all())
+    return {k: (int(with_id.get(k, 0)), int(n)) for k, n in persons.items()}
 
 
 def _pct(passed: int, total: int) -> float | None:

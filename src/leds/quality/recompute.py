@@ -1,8 +1,9 @@
 """Recompute every quality figure from the store with DuckDB, and compare with (or replace)
 the counters kept at ingest.
 
-The records' current versions (``records``, a projection of the log) and the log's envelope
-columns (for ``ingest.accepted``) are streamed into DuckDB as Arrow batches; the rules run
+The records' current versions (read through the access policy's ``iter_records``, as the
+service's own batch job) are streamed into DuckDB as Arrow batches, and the log's envelope
+columns (never its sealed data) are counted for ``ingest.accepted``; the rules run
 as one SQL query, the same rules as :func:`leds.quality.evaluate.evaluate` (a test keeps the
 two in step).  Quarantined lines are not in the log: they are read from the quarantine
 (each entry on the day it was first seen, times seen).
@@ -18,12 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, delete, func, literal_column, select
 
+from leds.access.policy import Principal, iter_records
 from leds.db.bulk import insert_rows, update_rows
 from leds.db.engine import write_transaction
-from leds.db.schema import log, quarantine, records
+from leds.db.schema import log, quarantine
 from leds.standard.codes import EVENT_KINDS, LINK_ROLES
 
 from .evaluate import BIRTH, CODE, DUPLICATE, SEX, TIMELY
@@ -45,17 +48,28 @@ class Recomputed:
     seconds: float = 0.0
 
 
-def _batches(conn: Connection, stmt: Any, names: list[str]) -> Iterator[pa.RecordBatch]:
-    result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(stmt)
-    while rows := result.fetchmany(CHUNK):
-        cols = list(zip(*rows, strict=True))
-        yield pa.record_batch([pa.array(c, type=pa.string() if n not in ("sequence", "n") else pa.int64())
-                               for c, n in zip(cols, names, strict=True)], names=names)
+REC_SCHEMA = pa.schema([("rkey", pa.string()), ("force", pa.string()), ("source", pa.string()),
+                        ("rtype", pa.string()), ("sequence", pa.int64()), ("issued_at", pa.string()),
+                        ("data", pa.string())])
 
 
-def _reader(conn: Connection, stmt: Any, names: list[str]) -> pa.RecordBatchReader:
-    schema = pa.schema([(n, pa.int64() if n in ("sequence", "n") else pa.string()) for n in names])
-    return pa.RecordBatchReader.from_batches(schema, _batches(conn, stmt, names))
+def _record_batches(conn: Connection) -> Iterator[pa.RecordBatch]:
+    """The current persons, links and events, read through the access policy as the service's
+    own batch job (the system principal, for system maintenance)."""
+    system = Principal.system()
+    for rtype in ("person", "link", "event"):
+        cols: list[list[Any]] = [[] for _ in REC_SCHEMA.names]
+        for v in iter_records(conn, system, "system_maintenance", rtype=rtype, batch=CHUNK):
+            if v.data is None:
+                continue
+            for col, value in zip(cols, (v.rkey, v.force, v.source, v.rtype, v.sequence, v.issued_at,
+                                         orjson.dumps(v.data).decode()), strict=True):
+                col.append(value)
+            if len(cols[0]) >= CHUNK:
+                yield pa.record_batch(cols, schema=REC_SCHEMA)
+                cols = [[] for _ in REC_SCHEMA.names]
+        if cols[0]:
+            yield pa.record_batch(cols, schema=REC_SCHEMA)
 
 
 RULES_SQL = f"""
@@ -98,14 +112,11 @@ def recompute(engine: Engine) -> Recomputed:
     db.register("link_roles", pa.table({"code": list(LINK_ROLES)}))
     db.register("event_kinds", pa.table({"code": list(EVENT_KINDS)}))
     with engine.connect() as conn:
-        names = ["rkey", "force", "source", "rtype", "sequence", "issued_at", "data"]
-        stmt = select(records.c.rkey, records.c.force, records.c.source, records.c.rtype, records.c.sequence,
-                      records.c.issued_at, records.c.data).where(
-            records.c.deleted.is_(False), records.c.data.is_not(None),
-            records.c.rtype.in_(("person", "link", "event")))
-        db.register("recs_in", _reader(conn, stmt, names))
+        db.register("recs_in", pa.RecordBatchReader.from_batches(REC_SCHEMA, _record_batches(conn)))
         db.execute("CREATE TABLE recs AS SELECT * FROM recs_in")
-        db.register("pids_in", _reader(conn, select(person_ids.c.rkey, person_ids.c.person_id), ["rkey", "person_id"]))
+        pids = conn.execute(select(person_ids.c.rkey, person_ids.c.person_id)).all()
+        db.register("pids_in", pa.table({"rkey": pa.array([r[0] for r in pids], pa.string()),
+                                         "person_id": pa.array([r[1] for r in pids], pa.string())}))
         db.execute("CREATE TABLE pids AS SELECT * FROM pids_in")
         db.execute("CREATE TABLE facts AS " + RULES_SQL)
         out.records = int(db.execute("SELECT count(*) FROM facts").fetchall()[0][0])

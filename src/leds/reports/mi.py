@@ -15,8 +15,9 @@ from typing import Any, Literal
 import orjson
 from sqlalchemy import Connection, Table, func, literal_column, select
 
-from leds.db.schema import log, quarantine, users
+from leds.db.schema import quarantine, users
 from leds.quality.service import period_of
+from leds.quality.tables import quality_counts
 
 Grain = Literal["day", "week", "month"]
 SECTIONS = ("ingest", "quarantine", "lookups", "matching", "alerts", "missing")
@@ -42,13 +43,15 @@ def _rows(acc: Counter[tuple[Any, ...]], names: tuple[str, ...]) -> list[dict[st
 
 
 def ingest(conn: Connection, grain: Grain, since: str | None) -> list[dict[str, Any]]:
-    d = _day(log.c.received_at)
-    q = select(d, log.c.force, func.count()).group_by(d, log.c.force)
+    """Updategram lines accepted, by the day they were issued (data quality's ingest counters)."""
+    c = quality_counts.c
+    q = (select(c.day, c.force, func.sum(c.passed)).where(c.rule == "ingest.accepted")
+         .group_by(c.day, c.force))
     if since:
-        q = q.where(log.c.received_at >= since)
+        q = q.where(c.day >= since[:10])
     acc: Counter[tuple[Any, ...]] = Counter()
     for day, force, n in conn.execute(q):
-        acc[(_bucket(day, grain), force)] += int(n)
+        acc[(_bucket(day, grain), force)] += int(n or 0)
     return _rows(acc, ("period", "force"))
 
 

@@ -6,7 +6,7 @@ each granted by an action of the access policy.  Before it runs, the query is pa
 DuckDB itself: anything but a single read is refused, and so is a relation the user may not
 see (or that does not exist, or a table function such as ``read_csv``).  It then runs in a
 fresh in-memory DuckDB that holds only the relations it names, loaded for that user (record
-envelopes through the policy's row predicate), with external access switched off.
+counts through the policy), with external access switched off.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from leds.access.lookup import Lookup
-from leds.access.policy import AccessDenied, Principal, row_predicate
+from leds.access.policy import AccessDenied, Principal, count_records
 from leds.db.engine import write_transaction
-from leds.db.schema import records
 from leds.errors import BadRequest, NotFound
 
 from .tables import report_runs, saved_reports
@@ -48,7 +47,7 @@ def _select(conn: Connection, stmt: Any) -> pa.Table:
 
 
 def _opendata(name: str) -> Callable[[Connection, Principal], pa.Table]:
-    def load(conn: Connection, _: Principal) -> pa.Table:
+    def load(conn: Connection, _: Principal, __: Lookup) -> pa.Table:
         from leds.opendata import tables
 
         t = getattr(tables, name)
@@ -57,7 +56,7 @@ def _opendata(name: str) -> Callable[[Connection, Principal], pa.Table]:
     return load
 
 
-def _scorecard(conn: Connection, _: Principal) -> pa.Table:
+def _scorecard(conn: Connection, _: Principal, __: Lookup) -> pa.Table:
     from leds.quality.rules import BY_ID
     from leds.quality.tables import quality_counts
 
@@ -66,17 +65,26 @@ def _scorecard(conn: Connection, _: Principal) -> pa.Table:
     return t.append_column("dimension", pa.array(dims, pa.string()))
 
 
-def _records(conn: Connection, principal: Principal) -> pa.Table:
-    c = records.c
-    return _select(conn, select(c.force, c.source, c.rtype, c.dataset, c.handling, c.sharing, c.issued_at)
-                   .where(row_predicate(principal)))
+def _record_counts(conn: Connection, principal: Principal, lookup: Lookup) -> pa.Table:
+    """Counts of the records the user may see, by dataset, type and force: through the access
+    policy (its row predicate, and its audit of the consultation)."""
+    facets, keys, counts = [], [], []
+    for by in ("dataset", "rtype", "force"):
+        for k, n in sorted(count_records(conn, principal, lookup.purpose if not principal.is_system
+                                         else "system_maintenance", action="search", reason=lookup.reason,
+                                         audit=lookup.audit, by=by).items()):
+            facets.append(by)
+            keys.append(k)
+            counts.append(n)
+    return pa.table({"facet": pa.array(facets, pa.string()), "key": pa.array(keys, pa.string()),
+                     "records": pa.array(counts, pa.int64())})
 
 
 @dataclass(frozen=True)
 class Relation:
     action: str  # the access policy's action that grants it
     description: str
-    load: Callable[[Connection, Principal], pa.Table]
+    load: Callable[[Connection, Principal, Lookup], pa.Table]
 
 
 RELATIONS: dict[str, Relation] = {
@@ -87,7 +95,8 @@ RELATIONS: dict[str, Relation] = {
                            _opendata("opendata_population")),
     "quality_scorecard": Relation("view_data_quality", "data-quality counters by day, force, source and rule",
                                   _scorecard),
-    "records": Relation("search", "the envelopes (no data) of the records the user may see", _records),
+    "record_counts": Relation("search", "counts (facet, key, records) of the records the user may see, by "
+                              "dataset, rtype and force", _record_counts),
 }
 
 
@@ -157,7 +166,7 @@ def run_query(conn: Connection, lookup: Lookup, query: str, params: dict[str, An
     db = duckdb.connect()
     try:
         for n in names:
-            db.register(n, RELATIONS[n].load(conn, principal))
+            db.register(n, RELATIONS[n].load(conn, principal, lookup))
         db.execute("SET enable_external_access = false")
         db.execute("SET lock_configuration = true")
         try:
