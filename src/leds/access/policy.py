@@ -201,7 +201,8 @@ def row_predicate(principal: Principal, table: Table = records) -> ColumnElement
     c = table.c
     # A restricted record (a step-down decision, or accuracy disputed: DPA 2018 s47) is hidden from
     # every role without ``view_restricted``: one primary-key probe of a small table per candidate.
-    restricted = ([] if "view_restricted" in principal.actions() else
+    # (A table of counts, with no record key, such as the missing register's tallies, has no per-record rows to hide.)
+    restricted = ([] if "view_restricted" in principal.actions() or "rkey" not in c else
                   [~select(retention_restrictions.c.rkey).where(retention_restrictions.c.rkey == c.rkey).exists()])
     # One bound parameter per value, not an expanding IN: the statements that carry this
     # predicate are then compiled once, with no rewriting of their SQL per execution.

@@ -8,7 +8,7 @@ force's missing-persons coordinators through alerts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ from leds.ingest import projectors
 from leds.ingest.accepted import Accepted, make_rkey
 from leds.search.tables import search_dobs
 
+from . import tallies
 from .tables import PROJECTION, missing_episodes, missing_versions
 
 CHILD_VULNERABILITIES = frozenset({"child", "looked_after"})
@@ -41,6 +42,14 @@ def age_at(dob: str | None, when: str) -> int | None:
         return None
     on = date.fromisoformat(when[:10])
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+RHI_HOURS = 72  # a child's return home interview is due within 72 hours of their return
+
+
+def _plus_hours(at: str, hours: int) -> str | None:
+    t = parse_time(at)
+    return (t + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
 
 
 def is_child(age: int | None, vulnerabilities: Sequence[str]) -> bool:
@@ -75,6 +84,7 @@ def episode_row(a: Accepted, d: dict[str, Any], dob: str | None) -> tuple[Any, .
         "hours_missing": hours, "age": age, "child": is_child(age, vul),
         "vulnerabilities": "|" + "|".join(v.lower() for v in vul) + "|" if vul else "",
         "rhi_at": (d.get("return_interview") or {}).get("at"),
+        "rhi_due": _plus_hours(found_at, RHI_HOURS) if found_at and is_child(age, vul) else None,
     }
     return tuple(row[c] for c in EPISODE_COLUMNS)
 
@@ -102,8 +112,10 @@ class MissingProjector:
         current = [a for a in eps if a.current]
         if not current:
             return
-        before = {r[0]: r[1] for r in select_in(conn, missing_episodes, ("rkey", "status"), "rkey",
-                                                 [a.rkey for a in current if not a.new_record])}
+        old = [dict(zip(("rkey", *tallies.COLUMNS), r, strict=True))
+               for r in select_in(conn, missing_episodes, ("rkey", *tallies.COLUMNS), "rkey",
+                                  [a.rkey for a in current if not a.new_record])]
+        before = {r["rkey"]: r["status"] for r in old}
         conn.execute(delete(missing_episodes).where(missing_episodes.c.rkey.in_([a.rkey for a in current])))
         ups = [a for a in current if a.op == "upsert" and datas[id(a)] is not None]
         subjects = []
@@ -113,22 +125,29 @@ class MissingProjector:
         dobs = _dobs(conn, subjects) if subjects else {}
         new_rows = [episode_row(a, datas[id(a)], dobs.get(s)) for a, s in zip(ups, subjects, strict=True)]  # type: ignore[arg-type]
         insert_rows(conn, missing_episodes, EPISODE_COLUMNS, new_rows)
+        tallies.apply(conn, old, [dict(zip(EPISODE_COLUMNS, r, strict=True)) for r in new_rows])
         found_now: list[tuple[Accepted, dict[str, Any]]] = [(a, datas[id(a)]) for a in ups  # type: ignore[misc]
                      if datas[id(a)]["status"] == "found" and before.get(a.rkey, "missing") == "missing"]  # type: ignore[index]
         if found_now:
             _notify_found(conn, found_now)
 
     def _persons_arrived(self, conn: Connection, persons: list[str]) -> None:
-        waiting = select_in(conn, missing_episodes, ("rkey", "subject", "reported_at", "vulnerabilities"), "subject",
-                            persons)
+        waiting = select_in(conn, missing_episodes, ("rkey", "subject", "vulnerabilities", "found_at",
+                                                     *tallies.COLUMNS), "subject", persons)
         if not waiting:
             return
         dobs = _dobs(conn, [w[1] for w in waiting])
         updates = []
-        for rkey, subject, reported, vul in waiting:
-            age = age_at(dobs.get(subject), reported)
-            updates.append((age, is_child(age, [v for v in vul.split("|") if v]), rkey))
-        update_rows(conn, missing_episodes, ("age", "child"), "rkey = ?", updates)
+        old, new = [], []
+        for rkey, subject, vul, found_at, *rest in waiting:
+            row = dict(zip(tallies.COLUMNS, rest, strict=True))
+            age = age_at(dobs.get(subject), row["reported_at"])
+            child = is_child(age, [v for v in vul.split("|") if v])
+            updates.append((age, child, _plus_hours(found_at, RHI_HOURS) if found_at and child else None, rkey))
+            old.append(row)
+            new.append({**row, "age": age})
+        update_rows(conn, missing_episodes, ("age", "child", "rhi_due"), "rkey = ?", updates)
+        tallies.apply(conn, old, new)
 
 
 def _notify_found(conn: Connection, found: list[tuple[Accepted, dict[str, Any]]]) -> None:

@@ -36,13 +36,13 @@ from leds.persons.service import person_ids, primary_name
 from leds.standard import validators
 
 from .models import AGE_BANDS, LiveFilters
+from .projector import RHI_HOURS
 from .tables import missing_episodes as E
 from .tables import missing_protocols, missing_sightings, missing_versions
 
 # Hours between risk reviews, by grade (College of Policing APP: risk is reviewed throughout,
 # more often the higher it is).  A review is any new version of the episode.
 REVIEW_HOURS = {"high": 2, "medium": 6, "low": 24, "very_low": 72}
-RHI_HOURS = 72  # a child's return home interview is due within 72 hours of their return
 RISK_ORDER = {"high": 0, "medium": 1, "low": 2, "very_low": 3}
 SENSITIVE = ("circumstances", "vulnerabilities")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import Connection, case, func, literal, select
@@ -16,80 +17,60 @@ from leds.access.policy import authorise, row_predicate
 from leds.matching.tables import person_ids as PID
 
 from .models import AGE_BANDS
-from .service import RHI_HOURS
+from .service import iso, now
 from .tables import missing_episodes as E
-
-TIME_BUCKETS = (("under 24 hours", 0, 24), ("1-2 days", 24, 48), ("2-7 days", 48, 168),
-                ("1-4 weeks", 168, 672), ("over 4 weeks", 672, None))
-
-
-def _age_band() -> Any:
-    return case(*[(E.c.age.between(lo, hi), literal(name)) for name, (lo, hi) in AGE_BANDS.items()],
-                else_=literal("unknown"))
-
-
-def _counts(conn: Connection, where: Any, key: Any) -> list[dict[str, Any]]:
-    q = (select(key.label("key"), func.count().label("episodes"),
-                func.sum(case((E.c.live.is_(True), 1), else_=0)).label("live"),
-                func.sum(case((E.c.status == "found", 1), else_=0)).label("found"))
-         .where(where).group_by(key).order_by(key))
-    return [{"key": r.key, "episodes": r.episodes, "live": int(r.live or 0), "found": int(r.found or 0)}
-            for r in conn.execute(q)]
+from .tables import missing_tallies as T
+from .tallies import TIME_BUCKETS
 
 
 def stats(conn: Connection, lookup: Lookup) -> dict[str, Any]:
+    """The breakdowns from the running counts (a few hundred rows), return interviews from the
+    children found (an index range), and people from the episodes per national person."""
     authorise(lookup.principal, "view_missing", lookup.purpose, lookup.reason, lookup.audit)
+    at = iso(now())
+    groups = conn.execute(select(T.c.dim, T.c.value, T.c.status, func.sum(T.c.n))
+                          .where(row_predicate(lookup.principal, T)).group_by(T.c.dim, T.c.value, T.c.status)).all()
+    tallies: dict[str, dict[str, dict[str, int]]] = {k: {} for k in ("force", "risk", "age", "month", "time")}
+    totals: Counter[str] = Counter()
+    for dim, value, status, n in groups:
+        n = int(n)
+        if dim == "force":
+            totals["episodes"] += n
+            totals[status] += n
+        row = tallies[dim].setdefault(value, {"episodes": 0, "live": 0, "found": 0})
+        row["episodes"] += n
+        if status == "missing":
+            row["live"] += n
+        elif status == "found":
+            row["found"] += n
     where = row_predicate(lookup.principal, E)
-    totals = conn.execute(select(
-        func.count(), func.sum(case((E.c.live.is_(True), 1), else_=0)),
-        func.sum(case((E.c.status == "found", 1), else_=0)), func.sum(case((E.c.status == "closed", 1), else_=0)),
-    ).where(where)).one()
+    rhi = case((E.c.rhi_at.is_not(None) & (E.c.rhi_at <= E.c.rhi_due), literal("on_time")),
+               (E.c.rhi_at.is_not(None), literal("late")),
+               (E.c.rhi_due < at, literal("not_held")), else_=literal("pending"))
+    rhis: Counter[str] = Counter(dict(conn.execute(select(rhi, func.count()).where(where, E.c.rhi_due.is_not(None))
+                                                   .group_by(rhi)).all()))
     who = func.coalesce(PID.c.person_id, E.c.subject)
     per_person = (select(who.label("who"), func.count().label("n"))
                   .select_from(E.outerjoin(PID, PID.c.rkey == E.c.subject)).where(where).group_by(who).subquery())
     people, repeat = conn.execute(select(func.count(), func.sum(case((per_person.c.n > 1, 1), else_=0)))).one()
     people, repeat = int(people or 0), int(repeat or 0)
-    by_force = _counts(conn, where, E.c.force)
-    by_risk = _counts(conn, where, E.c.risk)
-    by_age = _counts(conn, where, _age_band())
-    by_month = _counts(conn, where, func.substr(E.c.reported_at, 1, 7))
-    bucket = case(*[((E.c.hours_missing >= lo) if hi is None else (E.c.hours_missing < hi), literal(name))
-                    for name, lo, hi in TIME_BUCKETS], else_=literal("over 4 weeks"))
-    times: dict[str, int] = dict(conn.execute(select(bucket, func.count()).where(where, E.c.hours_missing.is_not(None))
-                              .group_by(bucket)).all())
-    # Return home interviews of children found: held within 72 hours of the find, late, or not held.
-    found_children = select(E.c.found_at, E.c.rhi_at).where(where, E.c.child.is_(True), E.c.status == "found",
-                                                             E.c.found_at.is_not(None))
-    due = held_on_time = late = not_held = 0
-    from datetime import timedelta
 
-    from .service import iso, now, time_of
+    def rows(name: str, order: list[str] | None = None) -> list[dict[str, Any]]:
+        items = tallies[name]
+        keys_ = [k for k in order if k in items] if order else sorted(items)
+        return [{"key": k, **items[k]} for k in keys_]
 
-    at = iso(now())
-    for found_at, rhi_at in conn.execute(found_children):
-        deadline = iso(time_of(found_at) + timedelta(hours=RHI_HOURS))
-        if rhi_at:
-            due += 1
-            if rhi_at <= deadline:
-                held_on_time += 1
-            else:
-                late += 1
-        elif deadline < at:
-            due += 1
-            not_held += 1
-    episodes = int(totals[0] or 0)
+    due = rhis["on_time"] + rhis["late"] + rhis["not_held"]
     return {
-        "episodes": episodes, "live": int(totals[1] or 0), "people": people, "found": int(totals[2] or 0),
-        "closed": int(totals[3] or 0), "repeat_people": repeat,
-        "repeat_rate": round(repeat / people, 4) if people else 0.0,
-        "by_force": by_force, "by_risk": sorted(by_risk, key=lambda r: ["high", "medium", "low", "very_low"]
-                                                .index(r["key"]) if r["key"] in ("high", "medium", "low", "very_low")
-                                                else 9),
-        "by_age_band": sorted(by_age, key=lambda r: [*AGE_BANDS, "unknown"].index(r["key"])),
-        "by_month": by_month,
-        "time_missing": [{"key": name, "episodes": int(times.get(name, 0))} for name, _, _ in TIME_BUCKETS],
-        "return_interviews": {"due": due, "on_time": held_on_time, "late": late, "not_held": not_held,
-                              "on_time_rate": round(held_on_time / due, 4) if due else None},
+        "episodes": totals["episodes"], "live": totals["missing"], "people": people, "found": totals["found"],
+        "closed": totals["closed"], "repeat_people": repeat, "repeat_rate": round(repeat / people, 4) if people else 0.0,
+        "by_force": rows("force"), "by_risk": rows("risk", ["high", "medium", "low", "very_low"]),
+        "by_age_band": rows("age", [*AGE_BANDS, "unknown"]), "by_month": rows("month"),
+        "time_missing": [{"key": name, "episodes": tallies["time"].get(name, {}).get("episodes", 0)}
+                         for name, _, _ in TIME_BUCKETS],
+        "return_interviews": {"due": due, "on_time": rhis["on_time"], "late": rhis["late"],
+                              "not_held": rhis["not_held"],
+                              "on_time_rate": round(rhis["on_time"] / due, 4) if due else None},
     }
 
 

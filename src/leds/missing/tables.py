@@ -43,10 +43,12 @@ missing_episodes = Table(
     Column("child", Boolean, nullable=False),
     Column("vulnerabilities", Text, nullable=False),  # "|a|b|": for the filter, only for roles that see them
     Column("rhi_at", String(32)),  # the return home interview
+    Column("rhi_due", String(32)),  # found_at + 72 hours, for a child found
     sqlite_with_rowid=False,
 )
 Index("ix_missing_episodes_live", missing_episodes.c.live, missing_episodes.c.reported_at)
 Index("ix_missing_episodes_subject", missing_episodes.c.subject, missing_episodes.c.live)
+Index("ix_missing_episodes_rhi_due", missing_episodes.c.rhi_due)
 
 missing_versions = Table(
     "missing_versions", metadata,
@@ -108,4 +110,20 @@ missing_unidentified = Table(
     Column("recorded_at", String(32), nullable=False),
 )
 
-PROJECTION = (missing_episodes, missing_versions)
+# Counts of episodes by one breakdown at a time (dimension ``dim`` = force, risk, age, month
+# or time missing; its ``value``) and status, with the access columns, kept by the projector
+# as episodes change: the statistics add up these few rows instead of scanning every episode.
+missing_tallies = Table(
+    "missing_tallies", metadata,
+    Column("force", String(8), primary_key=True),
+    Column("dataset", String(32), primary_key=True),
+    Column("handling", String(24), primary_key=True),
+    Column("sharing", String(8), primary_key=True),
+    Column("dim", String(8), primary_key=True),
+    Column("value", String(16), primary_key=True),
+    Column("status", String(8), primary_key=True),
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+PROJECTION = (missing_episodes, missing_versions, missing_tallies)

@@ -43,11 +43,13 @@ def upgrade() -> None:
         sa.Column("child", sa.Boolean(), nullable=False),
         sa.Column("vulnerabilities", sa.Text(), nullable=False),
         sa.Column("rhi_at", S(32)),
+        sa.Column("rhi_due", S(32)),
         sa.PrimaryKeyConstraint("rkey", name=op.f("pk_missing_episodes")),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_missing_episodes_live", "missing_episodes", ["live", "reported_at"])
     op.create_index("ix_missing_episodes_subject", "missing_episodes", ["subject", "live"])
+    op.create_index("ix_missing_episodes_rhi_due", "missing_episodes", ["rhi_due"])
     op.create_table(
         "missing_versions",
         sa.Column("force", S(8), nullable=False),
@@ -64,6 +66,20 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index("ix_missing_versions_rkey", "missing_versions", ["rkey"])
+    op.create_table(
+        "missing_tallies",
+        sa.Column("force", S(8), nullable=False),
+        sa.Column("dataset", S(32), nullable=False),
+        sa.Column("handling", S(24), nullable=False),
+        sa.Column("sharing", S(8), nullable=False),
+        sa.Column("dim", S(8), nullable=False),
+        sa.Column("value", S(16), nullable=False),
+        sa.Column("status", S(8), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("force", "dataset", "handling", "sharing", "dim", "value", "status",
+                                name=op.f("pk_missing_tallies")),
+        sqlite_with_rowid=False,
+    )
     op.create_table(
         "missing_sightings",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -109,6 +125,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for t in ("missing_unidentified", "missing_protocols", "missing_sightings", "missing_versions",
+    for t in ("missing_unidentified", "missing_protocols", "missing_sightings", "missing_tallies", "missing_versions",
               "missing_episodes"):
         op.drop_table(t)

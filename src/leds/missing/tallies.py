@@ -1,0 +1,61 @@
+"""The statistics' running counts (``missing_tallies``): each episode counts once in each
+breakdown (force, risk, age band, month reported, time missing) under its status and its
+access columns.  The projector subtracts an episode's old keys and adds its new ones in the
+ingest transaction; rows that fall to zero are removed, so the table depends only on the
+current episodes (a rebuild gives the same rows)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, and_
+
+from .models import AGE_BANDS
+from .tables import missing_tallies as T
+
+TIME_BUCKETS = (("under 24 hours", 0, 24), ("1-2 days", 24, 48), ("2-7 days", 48, 168),
+                ("1-4 weeks", 168, 672), ("over 4 weeks", 672, None))
+COLUMNS = ("force", "dataset", "handling", "sharing", "risk", "status", "age", "reported_at", "hours_missing")
+Key = tuple[str, str, str, str, str, str, str]
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    return next((name for name, (lo, hi) in AGE_BANDS.items() if lo <= age <= hi), "unknown")
+
+
+def time_bucket(hours: int) -> str:
+    return next(name for name, lo, hi in TIME_BUCKETS if hi is None or hours < hi)
+
+
+def keys(row: Mapping[str, Any]) -> list[Key]:
+    base = (row["force"], row["dataset"], row["handling"], row["sharing"])
+    st = row["status"]
+    out: list[Key] = [(*base, "force", row["force"], st), (*base, "risk", row["risk"], st),
+                      (*base, "age", age_band(row["age"]), st), (*base, "month", row["reported_at"][:7], st)]
+    if row["hours_missing"] is not None:
+        out.append((*base, "time", time_bucket(row["hours_missing"]), st))
+    return out
+
+
+def apply(conn: Connection, removed: Iterable[Mapping[str, Any]], added: Iterable[Mapping[str, Any]]) -> None:
+    delta: Counter[Key] = Counter()
+    for r in removed:
+        delta.subtract(keys(r))
+    for r in added:
+        delta.update(keys(r))
+    pk = [T.c.force, T.c.dataset, T.c.handling, T.c.sharing, T.c.dim, T.c.value, T.c.status]
+    emptied = []
+    for key, d in sorted(delta.items()):
+        if d == 0:
+            continue
+        where = and_(*[c == v for c, v in zip(pk, key, strict=True)])
+        if conn.execute(T.update().where(where).values(n=T.c.n + d)).rowcount == 0:
+            conn.execute(T.insert().values({**dict(zip([c.name for c in pk], key, strict=True)), "n": d}))
+        elif d < 0:
+            emptied.append(where)
+    for where in emptied:
+        conn.execute(T.delete().where(where, T.c.n <= 0))
