@@ -1,0 +1,194 @@
+"""Hybrid search over a collection: BM25 and embeddings over chunks, fused by reciprocal rank.
+
+* **Words**: SQLite FTS5's ``bm25()`` (porter stemming), or PostgreSQL's ``ts_rank_cd``
+  over an English ``tsvector``; the query's words are OR-ed (a question's words rarely all
+  appear in one passage), stop words dropped.
+* **Meaning**: the query's static embedding (:mod:`.embed`) against every embedded chunk
+  of the collection, held in memory as one float16 matrix per collection (refreshed when
+  the number of processed documents changes).
+* **Fusion**: each list ranks documents by their best chunk; a document's score is
+  ``sum 1 / (60 + rank)`` over the lists (Cormack et al.'s RRF, k = 60).
+
+Filters (dates, types, a person named in the document) apply to the candidates of each
+list before fusion.  Snippets are the best chunk's words around the first query word,
+HTML-escaped, with the hits in ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, func, select, text
+
+from leds.matching.names import fold
+
+from . import embed
+from .tables import doc_chunks, doc_entities, documents
+
+RRF_K = 60
+POOL = 200
+STOP = embed.STOP
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: str | None = None
+    date_to: str | None = None
+    types: tuple[str, ...] = ()
+    person: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.date_from or self.date_to or self.types or self.person)
+
+
+def query_words(q: str, limit: int = 24) -> list[str]:
+    return [w for w in _WORD.findall(q.lower()) if w not in STOP][:limit]
+
+
+def bm25(conn: Connection, collection_id: int, q: str, k: int = POOL) -> list[tuple[int, int]]:
+    """(chunk id, document id), best first."""
+    ws = query_words(q)
+    if not ws:
+        return []
+    if conn.dialect.name == "sqlite":
+        match = " OR ".join(f'"{w}"' for w in ws)
+        sql = text("SELECT c.id, c.document_id FROM doc_chunks_fts f JOIN doc_chunks c ON c.id = f.rowid "
+                   "WHERE doc_chunks_fts MATCH :m AND c.collection_id = :cid ORDER BY bm25(doc_chunks_fts) LIMIT :k")
+        return [(r[0], r[1]) for r in conn.execute(sql, {"m": match, "cid": collection_id, "k": k})]
+    sql = text("SELECT id, document_id FROM doc_chunks, to_tsquery('english', :q) tq "
+               "WHERE collection_id = :cid AND tsv @@ tq ORDER BY ts_rank_cd(tsv, tq) DESC, id LIMIT :k")
+    return [(r[0], r[1]) for r in conn.execute(sql, {"q": " | ".join(ws), "cid": collection_id, "k": k})]
+
+
+class _Matrix:
+    def __init__(self, stamp: tuple[int, int], ids: np.ndarray, docs: np.ndarray, m: np.ndarray) -> None:
+        self.stamp, self.ids, self.docs, self.m = stamp, ids, docs, m
+
+
+_cache: dict[tuple[str, int], _Matrix] = {}
+_cache_lock = threading.Lock()
+
+
+def _matrix(conn: Connection, collection_id: int) -> _Matrix:
+    stamp_row = conn.execute(select(func.count(), func.max(documents.c.id)).where(
+        documents.c.collection_id == collection_id, documents.c.stage == "done")).one()
+    stamp = (int(stamp_row[0]), int(stamp_row[1] or 0))
+    key = (str(conn.engine.url), collection_id)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit.stamp == stamp:
+            return hit
+    ids, docs, vecs = [], [], []
+    for r in conn.execute(select(doc_chunks.c.id, doc_chunks.c.document_id, doc_chunks.c.vec).where(
+            doc_chunks.c.collection_id == collection_id, doc_chunks.c.vec.is_not(None)).order_by(doc_chunks.c.id)):
+        ids.append(r[0])
+        docs.append(r[1])
+        vecs.append(r[2])
+    m = np.frombuffer(b"".join(vecs), dtype=np.float16).reshape(len(vecs), embed.DIMS) if vecs else \
+        np.zeros((0, embed.DIMS), dtype=np.float16)
+    built = _Matrix(stamp, np.array(ids, dtype=np.int64), np.array(docs, dtype=np.int64), m)
+    with _cache_lock:
+        _cache[key] = built
+    return built
+
+
+def vector(conn: Connection, collection_id: int, q: str, k: int = POOL, home: Path | None = None
+           ) -> list[tuple[int, int]]:
+    mx = _matrix(conn, collection_id)
+    if not len(mx.ids):
+        return []
+    qv = embed.embed([q], home)[0].astype(np.float16)
+    if not qv.any():
+        return []
+    scores = (mx.m @ qv).astype(np.float32)
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top])]
+    return [(int(mx.ids[i]), int(mx.docs[i])) for i in top]
+
+
+def _by_document(hits: list[tuple[int, int]], allowed: set[int] | None) -> list[tuple[int, int]]:
+    """(document, its best chunk) in rank order, each document once."""
+    seen: dict[int, int] = {}
+    for chunk, doc in hits:
+        if doc not in seen and (allowed is None or doc in allowed):
+            seen[doc] = chunk
+    return list(seen.items())
+
+
+def _allowed(conn: Connection, collection_id: int, docs: set[int], f: Filters) -> set[int]:
+    if not docs:
+        return set()
+    s = select(documents.c.id).where(documents.c.id.in_(sorted(docs)))
+    if f.date_from:
+        s = s.where(documents.c.doc_date >= f.date_from)
+    if f.date_to:
+        s = s.where(documents.c.doc_date <= f.date_to)
+    if f.types:
+        s = s.where(documents.c.doc_type.in_(f.types))
+    if f.person:
+        like = "%" + "%".join(fold(w) for w in f.person.split() if w) + "%"
+        s = s.where(documents.c.id.in_(select(doc_entities.c.document_id).where(
+            doc_entities.c.collection_id == collection_id, doc_entities.c.kind == "name",
+            doc_entities.c.value.ilike(like) | doc_entities.c.norm.ilike(like))))
+    return {r[0] for r in conn.execute(s)}
+
+
+def rank(conn: Connection, collection_id: int, q: str, *, mode: str = "hybrid", limit: int = 10,
+         filters: Filters | None = None, home: Path | None = None) -> list[tuple[int, float, int]]:
+    """(document id, score, best chunk id), best first; ``mode`` is hybrid, bm25 or vector."""
+    f = filters or Filters()
+    pool = POOL * (3 if f.any else 1)
+    lists = []
+    if mode in ("hybrid", "bm25"):
+        lists.append(bm25(conn, collection_id, q, pool))
+    if mode in ("hybrid", "vector"):
+        lists.append(vector(conn, collection_id, q, pool, home))
+    allowed = _allowed(conn, collection_id, {d for hits in lists for _, d in hits}, f) if f.any else None
+    fused: dict[int, float] = {}
+    best: dict[int, int] = {}
+    for hits in lists:
+        for r, (doc, chunk) in enumerate(_by_document(hits, allowed), 1):
+            fused[doc] = fused.get(doc, 0.0) + 1.0 / (RRF_K + r)
+            best.setdefault(doc, chunk)
+    order = sorted(fused, key=lambda d: (-fused[d], d))[:limit]
+    return [(d, round(fused[d], 6), best[d]) for d in order]
+
+
+def snippet(body: str, q: str, width: int = 32) -> str:
+    """About ``width`` words of ``body`` around the first query word, hits in <mark>."""
+    ws = body.split()
+    stems = {w[:5] for w in query_words(q) if len(w) > 2}
+
+    def hit(w: str) -> bool:
+        t = _WORD.findall(w.lower())
+        return bool(t) and any(t[0].startswith(s) for s in stems)
+
+    first = next((i for i, w in enumerate(ws) if hit(w)), 0)
+    lo = max(0, first - width // 3)
+    part = ws[lo:lo + width]
+    out = " ".join(f"<mark>{html.escape(w)}</mark>" if hit(w) else html.escape(w) for w in part)
+    return ("… " if lo else "") + out + (" …" if lo + width < len(ws) else "")
+
+
+def results(conn: Connection, collection_id: int, q: str, *, mode: str = "hybrid", limit: int = 10,
+            filters: Filters | None = None, home: Path | None = None) -> list[dict[str, Any]]:
+    ranked = rank(conn, collection_id, q, mode=mode, limit=limit, filters=filters, home=home)
+    if not ranked:
+        return []
+    docs = {r.id: r for r in conn.execute(select(documents.c.id, documents.c.name, documents.c.title,
+                                                 documents.c.doc_type, documents.c.doc_date, documents.c.parent_id)
+                                          .where(documents.c.id.in_([d for d, _, _ in ranked])))}
+    chunks = dict(conn.execute(select(doc_chunks.c.id, doc_chunks.c.body).where(
+        doc_chunks.c.id.in_([c for _, _, c in ranked]))).all())
+    return [{"id": d, "document": docs[d].name, "score": s, "snippet": snippet(chunks.get(c, ""), q),
+             "title": docs[d].title, "type": docs[d].doc_type, "date": docs[d].doc_date,
+             "parent_id": docs[d].parent_id} for d, s, c in ranked]
