@@ -126,12 +126,15 @@ def live(conn: Connection, lookup: Lookup, f: LiveFilters) -> dict[str, Any]:
     if f.repeat_only:
         rows = [r for r in rows if r.repeat]
     by_risk = Counter(r.risk for r in rows)
-    overdue = sum(1 for r in rows if review_due(r.risk, r.reviewed_at) < iso(at))
+    # A review is overdue when the last one was longer ago than its grade's interval.
+    last_due = {risk: iso(at - timedelta(hours=h)) for risk, h in REVIEW_HOURS.items()}
+    overdue = sum(1 for r in rows if r.reviewed_at < last_due.get(r.risk, ""))
+    three_days_ago = iso(at - timedelta(hours=72))
     headline = {
         "live": len(rows), "high": by_risk["high"], "medium": by_risk["medium"], "low": by_risk["low"],
         "very_low": by_risk["very_low"], "children": sum(1 for r in rows if r.child),
         "repeat": sum(1 for r in rows if r.repeat), "reviews_overdue": overdue,
-        "over_72_hours": sum(1 for r in rows if r.reported_at < iso(at - timedelta(hours=72))),
+        "over_72_hours": sum(1 for r in rows if r.reported_at < three_days_ago),
         "by_force": dict(Counter(r.force for r in rows).most_common()),
     }
     page = rows[(f.page - 1) * f.per_page: f.page * f.per_page]
