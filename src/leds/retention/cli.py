@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         rs = reschedule(engine)
         with engine.connect() as conn:
             out = schedule_summary(conn, operator(settings).principal, as_of=as_of, days=days, limit=limit)
-        out["rescheduled"] = {"changed_rule": rs.changed_rule, "added": rs.added}
+        out["rescheduled"] = {"examined": rs.examined, "changed": rs.changed_rule, "added": rs.added}
         lines = [f"{out['scheduled']:,} records scheduled; {out['due_now']:,} due by {out['as_of']}; "
                  f"{out['awaiting_disposal']:,} awaiting disposal"]
         lines += [f"  {d['date']}  {d['count']:>8,}  " + ", ".join(f"group {g}: {n}" for g, n in d["by_group"].items())
