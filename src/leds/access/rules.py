@@ -31,6 +31,7 @@ ACTIONS: dict[str, str] = {
     "manage_rights": "handle data subjects' requests (access, rectification, erasure, restriction) and legal holds",
     "view_restricted": "see records restricted by a review decision or while their accuracy is disputed",
     "anpr": "query ANPR reads: route profiles, convoys, cloned plates, a vehicle's trips",
+    "search_documents": "search and open a case's documents (only collections whose team the user is on)",
 }
 
 ALL_DATASETS = tuple(DATASETS)
@@ -50,12 +51,12 @@ ROLES: dict[str, dict[str, object]] = {
     "investigator": {
         "title": "Investigator",
         "actions": ("check", "search", "view_person", "view_record", "export", "review_matches", "manage_alerts",
-                    "view_missing", "watch_lookups", "anpr"),
+                    "view_missing", "watch_lookups", "anpr", "search_documents"),
         "datasets": ALL_DATASETS,
     },
     "intelligence_analyst": {
         "title": "Intelligence analyst",
-        "actions": ("search", "view_person", "view_record", "export", "review_matches", "anpr"),
+        "actions": ("search", "view_person", "view_record", "export", "review_matches", "anpr", "search_documents"),
         "datasets": ALL_DATASETS,
     },
     "offender_manager": {
