@@ -219,8 +219,12 @@ def _mbox(name: str, data: bytes, depth: int) -> Item:
 
 
 def _pdf(name: str, data: bytes, depth: int) -> Item:
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged file is reported once, as a failure
 
     try:
         reader = PdfReader(io.BytesIO(data))
