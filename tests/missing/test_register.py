@@ -21,7 +21,7 @@ from leds.missing.models import LiveFilters
 from leds.missing.tables import missing_sightings
 
 from ..callers import lookup
-from ..factories import P1, P9
+from ..factories import P1, P9, load, wyp_records
 from .helpers import ago, episode, mps, send, wyp
 
 E1 = "WYP|NICHE-RMS|missing_episode|MIS-1"
@@ -212,3 +212,19 @@ def test_the_live_view_filters_by_force_risk_age_and_time_missing(store: Setting
     assert [e["episode_id"] for e in _live(store, max_hours=72)["episodes"]] == [E9]
     h = _live(store)["headline"]
     assert (h["live"], h["high"], h["low"], h["children"], h["over_72_hours"]) == (2, 1, 1, 1, 1)
+
+
+def test_a_rebuild_from_the_log_gives_the_same_register(sqlite_settings: Settings) -> None:
+    from leds.records.state import rebuild, state_digest
+
+    load(sqlite_settings, wyp_records())
+    send(sqlite_settings, [wyp(100, episode("MIS-1", "P-2", risk="low")),
+                           wyp(101, episode("MIS-1", "P-2", risk="high")),
+                           wyp(102, episode("MIS-2", "P-77")),
+                           wyp(103, episode("MIS-3", "P-2", status="found", reported=ago(days=3),
+                                            seen=ago(days=3, hours=1), found={"at": ago(days=2)}))])
+    engine = get_engine(sqlite_settings)
+    before = state_digest(engine)
+    rebuild(engine)
+    assert state_digest(engine) == before
+    assert _live(sqlite_settings)["total"] == 2
