@@ -364,7 +364,7 @@ def erase_records(engine: Engine, settings: Settings, rkeys: list[str], *, reaso
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         if sqlite:
-            conn.connection.driver_connection.execute("PRAGMA secure_delete=ON")
+            _raw(conn).execute("PRAGMA secure_delete=ON")
         try:
             with write_transaction(conn):
                 check_erasable(conn, rkeys)
@@ -382,14 +382,21 @@ def erase_records(engine: Engine, settings: Settings, rkeys: list[str], *, reaso
                 scrub_sqlite(conn)
         finally:
             if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA secure_delete=OFF")
+                _raw(conn).execute("PRAGMA secure_delete=OFF")
     return Erased(rkeys, counts, matching, kept_shared or [], time.perf_counter() - t0)
+
+
+def _raw(conn: Connection) -> Any:
+    """The driver's own connection (PRAGMA and VACUUM run outside SQLAlchemy's transactions)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    return raw
 
 
 def scrub_sqlite(conn: Connection) -> None:
     """Rewrite the SQLite file without free pages or stale free space (VACUUM), and empty the
     WAL (checkpoint TRUNCATE): what erasure removed is then in no file under LEDS_HOME."""
-    raw = conn.connection.driver_connection
+    raw = _raw(conn)
     raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     raw.execute("VACUUM")
     raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -423,7 +430,7 @@ def sign_and_record(engine: Engine, settings: Settings, body: dict[str, Any], su
         detail={"kind": body["kind"], "authority": body["authority"], "records": body["record_count"],
                 "records_sha256": body["records_sha256"], "signature": signature, "key_id": signer.key_id}))
     with engine.connect() as conn, write_transaction(conn):
-        rid = conn.execute(erasure_receipts.insert().values(
+        rid = conn.execute(erasure_receipts.insert().values(  # type: ignore[index]
             at=body["at"], kind=body["kind"], receipt=canonical.decode(), signature=signature,
             key_id=signer.key_id, audit_id=audit_id)).inserted_primary_key[0]
     return {**body, "receipt_id": int(rid), "audit_entry": audit_id, "signature": signature,

@@ -68,7 +68,7 @@ def create_request(conn: Connection, lookup: Lookup, kind: str, person_id: str, 
     status = "with_force" if kind == "rectification" else "open"
     end_reads(conn)
     with write_transaction(conn):
-        rid = int(conn.execute(rights_requests.insert().values(
+        rid = int(conn.execute(rights_requests.insert().values(  # type: ignore[index]
             kind=kind, person_id=person_id, rkey=rkey, detail=detail, received_at=received,
             due_on=one_month_after(received), status=status, owning_force=force,
             created_by=lookup.principal.id)).inserted_primary_key[0])
