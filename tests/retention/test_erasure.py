@@ -186,3 +186,18 @@ def test_erasing_a_matched_person_removes_features_keys_and_their_names_from_the
             match_keys.c.rkey == ERASED_PERSON)).scalar_one() == 0
         assert conn.execute(select(identity_log.c.kind).order_by(identity_log.c.id.desc()).limit(1)).scalar() \
             == "retire"
+
+
+def test_leds_retention_receipt_checks_the_signature(sqlite_settings: Settings) -> None:
+    _loaded(sqlite_settings)
+    out = _erase(sqlite_settings, record="WYP|RMS-R|location|A-Q")
+    env = env_for(sqlite_settings)
+    ok = subprocess.run([LEDS, "retention", "receipt", str(out["receipt_id"]), "--json"], env=env,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and orjson.loads(ok.stdout)["signature_valid"] is True
+    with get_engine(sqlite_settings).connect() as conn:
+        conn.execute(erasure_receipts.update().values(receipt=erasure_receipts.c.receipt + " "))
+        conn.commit()
+    forged = subprocess.run([LEDS, "retention", "receipt", str(out["receipt_id"])], env=env, capture_output=True,
+                            text=True)
+    assert forged.returncode == 1 and "INVALID" in forged.stdout

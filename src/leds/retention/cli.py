@@ -138,6 +138,31 @@ def register(app: typer.Typer) -> None:
             _fail(exc)
         print(f"{rkey}: hold {'released' if release else 'placed'}")
 
+    @retention.command("receipt")
+    def receipt(receipt_id: Annotated[int, typer.Argument(min=1, help="The receipt's number.")],
+                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+        """Show an erasure or disposal receipt and check its signature (exit 1 if it fails)."""
+        from sqlalchemy import select
+
+        from leds.db.engine import get_engine
+
+        from .erase import verify_receipt
+        from .tables import erasure_receipts
+
+        settings = _settings()
+        with get_engine(settings).connect() as conn:
+            row = conn.execute(select(erasure_receipts).where(erasure_receipts.c.id == receipt_id)).mappings().first()
+        if row is None:
+            err.print("[red]error:[/] no such receipt")
+            raise typer.Exit(3)
+        ok = verify_receipt(settings, row["receipt"], row["signature"])
+        out = {"receipt_id": receipt_id, "signature_valid": ok, "key_id": row["key_id"], "audit_entry": row["audit_id"],
+               **json.loads(row["receipt"])}
+        _print(out, as_json, f"receipt {receipt_id}: {out['kind']} of {out['record_count']} record(s) at {out['at']} "
+               f"by {out['actor']}; signature {'valid' if ok else 'INVALID'} (key {row['key_id']})")
+        if not ok:
+            raise typer.Exit(1)
+
     @app.command("erase")
     def erase_cmd(person: Annotated[str | None, typer.Option(help="A national person id (NP-...) or person "
                                                                   "record key.")] = None,
