@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,6 +59,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "stop_search": ("Type", "Date"),
     "population": HEADERS["population"],
 }
+MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 NAME_RE = re.compile(r"^(\d{4}-\d{2})-(.+?)-(street|outcomes|stop-and-search)\.csv$")
 TABLES = {"street": opendata_street, "outcomes": opendata_outcomes, "stop_search": opendata_stop_search}
 
@@ -145,6 +147,10 @@ def import_file(engine: Engine, path: Path | str, *, on_rows: Callable[[int], No
 
     rows: list[tuple[Any, ...]] = []
     first: list[str] | None = None
+    if kind == "street" and not missing:
+        # The common case, a whole street file with the known columns: one itemgetter per row.
+        rows, first, file_month = _street_rows(path, reader, pos, width, file_month, res.errors)
+        reader = iter(())
     for line_no, row in enumerate(reader, 2):
         if not row or row == [""]:
             continue
@@ -160,7 +166,7 @@ def import_file(engine: Engine, path: Path | str, *, on_rows: Callable[[int], No
                 continue
         else:
             month = get(row, "Month")
-            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+            if not MONTH_RE.fullmatch(month):
                 res.errors.append(f"{path}:{line_no}: Month {month[:20]!r} is not YYYY-MM")
                 continue
         if file_month is None:
@@ -205,6 +211,39 @@ def import_file(engine: Engine, path: Path | str, *, on_rows: Callable[[int], No
     _store(engine, res, kind, force, file_month, path.name, sha, rows, on_rows)
     res.seconds = time.perf_counter() - started
     return res
+
+
+def _street_rows(path: Path, reader: Iterator[list[str]], pos: dict[str, int], width: int,
+                 file_month: str | None, errors: list[str]) -> tuple[list[tuple[Any, ...]], list[str] | None,
+                                                                     str | None]:
+    """Street rows by position (the columns all present): about three times the general loop's
+    speed, which matters for a large force's year (a million rows)."""
+    pick = itemgetter(*(pos[c] for c in HEADERS["street"]))
+    rows: list[tuple[Any, ...]] = []
+    first: list[str] | None = None
+    append = rows.append
+    for line_no, row in enumerate(reader, 2):
+        if len(row) != width:
+            if row and row != [""]:
+                errors.append(f"{path}:{line_no}: {len(row)} fields, expected {width} (a truncated or broken row)")
+            continue
+        cid, month, rep, fw, lon, lat, loc, lsoa, lsoa_name, ctype, outcome, ctx = pick(row)
+        if month != file_month:
+            if not MONTH_RE.fullmatch(month):
+                errors.append(f"{path}:{line_no}: Month {month[:20]!r} is not YYYY-MM")
+                continue
+            if file_month is not None:
+                errors.append(f"{path}:{line_no}: a row of {month} in a file of {file_month}")
+                continue
+            file_month = month
+        if not ctype or not fw:
+            errors.append(f"{path}:{line_no}: no Crime type or Falls within")
+            continue
+        if first is None:
+            first = row
+        append((line_no, cid or None, month, rep, fw, _float(lon), _float(lat), loc or None, lsoa or None,
+                lsoa_name or None, ctype, outcome or None, ctx or None))
+    return rows, first, file_month
 
 
 def _slug(name: str) -> str:
