@@ -102,7 +102,7 @@ def steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
                           GROUP BY route, vkey, other HAVING count(*) >= 2) p
                        GROUP BY route, vkey"""),
         ("a_corr", """SELECT route, vkey, count(DISTINCT trip) AS corridor_trips FROM a_ctrip GROUP BY route, vkey"""),
-        ("a_else", """SELECT route, vkey, avg(CASE WHEN role = 'X' THEN 1.0 ELSE 0.0 END) AS elsewhere_share
+        ("a_else", """SELECT route, vkey, avg(CASE WHEN role = 'X' THEN 1e0 ELSE 0e0 END) AS elsewhere_share
                       FROM a_all GROUP BY route, vkey"""),
         ("a_spell", """SELECT vkey, vrm FROM
                          (SELECT vkey, vrm, ROW_NUMBER() OVER (PARTITION BY vkey ORDER BY n DESC, vrm) AS k FROM
@@ -113,17 +113,17 @@ def steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
                         count(*) AS trips,
                         sum(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS out_trips,
                         count(DISTINCT floor(dep_t / 86400)) AS days,
-                        avg(CASE WHEN hour >= 22 OR hour < 5 THEN 1.0 ELSE 0.0 END) AS night_share,
-                        avg(CASE WHEN dow >= 6 THEN 1.0 ELSE 0.0 END) AS weekend_share,
+                        avg(CASE WHEN hour >= 22 OR hour < 5 THEN 1e0 ELSE 0e0 END) AS night_share,
+                        avg(CASE WHEN dow >= 6 THEN 1e0 ELSE 0e0 END) AS weekend_share,
                         coalesce(least(stddev_samp(CASE WHEN dir = 'out' THEN hour END),
-                                       stddev_samp(CASE WHEN dir = 'out' THEN (hour + 12) % 24 END)), 3.0)
+                                       stddev_samp(CASE WHEN dir = 'out' THEN (hour + 12) % 24 END)), 3e0)
                           AS hour_spread,
-                        coalesce(avg(CASE WHEN dir = 'out' THEN dwell_s END) / 3600.0, 0.0) AS dwell_h,
-                        coalesce(avg(CASE WHEN dir = 'out' THEN turnaround_s END) / 3600.0, 24.0) AS turnaround_h,
+                        coalesce(avg(CASE WHEN dir = 'out' THEN dwell_s END) / 3600e0, 0e0) AS dwell_h,
+                        coalesce(avg(CASE WHEN dir = 'out' THEN turnaround_s END) / 3600e0, 24e0) AS turnaround_h,
                         coalesce(avg(CASE WHEN dir = 'out' THEN
-                                     CASE WHEN turnaround_s IS NULL THEN 0.0 ELSE 1.0 END END), 0.0) AS return_share,
-                        coalesce(avg(CASE WHEN dir = 'out' THEN beyond * 1.0 END), 0.0) AS beyond_share,
-                        min(coalesce(c.corridor_trips, 0)) * 1.0 / count(*) AS corridor_share,
+                                     CASE WHEN turnaround_s IS NULL THEN 0e0 ELSE 1e0 END END), 0e0) AS return_share,
+                        coalesce(avg(CASE WHEN dir = 'out' THEN beyond * 1e0 END), 0e0) AS beyond_share,
+                        min(coalesce(c.corridor_trips, 0)) * 1e0 / count(*) AS corridor_share,
                         min(e.elsewhere_share) AS elsewhere_share,
                         min(coalesce(w.swaps, 0)) AS swaps,
                         min(coalesce(k.cotravel, 0)) AS cotravel

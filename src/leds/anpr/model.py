@@ -13,8 +13,9 @@ Few labels, many unlabelled: known couriers are positives, checked-and-cleared v
 negatives, and the unlabelled vehicles on the routes are background negatives at a tenth
 of the weight (most of them are innocent; the couriers among them pull the score only a
 little).  Calibration is reported on the labelled vehicles from out-of-fold scores (Brier
-score, reliability by bins).  The operating threshold is the lowest score above which no
-cleared vehicle and at most 1 in 1,000 background vehicles score (whichever is higher).
+score, reliability by bins).  The operating threshold is 0.9, or 0.05 above the highest
+out-of-fold score of a cleared vehicle if that is higher (the unlabelled background cannot
+set it: the unknown couriers in it are the vehicles the tool is for).
 """
 
 from __future__ import annotations
@@ -198,18 +199,14 @@ def fit(feats: Any, labels: dict[str, int], version: int, seed: int = 7) -> Mode
     oof_gb = _oof(gb, x, y, w, labelled, seed)
     m = lr().fit(x, y, sample_weight=w)
     coef, intercept = m.coef_[0], float(m.intercept_[0])
-    p_all = 1.0 / (1.0 + np.exp(-(x @ coef + intercept)))
-    cleared_top = float(p_all[labelled & (y == 0)].max())
-    background = p_all[~labelled]
-    bg_q = float(np.quantile(background, 0.999)) if len(background) else 0.0
-    threshold = round(min(0.99, max(0.5, cleared_top, bg_q) + 1e-4), 4)
+    threshold = round(min(0.99, max(0.9, float(oof_lr[yl == 0].max()) + 0.05)), 4)
     metrics = {
         "labelled": {"couriers": int(yl.sum()), "cleared": int((1 - yl).sum()), "background": int((~labelled).sum())},
         "choice": {"logistic_regression_ap": round(float(average_precision_score(yl, oof_lr)), 4),
                    "gradient_boosting_ap": round(float(average_precision_score(yl, oof_gb)), 4),
                    "used": "logistic_regression"},
         "calibration": {"brier": round(float(brier_score_loss(yl, oof_lr)), 4), "bins": _calibration(oof_lr, yl)},
-        "threshold_rule": "above every cleared vehicle and the 99.9th percentile of the background",
+        "threshold_rule": "0.9, or 0.05 above the highest out-of-fold score of a cleared vehicle if that is higher",
     }
     return Model(version, [round(float(c), 6) for c in coef], round(intercept, 6),
                  [float(v) for v in mean], [float(v) for v in scale], threshold, metrics)

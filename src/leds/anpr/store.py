@@ -33,7 +33,9 @@ KEY_TO = "".join(str(v) for v in CONFUSABLE.values())
 # A plausible plate: 2 to 7 letters and digits with at least one of each (current, prefix,
 # suffix and dateless formats all pass; "??", "", "UNREADABLE" and "12345678" do not).
 PLATE_RE = r"^(?=.*[A-Z])(?=.*[0-9])[A-Z0-9]{2,7}$"
-PLATE_SQL = "regexp_full_match(vrm_n, '[A-Z0-9]{2,7}') AND regexp_matches(vrm_n, '[A-Z]') AND regexp_matches(vrm_n, '[0-9]')"
+# ``vrm_n`` holds letters and digits only; with the digits removed, what is left is its letters.
+PLATE_SQL = ("length(vrm_n) BETWEEN 2 AND 7 "
+             "AND length(translate(vrm_n, '0123456789', '')) BETWEEN 1 AND length(vrm_n) - 1")
 
 
 def root(settings: Settings) -> Path:

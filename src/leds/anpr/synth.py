@@ -361,7 +361,8 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
         mine = [v for v, t in truth.items() if t["route"] == name]
         cour = [v for v in mine if truth[v]["role"] == "courier"]
         labels += [(v, 1) for v in cour[: len(cour) // 3]]
-        cleared = [v for v in mine if truth[v]["role"] in ("delivery_van", "shift_worker", "haulier", "commuter")]
+        cleared = [v for v in mine if truth[v]["role"] in ("delivery_van", "shift_worker", "haulier", "commuter",
+                                                           "visitor")]
         labels += [(v, 0) for v in rng.choice(cleared, min(len(cleared), 20), replace=False).tolist()]
     with (out / "labels.csv").open("w", newline="") as f:
         lw = csv.writer(f)

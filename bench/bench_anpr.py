@@ -1,0 +1,229 @@
+"""ANPR Find & Profile: accuracy against the trip counter, false alarms, recall, and speed.
+
+    .venv/bin/python bench/bench_anpr.py [--vehicles 8000] [--towns 20] [--routes 4] [--seed 7] [--scale-reads 3000000]
+
+Generates a hard week (leds.anpr.synth: planted couriers among delivery vans, shift workers,
+commuters, hauliers, visitors, van convoys, cloned plates, confusable twins, OCR slips and
+bad reads), then in separate processes (so that each stage's peak memory is its own):
+ingest (leds.anpr.ingest), train on labels.csv, profile every route.  Prints:
+
+* precision@10 per route and pooled, ours and the trip counter's (rank by trips between
+  the route's ends), counting only held-out couriers (not in labels.csv) and ranking only
+  unlabelled vehicles;
+* false alarms per 100,000 innocent vehicles at the model's operating threshold (every
+  vehicle in the week that is not a courier is innocent; a vehicle is flagged if any route
+  scores it at or above the threshold), and recall of held-out couriers at that threshold;
+* cloned plates found against those planted (and confusable twins wrongly flagged);
+* ingest and profile rates with peak RSS on the week, then on a national slice (one day file
+  of ``--scale-reads`` reads: the week's first day copied onto distinct plates and cameras),
+  and the linear extrapolation of the slice's rates to a national day of 60 million reads
+  (the arithmetic printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+NATIONAL_DAY = 60_000_000
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage(name: str, data: Path, home: Path) -> dict[str, Any]:
+    """One stage in this process; prints its JSON (the parent reads it)."""
+    import leds.anpr.tables  # noqa: F401
+    from leds.access.lookup import Lookup
+    from leds.access.policy import Principal
+    from leds.anpr import service
+    from leds.anpr.ingest import ingest
+    from leds.config import Settings
+    from leds.db.engine import get_engine
+
+    settings = Settings(home=home)
+    engine = get_engine(settings)
+    events: list[Any] = []
+    lk = Lookup(Principal(id="user:bench", roles=frozenset({"intelligence_analyst"})), "intelligence_development",
+                "bench", lambda e: events.append(e) or 0)
+    routes = service.load_routes(data / "routes.json")
+    t = time.perf_counter()
+    if name == "ingest":
+        res = ingest(settings, engine, data / "cameras.csv", sorted(data.glob("reads-*.csv")))
+        out = {"loaded": res["loaded"], "rejected": res["rejected"], "by_reason": res["by_reason"]}
+    elif name == "train":
+        card = service.train(settings, engine, lk, data / "labels.csv", routes)
+        out = {"version": card["version"], "threshold": card["threshold"], "metrics": card["metrics"],
+               "weights": card["weights"]}
+    elif name == "profile":
+        feats = service.compute_features(settings, routes)
+        t_feat = time.perf_counter() - t
+        m = service.current_model(settings, engine)
+        lo, _ = m.log_odds(feats)
+        feats["score"] = 1 / (1 + __import__("numpy").exp(-lo))
+        answer = service.rank(feats, m, 10)  # what `leds anpr profile --top 10` prints, with reasons
+        out = {"features_s": t_feat, "rows": len(feats), "answer_routes": len(answer),
+               "scored": feats[["route", "vkey", "vrm", "trips", "score"]].to_dict("records"),
+               "threshold": m.threshold}
+    elif name == "ingest_big":
+        res = ingest(settings, engine, data / "big" / "cameras.csv", [data / "big" / "reads-national.csv"])
+        out = {"loaded": res["loaded"], "rejected": res["rejected"]}
+    elif name == "profile_big":
+        from leds.anpr.model import load
+
+        feats = service.compute_features(settings, routes)
+        m = load(next((home.parent / "home" / "anpr" / "models").glob("model-v*.json")))
+        answer = service.rank(feats, m, 10)
+        out = {"rows": len(feats), "answer_routes": len(answer)}
+    elif name == "cloned":
+        out = {"plates": [p["vrm"] for p in service.cloned(settings, lk)["plates"]]}
+    else:
+        raise SystemExit(f"unknown stage {name}")
+    out.update(seconds=time.perf_counter() - t, peak_mb=_peak_mb())
+    return out
+
+
+def build_national_slice(data: Path, target: int) -> dict[str, Any]:
+    """One day file of about ``target`` reads: the week's first day copied onto distinct
+    plates (the first two letters name the copy) and distinct cameras (``C00001-7``)."""
+    import duckdb
+
+    out = data / "big"
+    out.mkdir(exist_ok=True)
+    first = sorted(data.glob("reads-*.csv"))[0]
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE d AS SELECT * FROM read_csv('{first}', all_varchar = true)")  # noqa: S608
+    n = con.execute("SELECT count(*) FROM d").fetchall()[0][0]
+    copies = max(1, -(-target // n))
+    con.execute(f"CREATE TABLE k AS SELECT range AS r FROM range({copies})")  # noqa: S608
+    cam = "CASE WHEN r = 0 THEN camera_id ELSE camera_id || '-' || r END"
+    con.execute(f"""COPY (SELECT read_id || '-' || r AS read_id,
+            CASE WHEN r = 0 THEN vrm ELSE chr(65 + CAST(r // 22 % 22 AS INT)) || chr(65 + CAST(r % 22 AS INT))
+                 || substr(vrm, 3) END AS vrm, {cam} AS camera_id, read_at, confidence
+        FROM d, k) TO '{out / "reads-national.csv"}' (HEADER)""")  # noqa: S608
+    con.execute(f"""COPY (SELECT CASE WHEN r = 0 THEN camera_id ELSE camera_id || '-' || r END AS camera_id,
+            lat, lon, road, direction, force, site_name
+        FROM read_csv('{data / "cameras.csv"}', all_varchar = true), k) TO '{out / "cameras.csv"}' (HEADER)""")  # noqa: S608
+    cams = con.execute(f"SELECT count(*) FROM read_csv('{out / 'cameras.csv'}')").fetchall()[0][0]  # noqa: S608
+    return {"copies": copies, "reads": n * copies, "cameras": cams}
+
+
+def run_stage(name: str, data: Path, home: Path) -> dict[str, Any]:
+    p = subprocess.run([sys.executable, __file__, "--stage", name, "--data", str(data), "--home", str(home)],
+                       capture_output=True, text=True, check=False)
+    if p.returncode:
+        sys.exit(f"stage {name} failed:\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vehicles", type=int, default=8_000)
+    ap.add_argument("--towns", type=int, default=20)
+    ap.add_argument("--routes", type=int, default=4)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--scale-reads", type=int, default=3_000_000, help="Reads in the national slice.")
+    ap.add_argument("--stage")
+    ap.add_argument("--data", type=Path)
+    ap.add_argument("--home", type=Path)
+    a = ap.parse_args()
+    if a.stage:
+        print(json.dumps(stage(a.stage, a.data, a.home)))
+        return
+
+    from leds.anpr.synth import generate
+    from leds.search.keys import vrm_key
+
+    work = Path(tempfile.mkdtemp(prefix="bench-anpr-"))
+    data, home = work / "week", work / "home"
+    t = time.perf_counter()
+    summary = generate(data, seed=a.seed, vehicles=a.vehicles, towns=a.towns, routes=a.routes)
+    gen_s = time.perf_counter() - t
+    truth = json.loads((data / "truth.json").read_text())["vehicles"]
+    print(f"week: {summary['reads']:,} reads ({summary['reads'] / 7:,.0f} a day) on {summary['cameras']} cameras, "
+          f"{summary['n_vehicles']:,} vehicles, {len(summary['routes'])} routes, seed {a.seed}; generated in {gen_s:.0f} s")
+
+    ing = run_stage("ingest", data, home)
+    tr = run_stage("train", data, home)
+    prof = run_stage("profile", data, home)
+    clo = run_stage("cloned", data, home)
+
+    labelled = {vrm_key(r["vrm"]) for r in csv.DictReader((data / "labels.csv").open())}
+    role = {vrm_key(v): t["role"] for v, t in truth.items()}
+    route_of = {vrm_key(v): t["route"] for v, t in truth.items()}
+    rows = [r for r in prof["scored"] if r["vkey"] not in labelled]
+    print("\nprecision@10 on held-out couriers (unlabelled vehicles only)")
+    print(f"{'route':<12} {'ours':>6} {'trip counter':>13}")
+    ours_all, base_all = [], []
+    for name in summary["routes"]:
+        mine = [r for r in rows if r["route"] == name]
+
+        def hit(r: dict[str, Any], name: str = name) -> bool:
+            return role.get(r["vkey"]) == "courier" and route_of.get(r["vkey"]) == name
+
+        ours = sorted(mine, key=lambda r: -r["score"])[:10]
+        base = sorted(mine, key=lambda r: (-r["trips"], r["vkey"]))[:10]
+        po, pb = sum(map(hit, ours)) / 10, sum(map(hit, base)) / 10
+        ours_all.append(po)
+        base_all.append(pb)
+        print(f"{name:<12} {po:>6.2f} {pb:>13.2f}")
+    print(f"{'pooled':<12} {sum(ours_all) / len(ours_all):>6.2f} {sum(base_all) / len(base_all):>13.2f}")
+
+    thr = prof["threshold"]
+    flagged = {r["vkey"] for r in prof["scored"] if r["score"] >= thr}
+    innocent = {k for k, r in role.items() if r != "courier"}
+    held_out = {k for k, r in role.items() if r == "courier" and k not in labelled}
+    fa = len(flagged & innocent)
+    found = {r["vkey"] for r in prof["scored"] if r["score"] >= thr and route_of.get(r["vkey"]) == r["route"]}
+    print(f"\noperating threshold {thr}: {fa} false alarms among {len(innocent):,} innocent vehicles = "
+          f"{fa / len(innocent) * 100_000:.1f} per 100,000 (95% upper bound with none seen: "
+          f"{3 / len(innocent) * 100_000:.1f}); recall of held-out couriers {len(found & held_out)}/{len(held_out)} = "
+          f"{len(found & held_out) / max(1, len(held_out)):.2f}")
+    m = tr["metrics"]
+    print(f"model v{tr['version']}: out-of-fold AP logistic regression {m['choice']['logistic_regression_ap']}, "
+          f"gradient boosting {m['choice']['gradient_boosting_ap']}; Brier {m['calibration']['brier']}; "
+          f"calibration {m['calibration']['bins']}")
+    twins = {v for v, t in truth.items() if t["role"] == "twin"}
+    print(f"cloned plates: found {len(set(clo['plates']) & set(summary['cloned']))}/{len(summary['cloned'])}, "
+          f"other plates flagged {len(set(clo['plates']) - set(summary['cloned']))} "
+          f"(confusable twins among them: {len(set(clo['plates']) & twins)})")
+
+    big = build_national_slice(data, a.scale_reads)
+    ing_big = run_stage("ingest_big", data, work / "home-big")
+    prof_big = run_stage("profile_big", data, work / "home-big")
+
+    n = ing["loaded"]
+    per_day = n / 7
+    ing_rate = n / ing["seconds"]
+    prof_rate = n / prof["seconds"]
+    print(f"\ningest: {n:,} reads in {ing['seconds']:.1f} s = {ing_rate:,.0f} reads/s, peak RSS {ing['peak_mb']:.0f} MB "
+          f"(kept aside {ing['rejected']} by reason {ing['by_reason']})")
+    print(f"profile: {len(summary['routes'])} routes over {n:,} reads (a week) in {prof['seconds']:.1f} s "
+          f"(features {prof['features_s']:.1f} s) = {prof_rate:,.0f} reads/s, peak RSS {prof['peak_mb']:.0f} MB")
+    print(f"train: {tr['seconds']:.1f} s, peak RSS {tr['peak_mb']:.0f} MB; cloned: {clo['seconds']:.1f} s")
+    nb = ing_big["loaded"]
+    bi_rate, bp_rate = nb / ing_big["seconds"], nb / prof_big["seconds"]
+    print(f"\na national slice: {nb:,} reads in one day file on {big['cameras']:,} cameras (the week's first day "
+          f"copied {big['copies']}x onto distinct plates and cameras; the routes see only the original)")
+    print(f"  ingest  {ing_big['seconds']:.1f} s = {bi_rate:,.0f} reads/s, peak RSS {ing_big['peak_mb']:.0f} MB")
+    print(f"  profile {prof_big['seconds']:.1f} s = {bp_rate:,.0f} reads/s, peak RSS {prof_big['peak_mb']:.0f} MB")
+    print(f"\nnational day, {NATIONAL_DAY:,} reads, extrapolated linearly from the slice's rates on this machine:")
+    print(f"  ingest  {NATIONAL_DAY:,} / {bi_rate:,.0f} reads/s = {NATIONAL_DAY / bi_rate / 60:.1f} min (target 5)")
+    print(f"  profile {NATIONAL_DAY:,} / {bp_rate:,.0f} reads/s = {NATIONAL_DAY / bp_rate / 60:.1f} min (target 2)")
+    print(f"  (the week's own day is {per_day:,.0f} reads; its rates, {ing_rate:,.0f} and {prof_rate:,.0f} reads/s, "
+          "carry per-file overheads; memory is not extrapolated: DuckDB spills to disk past its memory limit)")
+    print(f"\ncommand: .venv/bin/python bench/bench_anpr.py --vehicles {a.vehicles} --towns {a.towns} "
+          f"--routes {a.routes} --seed {a.seed} --scale-reads {a.scale_reads}")
+
+
+if __name__ == "__main__":
+    main()
