@@ -36,14 +36,15 @@ _MONTHS = ("january february march april may june july august september october 
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
 _DATE_UK = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _DATE_LONG = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(m.title() for m in _MONTHS) + r")\s+(\d{4})\b")
-_NAME = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+((?:[A-Z][a-z]+\s+)?(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+_CAPS = re.compile(r"\b(?:(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)(?:\s+(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)+")
 _NOT_GIVEN = set("""The This That These Those There Then When Where What Which While Who Why How Our Your Their His
 Her Its And But For From With Without Into Onto Upon After Before During Dear Kind Regards Best Thanks Thank
 Subject Date Sent To Cc Re Fwd Police Officer Detective Sergeant Constable Inspector Station Road Street Lane
 Avenue Close Drive Court House Park Hall Way North South East West New Old Great Little Saint St Mr Mrs Ms Miss
 Dr Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August
 September October November December Met Crown Court Magistrates Please Hello Hi Good Morning Evening Case
-Message Chat Note Report Statement Witness Operation Team Unit Force Mailbox Archive Attachment A An I We""".split())
+Message Chat Note Report Statement Witness Operation Team Unit Force Mailbox Archive Attachment A An I We
+Ring Call Text Phone Email Meet See Tell Ask Told Asked Got Said Saw Met Drove Just Yes No Ok Okay Born From""".split())
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,14 @@ def find(text: str, limit: int = 500) -> list[Entity]:
         add("date", m.group(0), _iso(int(m.group(3)), int(m.group(2)), int(m.group(1))))
     for m in _DATE_LONG.finditer(text):
         add("date", m.group(0), _iso(int(m.group(3)), _MONTHS.index(m.group(2).lower()) + 1, int(m.group(1))))
-    for m in _NAME.finditer(text):
-        given, family = m.group(1), m.group(2).split()[-1]
-        if given in _NOT_GIVEN or family in _NOT_GIVEN:
+    for m in _CAPS.finditer(text):
+        words = m.group(0).split()
+        while words and words[0] in _NOT_GIVEN:
+            words.pop(0)
+        words = words[:3]
+        if len(words) < 2 or words[-1] in _NOT_GIVEN:
             continue
-        add("name", f"{given} {m.group(2)}", f"{fold_surname(family)}|{fold(given)}")
+        add("name", " ".join(words), f"{fold_surname(words[-1])}|{fold(words[0])}")
     return list(out.values())
 
 
