@@ -192,9 +192,10 @@ def convoys(settings: Settings, lookup: Lookup, vrm: str, window_s: int = CONVOY
     for k, spelt, cam, mine, theirs in rows:
         by[k].append((cam, int(mine), int(theirs)))
         spelling.setdefault(k, spelt)
-    out = []
+    out: list[dict[str, Any]] = []
     for k, seen in by.items():
-        occasions, evidence, most = 0, [], 0
+        occasions, most = 0, 0
+        evidence: list[str] = []
         for trip in _occasions(seen):
             chain = _in_order(trip)
             cams = len({c for c, _, _ in chain})
@@ -261,7 +262,7 @@ def cloned(settings: Settings, lookup: Lookup, km: float = CLONE_KM, kmh: float 
         by[plate].append(f"{_stamp(pt)} at {pc} ({ps}), then {_stamp(t)} at {cam} ({site}): {dist:.0f} km in "
                          f"{mins} min ({dist * 60 / mins:.0f} km/h)")
     plates = [{"vrm": p, "evidence": ev[:20]} for p, ev in sorted(by.items()) if len(ev) >= min_pairs]
-    _audit(lookup, "anpr cloned", [p["vrm"] for p in plates], {"plates": len(plates)})
+    _audit(lookup, "anpr cloned", [str(p["vrm"]) for p in plates], {"plates": len(plates)})
     return {"plates": plates}
 
 

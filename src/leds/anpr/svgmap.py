@@ -42,10 +42,10 @@ def trips_map(cameras: list[tuple[str, float, float]], reads: list[dict[str, Any
             legs.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#00703c" '
                         'stroke-width="2" stroke-opacity="0.6"/>')
     out += legs
-    for r in reads:
-        x, y = xy(r["lat"], r["lon"])
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#00703c"><title>{escape(r["at"])} '
-                   f'{escape(r["camera_id"])}</title></circle>')
+    for read in reads:
+        x, y = xy(read["lat"], read["lon"])
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#00703c"><title>{escape(read["at"])} '
+                   f'{escape(read["camera_id"])}</title></circle>')
     out.append(f'<text x="{PAD}" y="{H - 6}" font-size="12" fill="#0b0c0c">blue: origin cameras; red: destination; '
                'grey: corridor; green: this vehicle\'s reads, joined in time order</text></svg>')
     return "".join(out)

@@ -96,7 +96,7 @@ def _world(rng: np.random.Generator, n_towns: int) -> World:
             cams.append(("", x + rng.normal(0, 1.5), y + rng.normal(0, 1.5), f"town:{i}"))
         town_cams.append(mine)
     w = World(towns, cams, town_cams, adj={i: [] for i in range(n_towns)})
-    edges = set()
+    edges: set[tuple[int, int]] = set()
     for i, (x, y) in enumerate(towns):
         near = sorted(range(n_towns), key=lambda j: math.hypot(towns[j][0] - x, towns[j][1] - y))[1:4]
         edges.update((min(i, j), max(i, j)) for j in near)
@@ -207,15 +207,18 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
 
     # Routes: a hub (one of the first towns) to a market town two or more legs away.
     hubs = list(range(routes))
-    plan = []
+    plan: list[tuple[str, int, int]] = []
     for r, hub in enumerate(hubs):
-        far = sorted(range(routes, towns), key=lambda j: -len(w.path(hub, j)))
-        market = next(j for j in far if all(j != p[1] for p in plan)
+        candidates = sorted(range(routes, towns), key=lambda j: -len(w.path(hub, j)))
+        market = next(j for j in candidates if all(j != p[1] for p in plan)
                       and 70 < math.dist(w.towns[hub], w.towns[j]) < 230)
         plan.append((f"R{r + 1}-{hub:02d}{market:02d}", hub, market))
     route_defs = [{"name": name, "origin": [w.cams[c][0] for c in w.town_cams[h]],
                    "destination": [w.cams[c][0] for c in w.town_cams[m]],
                    "corridor": [w.cams[c][0] for c, _ in w.path(h, m) if c >= 0]} for name, h, m in plan]
+
+    def farthest(home: int) -> int:
+        return max(range(towns), key=lambda other: math.dist(w.towns[other], w.towns[home]))
 
     def neighbour(t: int) -> int:
         return int(rng.choice([v for v, _, _ in w.adj[t]]))
@@ -303,7 +306,7 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
     for _ in range(4):  # cloned plates: the same plate on a second car in a far town
         v = new("cloned")
         home = int(rng.integers(towns))
-        far = max(range(towns), key=lambda t: math.dist(w.towns[t], w.towns[home]))
+        far = farthest(home)
         for d in range(7):
             wk.in_town(v, home, wk.at(d, 7), wk.at(d, 20), 0.5)
             wk.in_town(v, far, wk.at(d, 8), wk.at(d, 19), 0.5)
@@ -313,7 +316,7 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
         u = _twin(v)
         truth[u] = {"role": "twin", "route": None}
         home = int(rng.integers(towns))
-        far = max(range(towns), key=lambda t: math.dist(w.towns[t], w.towns[home]))
+        far = farthest(home)
         for d in range(7):
             wk.in_town(v, home, wk.at(d, 7), wk.at(d, 20), 0.5)
             wk.in_town(u, far, wk.at(d, 8), wk.at(d, 19), 0.5)
@@ -350,10 +353,10 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
                         plate, conf, slips = plate[:j] + _SLIPS[plate[j]] + plate[j + 1:], 0.6, slips + 1
                 if i % 1500 == 7:
                     bad += 1
-                    kind = (i // 1500) % 3
-                    cid = "CX9999" if kind == 0 else cid
-                    stamp = "yesterday teatime" if kind == 1 else stamp
-                    plate = "??" if kind == 2 else plate
+                    which = (i // 1500) % 3
+                    cid = "CX9999" if which == 0 else cid  # an unknown camera
+                    stamp = "yesterday teatime" if which == 1 else stamp
+                    plate = "??" if which == 2 else plate
                 cw.writerow([rid, plate, cid, stamp, conf])
     (out / "routes.json").write_text(json.dumps({"routes": route_defs}, indent=1))
     labels: list[tuple[str, int]] = []
