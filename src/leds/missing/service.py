@@ -288,8 +288,11 @@ def protocols_for(conn: Connection, lookup: Lookup, subjects: list[str], at: dat
 # -- the MISSING look-up of a check, and the encounter ----------------------------------------
 @lru_cache(maxsize=1024)
 def _live_of_stmt(principal: Principal, dialect: str) -> Any:
-    return (select(*LIVE_COLUMNS).where(keys_in(E.c.subject, dialect), E.c.live.is_(True),
-                                        row_predicate(principal, E)).order_by(E.c.reported_at))
+    # No test of ``live`` in SQL: SQLite would then scan every live episode by that index
+    # instead of probing the subject index (measured: 15 ms against 0.2 ms with 5,000 live).
+    # A person's few episodes are read and the live ones kept.
+    return (select(*LIVE_COLUMNS).where(keys_in(E.c.subject, dialect), row_predicate(principal, E))
+            .order_by(E.c.reported_at))
 
 
 def missing_for_check(conn: Connection, lookup: Lookup, person_keys: list[str], kind: str = "person_check"
@@ -300,8 +303,8 @@ def missing_for_check(conn: Connection, lookup: Lookup, person_keys: list[str], 
     if not person_keys:
         return []
     dialect = conn.dialect.name
-    rows = fast.rows(conn, _live_of_stmt(lookup.principal, dialect),
-                     {"rkeys": keys_param(person_keys, dialect)})
+    rows = [r for r in fast.rows(conn, _live_of_stmt(lookup.principal, dialect),
+                                 {"rkeys": keys_param(person_keys, dialect)}) if r[LIVE_INDEX]]
     if not rows:
         return []
     at = now()
@@ -317,6 +320,9 @@ def missing_for_check(conn: Connection, lookup: Lookup, person_keys: list[str], 
     if met:
         record_encounters(conn, lookup, met, kind, at)
     return out
+
+
+LIVE_INDEX = [c.name for c in LIVE_COLUMNS].index("live")
 
 
 class _Row:

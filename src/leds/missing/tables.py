@@ -46,8 +46,14 @@ missing_episodes = Table(
     Column("rhi_due", String(32)),  # found_at + 72 hours, for a child found
     sqlite_with_rowid=False,
 )
-Index("ix_missing_episodes_live", missing_episodes.c.live, missing_episodes.c.reported_at)
-Index("ix_missing_episodes_subject", missing_episodes.c.subject, missing_episodes.c.live)
+# The live view reads only this index (the live episodes, with every column it shows), and a
+# person's episodes are found, with their access columns, from the subject index alone.
+LIVE_VIEW_COLUMNS = ("reported_at", "force", "dataset", "handling", "sharing", "subject", "risk", "status",
+                     "last_seen_at", "reviewed_at", "age", "child", "found_at", "hours_missing", "rhi_at", "source")
+Index("ix_missing_episodes_live", missing_episodes.c.live, *[missing_episodes.c[c] for c in LIVE_VIEW_COLUMNS],
+      sqlite_where=missing_episodes.c.live.is_(True), postgresql_where=missing_episodes.c.live.is_(True))
+Index("ix_missing_episodes_subject", missing_episodes.c.subject, missing_episodes.c.live, missing_episodes.c.dataset,
+      missing_episodes.c.handling, missing_episodes.c.force, missing_episodes.c.sharing)
 Index("ix_missing_episodes_rhi_due", missing_episodes.c.rhi_due)
 
 missing_versions = Table(

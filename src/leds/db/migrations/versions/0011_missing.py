@@ -17,6 +17,9 @@ depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 S = sa.String
+# The live view's covering index (see leds.missing.tables).
+LIVE_VIEW_COLUMNS = ("reported_at", "force", "dataset", "handling", "sharing", "subject", "risk", "status",
+                     "last_seen_at", "reviewed_at", "age", "child", "found_at", "hours_missing", "rhi_at", "source")
 
 
 def upgrade() -> None:
@@ -47,8 +50,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("rkey", name=op.f("pk_missing_episodes")),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_missing_episodes_live", "missing_episodes", ["live", "reported_at"])
-    op.create_index("ix_missing_episodes_subject", "missing_episodes", ["subject", "live"])
+    live = sa.text("live IS 1") if op.get_bind().dialect.name == "sqlite" else sa.text("live IS true")
+    op.create_index("ix_missing_episodes_live", "missing_episodes", ["live", *LIVE_VIEW_COLUMNS],
+                    sqlite_where=live, postgresql_where=live)
+    op.create_index("ix_missing_episodes_subject", "missing_episodes",
+                    ["subject", "live", "dataset", "handling", "force", "sharing"])
     op.create_index("ix_missing_episodes_rhi_due", "missing_episodes", ["rhi_due"])
     op.create_table(
         "missing_versions",
