@@ -150,7 +150,7 @@ def import_file(engine: Engine, path: Path | str, *, on_rows: Callable[[int], No
     if kind == "street" and not missing:
         # The common case, a whole street file with the known columns: one itemgetter per row.
         rows, first, file_month = _street_rows(path, reader, pos, width, file_month, res.errors)
-        reader = iter(())
+        reader = iter(())  # type: ignore[assignment]  # consumed
     for line_no, row in enumerate(reader, 2):
         if not row or row == [""]:
             continue

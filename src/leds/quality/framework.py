@@ -54,8 +54,8 @@ def _matched(conn: Connection) -> dict[str, tuple[int, int]]:
 
     f = quality_facts.c
     person = f.checked.op("&")(BIRTH) != 0
-    persons = dict(conn.execute(select(f.force, func.count()).where(person).group_by(f.force)).all())
-    with_id = dict(conn.execute(select(f.force, func.count()).select_from(
+    persons: dict[str, int] = dict(conn.execute(select(f.force, func.count()).where(person).group_by(f.force)).all())
+    with_id: dict[str, int] = dict(conn.execute(select(f.force, func.count()).select_from(
         quality_facts.join(person_ids, person_ids.c.rkey == f.rkey)).where(person).group_by(f.force)).all())
     return {k: (int(with_id.get(k, 0)), int(n)) for k, n in persons.items()}
 

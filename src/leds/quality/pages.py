@@ -4,6 +4,7 @@ the purpose "data quality"), the performance framework's league table and each f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -66,10 +67,11 @@ def scorecard_page(request: Request) -> Response:
             acc = per_force.setdefault(r["force"], [0, 0])
             acc[0] += r["passed"]
             acc[1] += r["total"]
-    chart_rows = [{"force": f, "passed": p, "total": t, "rate": _rate(p, t)} for f, (p, t) in sorted(per_force.items())]
+    ordered = sorted(per_force.items())
+    chart_rows = [{"force": f, "passed": p, "total": t, "rate": _rate(p, t)} for f, (p, t) in ordered]
     title = f"{form['rule']}: rate by force"
-    chart = bar_chart("rule-chart", title, [(r["force"], round(100 * r["passed"] / r["total"], 1) if r["total"]
-                                            else None) for r in chart_rows], unit="%", max_value=100.0)
+    chart = bar_chart("rule-chart", title, [(f, round(100 * p / t, 1) if t else None) for f, (p, t) in ordered],
+                      unit="%", max_value=100.0)
     query = "?" + urlencode({k: v for k, v in form.items() if v})
     return render(request, "quality_scorecard.html", me=me, title="Data quality scorecard", form=form, rows=rows,
                   chart=chart, chart_title=title, chart_rows=chart_rows, query=query,
@@ -166,7 +168,7 @@ def force_page(request: Request, force: str) -> Response:
                     for m in framework.MEASURES]
     ids = [m.id for m in framework.MEASURES if m.rule]
     xs = [t["period"] for t in d["trends"]]
-    series = {m: [t.get(m, {}).get("value") for t in d["trends"]] for m in ids
+    series: dict[str, Sequence[float | None]] = {m: [t.get(m, {}).get("value") for t in d["trends"]] for m in ids
               if any(t.get(m) for t in d["trends"])}
     chart = line_chart("trend-chart", f"{FORCES[force]}: measures by week", xs, series)
     trend_rows = [{"period": t["period"], **{m: (t.get(m) or {}).get("value") for m in series}} for t in d["trends"]]

@@ -157,15 +157,15 @@ def live(engine: Engine) -> tuple[dict[Key, tuple[int, int]], dict[tuple[str, st
 def differences(engine: Engine, again: Recomputed) -> list[dict[str, Any]]:
     """Where the live counters and the recompute disagree (empty when they agree)."""
     counts, q = live(engine)
-    out = []
+    out: list[dict[str, Any]] = []
     for k in sorted(set(counts) | set(again.counts)):
         if counts.get(k) != again.counts.get(k):
             out.append({"day": k[0], "force": k[1], "source": k[2], "rule": k[3],
                         "live": counts.get(k), "recomputed": again.counts.get(k)})
-    for k in sorted(set(q) | set(again.quarantined)):
-        if q.get(k, 0) != again.quarantined.get(k, 0):
-            out.append({"day": k[0], "force": k[1], "source": k[2], "rule": "ingest.accepted (quarantined)",
-                        "live": q.get(k, 0), "recomputed": again.quarantined.get(k, 0)})
+    for qk in sorted(set(q) | set(again.quarantined)):
+        if q.get(qk, 0) != again.quarantined.get(qk, 0):
+            out.append({"day": qk[0], "force": qk[1], "source": qk[2], "rule": "ingest.accepted (quarantined)",
+                        "live": q.get(qk, 0), "recomputed": again.quarantined.get(qk, 0)})
     return out
 
 

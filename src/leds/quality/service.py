@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select, true
 
 from leds.access.lookup import Lookup, consulting
 from leds.access.policy import AccessDenied, Principal, read_records
@@ -118,13 +118,13 @@ def changes(conn: Connection, *, rule: str | None = None, force: str | None = No
     except ValueError as exc:
         raise BadRequest(f"a period is an ISO week (2025-W10) or a month (2025-03), not {period!r}") from exc
     f = quality_failures.c
-    cond = [True]
+    cond: list[Any] = []
     if rule:
         _check_rule(rule)
         cond.append(f.rule == rule)
     if force:
         cond.append(f.force == force)
-    base = and_(*cond)  # type: ignore[arg-type]
+    base = and_(true(), *cond)
 
     def count(*where: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(quality_failures).where(base, *where)).scalar_one())

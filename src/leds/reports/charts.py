@@ -69,8 +69,8 @@ def line_chart(cid: str, title: str, xs: Sequence[str], series: dict[str, Sequen
         if len(pts) > 1:
             parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
                          + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"></polyline>')
-        for x, y in pts:
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"></circle>')
+        for cx, cy in pts:
+            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{colour}"></circle>')
         parts.append(f'<rect x="{left}" y="{h + 20 * k + 2}" width="12" height="12" fill="{colour}"></rect>'
                      f'<text x="{left + 18}" y="{h + 20 * k + 13}" {FONT}>{escape(name)}</text>')
     parts.append("</svg>")

@@ -42,11 +42,13 @@ def _select(conn: Connection, stmt: Any) -> pa.Table:
     res = conn.execute(stmt)
     names = list(res.keys())
     rows = res.fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-    return pa.table({n: pa.array(list(c)) if rows else pa.array([], pa.string()) for n, c in zip(names, cols, strict=True)})
+    if not rows:
+        return pa.table({n: pa.array([], pa.string()) for n in names})
+    cols = list(zip(*rows, strict=True))
+    return pa.table({n: pa.array(list(c)) for n, c in zip(names, cols, strict=True)})
 
 
-def _opendata(name: str) -> Callable[[Connection, Principal], pa.Table]:
+def _opendata(name: str) -> Callable[[Connection, Principal, Lookup], pa.Table]:
     def load(conn: Connection, _: Principal, __: Lookup) -> pa.Table:
         from leds.opendata import tables
 

@@ -78,8 +78,9 @@ def crime(conn: Connection, *, by: Literal["crime_type", "month", "lsoa", "falls
         q = q.where(s.month <= month_to)
     if crime_type:
         q = q.where(s.crime_type == crime_type)
-    rows = [{"key": k or "(none)", "crimes": int(n)} for k, n in conn.execute(q)]
-    rows.sort(key=lambda r: (r["key"],) if by == "month" else (-r["crimes"], r["key"]))
+    counted = [(str(k or "(none)"), int(n)) for k, n in conn.execute(q)]
+    counted.sort(key=lambda kn: (0, kn[0]) if by == "month" else (-kn[1], kn[0]))
+    rows = [{"key": k, "crimes": n} for k, n in counted]
     return {"by": by, "force": force, "month_from": month_from, "month_to": month_to, "crime_type": crime_type,
             "total": sum(r["crimes"] for r in rows), "rows": rows, "cannot_show": list(CANNOT_SHOW[-2:])}
 
@@ -107,16 +108,16 @@ def stop_search(conn: Connection, *, force: str | None = None, month: str | None
         q = q.where(c.month >= month, c.month <= (month_to or month))
     acc: dict[str, list[int]] = {}
     for value, outcome, n in conn.execute(q):
-        g = acc.setdefault(_group(value, ethnicity), [0, 0, 0])
-        g[0] += n
-        g[1] += n if outcome == "Arrest" else 0
-        g[2] += n if outcome and outcome != NFA else 0
-    population = {}
+        counts = acc.setdefault(_group(value, ethnicity), [0, 0, 0])
+        counts[0] += n
+        counts[1] += n if outcome == "Arrest" else 0
+        counts[2] += n if outcome and outcome != NFA else 0
+    population: dict[str, int] = {}
     if force:
         population = dict(conn.execute(select(opendata_population.c.ethnicity, opendata_population.c.population)
                                        .where(opendata_population.c.force == force)).all())
     ref = next((g for g in acc if g.startswith("White")), None)
-    rs, ra, _ = acc.get(ref, [0, 0, 0]) if ref else (0, 0, 0)
+    rs, ra, _ = acc.get(ref, [0, 0, 0]) if ref else [0, 0, 0]
     total = sum(v[0] for v in acc.values())
     groups = []
     for g, (s, a, o) in sorted(acc.items(), key=lambda kv: -kv[1][0]):
