@@ -36,8 +36,10 @@ def test_bad_subscriptions_are_refused_over_the_api(sqlite_store: Settings) -> N
         ({"vrm": "ZZ99ZZZ", "purpose": "investigation", "reason": "op"}, 404),
         ({"rule": {"type": "marker", "marker": "QQ"}, "purpose": "investigation", "reason": "op"}, 422),
         ({"rule": {"type": "event", "when": "now"}, "purpose": "investigation", "reason": "op"}, 422),
-        ({"person_id": P1, "purpose": "investigation", "reason": "op", "expires": "2001-01-01"}, 400),
-        ({"person_id": P1, "purpose": "investigation", "reason": "op", "webhook_url": "http://example.org/x"}, 400),
+        ({"person_id": P1, "purpose": "investigation", "reason": "op", "expires": "2001-01-01"}, 409),
+        ({"person_id": P1, "purpose": "investigation", "reason": "op", "webhook_url": "http://example.org/x"}, 422),
+        ({"person_id": P1, "purpose": "investigation", "reason": "   "}, 422),
+        ({"person_id": P1, "vrm": "AB12CDE", "purpose": "investigation", "reason": "op"}, 422),
     ]
     for body, status in bad:
         r = client.post("/api/v1/alerts/subscriptions", headers=auth, json=body)

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from leds.alerts.inbox import inbox, unread
 from leds.alerts.models import SubscriptionRequest
 from leds.alerts.service import notify
-from leds.alerts.subscriptions import cancel, subscribe
+from leds.alerts.subscriptions import cancel, subscribe, webhook_allowed
 from leds.alerts.tables import alert_inbox, alert_keys, alert_subscriptions
 from leds.config import Settings
 from leds.db.engine import get_engine
@@ -76,9 +76,7 @@ def test_bad_subscriptions_get_a_4xx_and_create_nothing(store: Settings) -> None
     cases: list[tuple[Any, dict[str, Any], int]] = [
         (lk, {"person_id": "NP-DOESNOTEXIST"}, 404),
         (lk, {"vrm": "ZZ99ZZZ"}, 404),
-        (lk, {"person_id": P1, "expires": yesterday}, 400),
-        (lk, {"person_id": P1, "webhook_url": "http://example.org/hook"}, 400),
-        (lk, {"person_id": P1, "webhook_url": "ftp://127.0.0.1/hook"}, 400),
+        (lk, {"person_id": P1, "expires": yesterday}, 409),  # against today's date
         (low, {"person_id": P1}, 404),  # a person the user may not see: as if there were none
         (control, {"person_id": P1}, 403),  # no role that allows alerts
         (lk.__class__(lk.principal, "investigation", "  ", lk.audit), {"person_id": P1}, 400),  # no reason
@@ -93,6 +91,13 @@ def test_bad_subscriptions_get_a_4xx_and_create_nothing(store: Settings) -> None
             SubscriptionRequest(reason="op", rule=bad)
     with pytest.raises(ValueError):
         SubscriptionRequest(reason="op")  # nothing to subscribe to
+    for url in ("http://example.org/hook", "ftp://127.0.0.1/hook", "https://", "http://127.0.0.1.example.org/x"):
+        with pytest.raises(ValueError):
+            SubscriptionRequest(reason="op", person_id=P1, webhook_url=url)
+        assert not webhook_allowed(url)
+    for url in ("https://hooks.example.org/leds", "http://127.0.0.1:8080/hook", "http://localhost/x"):
+        assert SubscriptionRequest(reason="op", person_id=P1, webhook_url=url).webhook_url == url
+        assert webhook_allowed(url)
     with get_engine(store).connect() as conn:
         assert conn.execute(select(alert_subscriptions)).first() is None
         assert conn.execute(select(alert_keys)).first() is None

@@ -14,6 +14,7 @@ from leds.access.rules import PURPOSES, ROLES
 from leds.standard.codes import EVENT_KINDS, FORCES, LINK_ROLES, MARKERS, RECORD_TYPES
 
 DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+WEBHOOK = r"^(https://[^/?#\s:@]+|http://(localhost|127\.0\.0\.1|\[::1\]))(:[0-9]{1,5})?([/?#]\S*)?$"
 
 
 class Kind(StrEnum):
@@ -22,6 +23,22 @@ class Kind(StrEnum):
     rule = "rule"
     search = "search"
     watch = "watch"
+
+
+def _not_null(schema: dict[str, Any], *names: str) -> None:
+    """An optional field is left out, never sent as null: say so in the JSON schema (the
+    server treats null as absent; a client generated from the schema never sends it)."""
+    for name in names:
+        prop = schema["properties"][name]
+        if "anyOf" in prop:
+            kept = [x for x in prop.pop("anyOf") if x.get("type") != "null"]
+            prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+            prop.pop("default", None)
+
+
+def _enum(schema: dict[str, Any], name: str, values: list[str]) -> None:
+    prop = schema["properties"][name]
+    (prop["items"] if prop.get("type") == "array" else prop)["enum"] = values
 
 
 def _one_of(value: str | None, codes: dict[str, str], what: str) -> str | None:
@@ -37,7 +54,24 @@ class Rule(BaseModel):
     gets a new address in LS1: ``{"type": "link", "link_role": "resides_at", "marker": "VI",
     "districts": ["LS1"]}``).  ``districts`` apply to locations and resides_at links."""
 
-    model_config = ConfigDict(extra="forbid")
+    @staticmethod
+    def _schema(schema: dict[str, Any]) -> None:
+        _not_null(schema, "marker", "event_kind", "link_role")
+        _enum(schema, "type", list(RECORD_TYPES))
+        _enum(schema, "marker", list(MARKERS))
+        _enum(schema, "event_kind", list(EVENT_KINDS))
+        _enum(schema, "link_role", list(LINK_ROLES))
+        _enum(schema, "forces", list(FORCES))
+        schema["properties"]["districts"]["items"]["pattern"] = DISTRICT.pattern
+        schema["allOf"] = [
+            {"if": {"required": ["event_kind"]}, "then": {"properties": {"type": {"const": "event"}}}},
+            {"if": {"required": ["link_role"]}, "then": {"properties": {"type": {"const": "link"}}}},
+            {"if": {"required": ["marker"]}, "then": {"properties": {"type": {"enum": ["marker", "person", "link"]}}}},
+            {"if": {"required": ["districts"], "properties": {"districts": {"minItems": 1}}},
+             "then": {"properties": {"type": {"enum": ["location", "link"]}}}},
+        ]
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema)
 
     type: Annotated[str, Field(max_length=16, description="Record type.")]
     marker: Annotated[str | None, Field(max_length=4)] = None
@@ -100,7 +134,12 @@ class SavedSearch(BaseModel):
     """A descriptive search kept as a subscription: a person record that now matches every
     field given (surname exactly, forename as a prefix) raises an alert."""
 
-    model_config = ConfigDict(extra="forbid")
+    @staticmethod
+    def _schema(schema: dict[str, Any]) -> None:
+        _not_null(schema, "surname", "forename", "dob", "sex", "pnc_id")
+        schema["anyOf"] = [{"required": ["surname"]}, {"required": ["pnc_id"]}, {"required": ["dob"]}]
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema)
 
     surname: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     forename: Annotated[str | None, Field(min_length=1, max_length=100)] = None
@@ -123,7 +162,16 @@ class SubscriptionRequest(BaseModel):
     """A new subscription: exactly one of person_id, vrm, rule, search (with ``watch`` true
     and a person_id: look-ups of that person by others)."""
 
-    model_config = ConfigDict(extra="forbid")
+    @staticmethod
+    def _schema(schema: dict[str, Any]) -> None:
+        subjects = ["person_id", "vrm", "rule", "search"]
+        _not_null(schema, *subjects, "expires", "team", "webhook_url", "email")
+        schema["oneOf"] = [{"required": [n], "not": {"anyOf": [{"required": [m]} for m in subjects if m != n]}}
+                           for n in subjects]
+        schema["if"] = {"properties": {"watch": {"const": True}}, "required": ["watch"]}
+        schema["then"] = {"required": ["person_id"]}
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema)
 
     person_id: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     vrm: Annotated[str | None, Field(min_length=1, max_length=16)] = None
@@ -132,11 +180,13 @@ class SubscriptionRequest(BaseModel):
     watch: bool = Field(False, description="Be told when another user looks the person up (investigative "
                         "interest); the person checking is not told.")
     purpose: Purpose = "investigation"
-    reason: Annotated[str, Field(max_length=500, description="Why: e.g. the case reference.")]
+    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S",
+                                 description="Why: e.g. the case reference (not blank).")]
     expires: date | None = Field(None, description="Last day the subscription is live (default: a year).")
     team: Annotated[str | None, Field(max_length=40, json_schema_extra={"enum": list(ROLES)},
                                       description="Share with this role in your force.")] = None
-    webhook_url: Annotated[str | None, Field(max_length=2000)] = None
+    webhook_url: Annotated[str | None, Field(max_length=2000, pattern=WEBHOOK, description=(
+        "POST each alert here, signed (https; plain http only to a loopback address)."))] = None
     email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] = None
     max_per_minute: Annotated[int, Field(ge=1, le=1000)] = 10
 

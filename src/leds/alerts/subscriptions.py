@@ -19,7 +19,7 @@ from leds.access.lookup import Lookup, consulting
 from leds.access.policy import authorise, read_records
 from leds.db.bulk import insert_rows
 from leds.db.engine import write_transaction
-from leds.errors import BadRequest, NotFound
+from leds.errors import BadRequest, Conflict, NotFound
 from leds.search.keys import normalise_vrm, vrm_key
 from leds.search.tables import search_vehicles
 from leds.standard.validators import today
@@ -61,10 +61,11 @@ def subscribe(conn: Connection, lookup: Lookup, req: SubscriptionRequest) -> Sub
     authorise(lookup.principal, WATCH_ACTION if kind == Kind.watch else "manage_alerts", lookup.purpose,
               lookup.reason, lookup.audit)
     expires = req.expires or (today() + timedelta(days=DEFAULT_DAYS))
+    # Against today's date (the current state, which no schema can say): 409.
     if expires < today():
-        raise BadRequest("the expiry date is in the past", field="expires")
+        raise Conflict("the expiry date is in the past", field="expires")
     if expires > today() + timedelta(days=MAX_DAYS):
-        raise BadRequest(f"a subscription lasts at most {MAX_DAYS} days; renew it later", field="expires")
+        raise Conflict(f"a subscription lasts at most {MAX_DAYS} days; renew it later", field="expires")
     if req.webhook_url is not None and not webhook_allowed(req.webhook_url):
         raise BadRequest("a webhook URL must be https (plain http only to a loopback address)", field="webhook_url")
     if req.team is not None and req.team not in _roles():

@@ -41,6 +41,11 @@ from .models import Inbox, Subscription, SubscriptionRequest, Subscriptions
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 STREAM_POLL_S = 0.25
+STREAM_MAX_S = 5.0  # then the browser reconnects (with Last-Event-ID): no request outlives a proxy's timeout
+SSE_EVENT = {"type": "object", "description": "One event of the stream.", "properties": {
+    "event": {"type": "string", "enum": ["alert", "unread"]},
+    "data": {"type": "string", "description": "`alert`: the alert as JSON (see Alert); `unread`: the count."},
+    "id": {"type": "string"}, "retry": {"type": "integer"}}}
 
 
 def _lookup(request: Request, who: Caller) -> Lookup:
@@ -65,7 +70,7 @@ def list_subscriptions(request: Request, who: CallerDep) -> Subscriptions:
 
 
 @router.post("/subscriptions", response_model=Subscription, status_code=201,
-             responses=errors_documented(400, 401, 403, 404, 422))
+             responses=errors_documented(400, 401, 403, 404, 409, 422))
 def create_subscription(body: SubscriptionRequest, g: Annotated[Gate, Depends(gate("manage_alerts"))]) -> Subscription:
     return g.run(lambda conn, lk: subs.subscribe(conn, lk, body), body.purpose, body.reason,
                  subject=body.person_id or body.vrm)
@@ -94,15 +99,16 @@ def get_inbox(request: Request, who: CallerDep, after: Annotated[int, Query(ge=0
 
 
 @router.get("/stream", response_class=StreamingResponse, responses={
-    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+    200: {"content": {"text/event-stream": {"schema": SSE_EVENT}},
           "description": "Server-sent events: `event: alert` with the alert as JSON, `event: unread` with the count."},
     **errors_documented(401, 403, 422)})
 async def stream(request: Request, who: CallerDep,
                  last_event_id: Annotated[int | None, Header(ge=0, le=2**62)] = None,
                  after: Annotated[int | None, Query(ge=0, le=2**62, description="Alerts after this id "
                                                     "(default: from now, or Last-Event-ID).")] = None,
-                 timeout: Annotated[float, Query(ge=0, le=60, description="Seconds before the stream "
-                                                 "ends (the browser reconnects).")] = 25) -> StreamingResponse:
+                 timeout: Annotated[float, Query(ge=0, le=STREAM_MAX_S, description="Seconds before the stream "
+                                                 "ends (the browser reconnects).")] = STREAM_MAX_S
+                 ) -> StreamingResponse:
     lk = _reader(request, who)
     engine = app_engine(request)
 
@@ -114,7 +120,8 @@ async def stream(request: Request, who: CallerDep,
         with engine.connect() as conn:
             return int(conn.execute(select(func.max(alert_inbox.c.id))).scalar() or 0)
 
-    start = after if after is not None else last_event_id
+    given = [x for x in (after, last_event_id) if x is not None]
+    start = max(given) if given else None  # a reconnecting browser sends both
     if start is None:
         start = await anyio.to_thread.run_sync(newest)
 
@@ -130,7 +137,7 @@ async def stream(request: Request, who: CallerDep,
         cursor = start
         last_count = -1
         ends = time.monotonic() + timeout
-        yield b"retry: 1000\n\n"
+        yield b"retry: 250\n\n"
         while time.monotonic() < ends:
             if await request.is_disconnected():
                 return
