@@ -32,6 +32,11 @@ ACTIONS: dict[str, str] = {
     "view_restricted": "see records restricted by a review decision or while their accuracy is disputed",
     "anpr": "query ANPR reads: route profiles, convoys, cloned plates, a vehicle's trips",
     "search_documents": "search and open a case's documents (only collections whose team the user is on)",
+    "view_office": "use the data office's portal: maturity dashboard, commissioning requests, benefits, delivery",
+    "assess_maturity": "complete a data maturity round (a force data manager: their own force only)",
+    "request_commissioning": "submit a commissioning request to the data office",
+    "decide_commissioning": "score requests against the National Prioritisation Model, categorise and decide",
+    "manage_benefits": "keep benefit profiles, measurements, maturity targets, objectives and risks",
 }
 
 ALL_DATASETS = tuple(DATASETS)
@@ -73,12 +78,14 @@ ROLES: dict[str, dict[str, object]] = {
     "force_data_manager": {
         "title": "Force data manager",
         "actions": ("view_record", "search", "view_data_quality", "manage_quarantine", "review_matches",
-                    "review_retention", "view_restricted"),
+                    "review_retention", "view_restricted", "view_office", "assess_maturity",
+                    "request_commissioning"),
         "datasets": ("nominal", "custody", "crime", "missing", "vehicle", "stop_search", "case", "property"),
     },
     "national_data_office_analyst": {
         "title": "National data office analyst",
-        "actions": ("view_data_quality", "view_reports"),
+        "actions": ("view_data_quality", "view_reports", "view_office", "assess_maturity", "request_commissioning",
+                    "decide_commissioning", "manage_benefits"),
         "datasets": (),  # aggregates only: no personal records
     },
     "data_protection_officer": {
