@@ -32,6 +32,7 @@ ACTIONS: dict[str, str] = {
     "view_restricted": "see records restricted by a review decision or while their accuracy is disputed",
     "anpr": "query ANPR reads: route profiles, convoys, cloned plates, a vehicle's trips",
     "search_documents": "search and open a case's documents (only collections whose team the user is on)",
+    "approve_sharing": "approve, suspend and reinstate data sharing agreements (the register's sign-off)",
     "view_office": "use the data office's portal: maturity dashboard, commissioning requests, benefits, delivery",
     "assess_maturity": "complete a data maturity round (a force data manager: their own force only)",
     "request_commissioning": "submit a commissioning request to the data office",
@@ -90,7 +91,7 @@ ROLES: dict[str, dict[str, object]] = {
     },
     "data_protection_officer": {
         "title": "Data protection officer (data subjects' rights, retention, erasure)",
-        "actions": ("view_record", "review_retention", "manage_rights", "view_restricted"),
+        "actions": ("view_record", "review_retention", "manage_rights", "view_restricted", "approve_sharing"),
         "datasets": ALL_DATASETS,
     },
     "auditor": {
@@ -171,4 +172,5 @@ SYSTEM_PURPOSES: dict[str, str] = {
     "missing_register": "the missing-persons register's operator reports and timers",
     "subject_access": "compiling a data subject's access pack (DPA 2018 s45), disclosed to the subject",
     "retention": "retention review, disposal and lawful erasure (DPA 2018 s47, MoPI)",
+    "data_sharing": "an export under an approved data sharing agreement, limited to what it allows",
 }
