@@ -98,3 +98,35 @@ def test_a_file_that_is_not_police_uk_is_refused_naming_it(settings: Settings, t
     assert r.rows == 0 and r.errors[0].startswith(f"{path}:1: not a data.police.uk")
     shutil.copy(CITY, tmp_path / "copy.csv")  # a police.uk file under another name still imports
     assert import_file(get_engine(settings), tmp_path / "copy.csv").batch == "street/city-of-london/2023-05"
+
+
+def test_population_gives_rates_per_resident_and_disparity_ratios(settings: Settings, tmp_path: Path) -> None:
+    from leds.reports.statistics import stop_search
+
+    import_file(get_engine(settings), MET)
+    pop = tmp_path / "population.csv"
+    pop.write_text("Force,Ethnicity,Population\nmetropolitan,White,4731172\nmetropolitan,Black,1188370\n"
+                   "metropolitan,Asian,1817640\nmetropolitan,Other,550000\nmetropolitan,oops,many\n")
+    r = import_file(get_engine(settings), pop)
+    assert r.rows == 4 and r.rejected == 1 and r.errors[0].startswith(f"{pop}:6:")
+    with get_engine(settings).connect() as conn:
+        doc = stop_search(conn, force="metropolitan", month="2022-08")
+    g = {x["group"]: x for x in doc["groups"]}
+    assert doc["population_given"]
+    assert g["Black"]["per_1000"] == round(1000 * 6919 / 1188370, 2)
+    expected = (6919 / 1188370) / (6629 / 4731172)
+    assert g["Black"]["disparity_ratio"]["value"] == round(expected, 3)
+    lo, hi = g["Black"]["disparity_ratio"]["ci95"]
+    assert lo < expected < hi
+    assert "disparity_ratio" not in g["Not recorded"]
+
+
+def test_imports_are_listed_over_the_api(settings: Settings) -> None:
+    from ..callers import api_client
+
+    import_file(get_engine(settings), CITY)
+    client, auth = api_client(settings, "national_data_office_analyst", scopes=["view_reports"])
+    with client:
+        r = client.get("/api/v1/opendata/imports", headers=auth)
+    assert r.status_code == 200
+    assert [(x["batch"], x["rows"]) for x in r.json()] == [("street/city-of-london/2023-05", 774)]

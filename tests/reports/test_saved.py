@@ -93,3 +93,12 @@ def test_another_users_report_is_not_found(settings: Settings) -> None:
 
         with pytest.raises(NotFound):
             saved.get(conn, b.principal, rep["id"])
+
+
+def test_a_runaway_query_is_stopped(store: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(saved, "TIME_LIMIT_S", 0.5)
+    lk, _ = lookup("national_data_office_analyst")
+    import_file(get_engine(store), MET)
+    with get_engine(store).connect() as conn, pytest.raises(BadRequest, match="was stopped"):
+        saved.run_query(conn, lk, "SELECT count(*) FROM stop_search a, stop_search b, stop_search c "
+                                  "WHERE a.lat + b.lat + c.lat > 1000")

@@ -11,6 +11,7 @@ counts through the policy), with external access switched off.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from leds.errors import BadRequest, NotFound
 from .tables import report_runs, saved_reports
 
 MAX_ROWS = 10_000
+TIME_LIMIT_S = 20.0
+MEMORY_LIMIT = "1GB"
 KEPT_ROWS = 200  # rows kept with a run (and delivered)
 SCHEDULES = {"none": None, "daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
@@ -170,13 +173,20 @@ def run_query(conn: Connection, lookup: Lookup, query: str, params: dict[str, An
         for n in names:
             db.register(n, RELATIONS[n].load(conn, principal, lookup))
         db.execute("SET enable_external_access = false")
+        db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         db.execute("SET lock_configuration = true")
+        timer = threading.Timer(TIME_LIMIT_S, db.interrupt)  # a runaway join is stopped, not left running
+        timer.start()
         try:
             res = db.execute(query, params or {})
             columns = [d[0] for d in res.description or []]
             rows = res.fetchmany(MAX_ROWS + 1)
+        except duckdb.InterruptException as exc:
+            raise BadRequest(f"the query ran for more than {TIME_LIMIT_S:g} s and was stopped") from exc
         except duckdb.Error as exc:
             raise BadRequest(f"the query failed: {str(exc).splitlines()[0][:300]}") from exc
+        finally:
+            timer.cancel()
     finally:
         db.close()
     truncated = len(rows) > MAX_ROWS

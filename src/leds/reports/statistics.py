@@ -135,12 +135,13 @@ def stop_search(conn: Connection, *, force: str | None = None, month: str | None
             row["per_1000_ci95"] = [round(1000 * max(0.0, s - Z * math.sqrt(s)) / pop, 2),
                                     round(1000 * (s + Z * math.sqrt(s)) / pop, 2)]
             ref_pop = population.get(ref) if ref else None
-            if ref_pop and rs:
-                dr = ratio_ci(s, 0, rs, 0)
-                if dr:
-                    scale = ref_pop / pop
-                    row["disparity_ratio"] = {"value": round(dr["value"] * scale, 3),
-                                              "ci95": [round(x * scale, 3) for x in dr["ci95"]]}
+            if ref_pop and rs and s and g != NOT_RECORDED:
+                # Search rate per resident against the reference group's; counts over fixed
+                # populations, so the log ratio's variance is 1/s + 1/rs.
+                value = (s / pop) / (rs / ref_pop)
+                se = math.sqrt(1 / s + 1 / rs)
+                row["disparity_ratio"] = {"value": round(value, 3), "ci95": [
+                    round(value * math.exp(-Z * se), 3), round(value * math.exp(Z * se), 3)]}
         groups.append(row)
     return {"force": force, "month": month, "month_to": month_to or month, "ethnicity": ethnicity,
             "reference_group": ref, "total": total, "groups": groups,
