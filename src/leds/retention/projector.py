@@ -83,7 +83,7 @@ def reschedule(engine: Engine, *, batch: int = 50_000) -> Rescheduled:
                     S.rule, S.review_on, S.rules_version]
             while True:
                 # In key order through the primary key (after a change of rules nearly every row is stale).
-                page = conn.execute(select(*cols).where(S.rkey > last).order_by(S.rkey).limit(batch)).tuples().all()
+                page = conn.execute(select(*cols).where(S.rkey > last).order_by(S.rkey).limit(batch)).all()
                 if not page:
                     break
                 last = page[-1][0]
