@@ -205,7 +205,7 @@ def test_entities_link_to_the_person_and_vehicle_records_and_the_person_page_lis
         doc = service.open_document(conn, alice, "op-kestrel", 1)
         kinds = {e["kind"]: e for e in doc["entities"]}
         assert set(kinds) == {"name", "date", "vrm", "postcode", "phone", "email"}
-        assert kinds["vrm"]["link"]["href"] == "/record/WYP|NICHE-RMS|vehicle|V-1"
+        assert kinds["vrm"]["link"]["href"] == "/record/WYP%7CNICHE-RMS%7Cvehicle%7CV-1"
         assert kinds["name"]["link"] is not None
         assert [d["document"] for d in service.mentioning(conn, alice, P1)] == ["statement.txt"]
         assert service.mentioning(conn, bob, P1) == []  # not on the team: not even that a document exists

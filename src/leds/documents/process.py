@@ -19,7 +19,7 @@ from .tables import doc_chunks, doc_entities, documents
 
 
 def progress(conn: Connection, collection_id: int) -> dict[str, int]:
-    rows = dict(conn.execute(select(documents.c.stage, func.count()).where(
+    rows: dict[str, int] = dict(conn.execute(select(documents.c.stage, func.count()).where(
         documents.c.collection_id == collection_id).group_by(documents.c.stage)).all())
     total = sum(rows.values())
     return {"documents": total, "searchable_by_words": total, "fully_processed": rows.get("done", 0)}
@@ -45,7 +45,7 @@ def process(engine: Engine, c: Collection, home: Path | None = None, *, batch: i
                 conn.execute(update(doc_chunks).where(doc_chunks.c.id == bindparam("cid"))
                              .values(vec=bindparam("v")),
                              [{"cid": r.id, "v": embed.to_bytes(v)} for r, v in zip(rows, vecs, strict=True)])
-            ents = []
+            ents: list[dict[str, object]] = []
             for d in docs:
                 found = entities.find(d.body)
                 links = entities.link(conn, found) if found else {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, func, select
 
@@ -39,9 +40,10 @@ def _links(conn: Connection, lookup: Lookup, rkeys: list[str]) -> dict[str, dict
     else:
         seen, _, _, _ = visible_keys(conn, p, lookup.purpose, sorted(set(rkeys)), action=cases.ACTION,
                                      reason=lookup.reason, audit=lookup.audit, limit=len(rkeys), facets=())
-    ids = person_ids(conn, [k for k in seen if k.split("|")[2:3] == ["person"]])
-    return {k: ({"person_id": ids[k], "href": f"/person/{ids[k]}"} if k in ids else {"rkey": k, "href": f"/record/{k}"})
-            for k in seen}
+    persons = [k for k in seen if k.split("|")[2:3] == ["person"]]
+    ids = {**{k: k for k in persons}, **person_ids(conn, persons)}  # a record without a national id stands for itself
+    return {k: ({"person_id": ids[k], "href": f"/person/{quote(ids[k], safe='')}"} if k in ids
+                else {"rkey": k, "href": f"/record/{quote(k, safe='')}"}) for k in seen}
 
 
 def open_document(conn: Connection, lookup: Lookup, collection: str, document_id: int) -> dict[str, Any]:

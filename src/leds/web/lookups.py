@@ -23,6 +23,7 @@ from leds.access.policy import PurposeRequired
 from leds.audit import AuditEvent, get_writer
 from leds.checks.models import PersonQuery, SearchQuery, VehicleQuery
 from leds.checks.service import person_check, vehicle_check
+from leds.documents.service import mentioning
 from leds.errors import BadRequest
 from leds.persons.service import person_view
 from leds.records.service import record_view
@@ -281,7 +282,8 @@ def view_page(request: Request, action: str, key: str, missing: str, asking: str
 @router.get("/person/{person_id:path}")
 def person_page(request: Request, person_id: str) -> Response:
     return view_page(request, "view_person", person_id, "There is no such person, or not one you may see.",
-                     "Open a person's page", lambda conn, lk: person_view(conn, lk, person_id),
+                     "Open a person's page", lambda conn, lk: {**person_view(conn, lk, person_id),
+                                                               "documents": mentioning(conn, lk, person_id)},
                      "person.html", "Person", "s", person_id=person_id)
 
 
