@@ -58,7 +58,7 @@ def phrase(f: str, row: Any, high: bool) -> str:
         return (f"ran {route} {times} in the period" if high else
                 f"ran {route} only {times} in the period (not a regular user of the route)")
     if f == "days":
-        return f"on {int(v)} different days"
+        return "on one day only" if int(v) == 1 else f"on {int(v)} different days"
     if f == "night_share":
         return (f"{round(v * trips)} of {trips} trips left at night (22:00-05:00)" if high else
                 "travels in the daytime")
@@ -66,10 +66,10 @@ def phrase(f: str, row: Any, high: bool) -> str:
         return f"{round(v * trips)} of {trips} trips at the weekend" if high else "travels on weekdays"
     if f == "hour_spread":
         return (f"no fixed timetable: outbound departures vary by about {_n(v)} hours" if high else
-                f"a fixed timetable: leaves at the same time each day (within {_n(v * 60)} minutes)")
+                f"a fixed timetable: leaves at the same time each day (within {round(v * 60)} minutes)")
     if f == "dwell_h":
         return (f"stays about {_n(v)} hours at the destination" if high else
-                f"a short stop at the destination (seen there for about {_n(v * 60)} minutes)" if v >= 0.1 else
+                f"a short stop at the destination (seen there for about {round(v * 60)} minutes)" if v >= 0.1 else
                 "a short stop at the destination (seen there once on arrival)")
     if f == "turnaround_h":
         return (f"comes back to the origin about {_n(v)} hours after arriving" if v < 24 and high else
