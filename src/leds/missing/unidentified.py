@@ -38,6 +38,8 @@ def record(conn: Connection, lookup: Lookup, req: UnidentifiedRequest) -> dict[s
     found = req.found_at if req.found_at.tzinfo else req.found_at.replace(tzinfo=now().tzinfo)
     if found > now() + timedelta(minutes=5):
         raise BadRequest("found_at is in the future", field="found_at")
+    if found.year < 1900:
+        raise BadRequest("found_at is implausibly early", field="found_at")
     with conn.engine.connect() as w, write_transaction(w):
         uid = w.execute(U.insert().values(
             kind=req.kind, found_at=iso(found), force=lookup.principal.force or "", place=req.place, sex=req.sex,
