@@ -1,0 +1,1 @@
+"""The data office's portal: maturity assessments, commissioning, benefits, delivery tracking."""
