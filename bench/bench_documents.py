@@ -1,0 +1,194 @@
+"""Document search benchmark: ingest by words, embedding, query latency, and triage.
+
+    .venv/bin/python bench/bench_documents.py                  # 2,000 documents of ~10 KB (~2 min)
+    .venv/bin/python bench/bench_documents.py --docs 5000 --queries 200
+
+1. ``--docs`` documents of about 10 KB each (the target's 100,000 documents are ~1 GB:
+   10 KB apiece) are generated (seeded): prose paragraphs from a 5,000-word vocabulary,
+   chat-like lines, names, phones, VRMs and dates.  1% of them have one planted paragraph
+   describing children used to carry drugs (in the words of the judged collection); as
+   many decoys talk about children and school innocently.
+2. Stage one (read, chunk, full-text index) through ``leds.documents.ingest`` on a fresh
+   SQLite store: documents/s and words/s, extrapolated to 100,000 documents.
+3. Stage two (embed every chunk, entities and their links, triage) through
+   ``leds.documents.process``: chunks/s, extrapolated.
+4. A triage category ("child exploitation": terms and two example passages) is defined
+   and scored; the recall of the planted documents in the queue's top 1% is reported.
+5. ``--queries`` hybrid searches (questions from the judged collection), p50/p95, at this
+   size.  For 100,000 documents the embedding half is measured directly: one query
+   against a matrix with as many chunks as 100,000 such documents would have; the BM25
+   half is scaled linearly from this size (an over-estimate: FTS5's cost grows with the
+   postings read, not the collection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+TARGET = 100_000
+PLANT = ["sending the youngers out of town with the packages", "the kid is running the line to the coast",
+         "groomed the schoolboy to courier", "a fifteen year old holding the burner",
+         "teenagers moving parcels on the train"]
+DECOY = ["the children walked to school together", "the school trip to the coast was lovely",
+         "the kids are doing their homework", "a fifteen year old won the swimming gala"]
+
+
+def _vocab(rng: random.Random) -> list[str]:
+    from faker import Faker
+
+    f = Faker("en_GB")
+    f.seed_instance(7)
+    words = sorted({w.lower() for w in f.words(nb=20000, unique=False) if w.isalpha()})
+    extra = ("meeting invoice delivery account transfer payment warehouse van shift rota supplier order "
+             "customer parcel deposit contract receipt booking schedule").split()
+    return words + extra * 20
+
+
+def make_docs(n: int, seed: int = 5) -> tuple[list[tuple[str, str]], set[str]]:
+    from leds.documents.judged import FORENAMES, SURNAMES
+
+    rng = random.Random(seed)
+    vocab = _vocab(rng)
+    docs, planted = [], set()
+    plant = set(rng.sample(range(n), max(1, n // 100)))
+    decoy = set(rng.sample(sorted(set(range(n)) - plant), max(1, n // 100)))
+    for i in range(n):
+        paras = []
+        size = 0
+        while size < 10_000:
+            words = [rng.choice(vocab) for _ in range(rng.randint(40, 110))]
+            if rng.random() < 0.3:
+                who = f"{rng.choice(FORENAMES)} {rng.choice(SURNAMES)}"
+                words[5:5] = [who, "on", f"07{rng.randint(100, 999)}", f"{rng.randint(100000, 999999)}", "drives",
+                              f"{rng.choice('ABDEFGHKLMNY')}{rng.choice('ABCDEFGHJKLMN')}{rng.randint(10, 74)}",
+                              "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3)),
+                              f"{rng.randint(1, 28)}/{rng.randint(1, 12)}/2025"]
+            p = " ".join(words).capitalize() + "."
+            paras.append(p)
+            size += len(p) + 2
+        name = f"doc-{i:06d}.txt"
+        if i in plant:
+            paras.insert(rng.randrange(len(paras)), f"{rng.choice(PLANT).capitalize()}, round the back of the flats.")
+            planted.add(name)
+        if i in decoy:
+            paras.insert(rng.randrange(len(paras)), f"{rng.choice(DECOY).capitalize()}.")
+        docs.append((name, "\n\n".join(paras)))
+    return docs, planted
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=2000)
+    ap.add_argument("--queries", type=int, default=100)
+    args = ap.parse_args()
+
+    from sqlalchemy import func, select
+
+    from leds.config import Settings
+    from leds.db.engine import get_engine
+    from leds.documents import cases, embed, judged, process, search, triage
+    from leds.documents.ingest import ingest
+    from leds.documents.tables import doc_chunks, documents
+
+    print(f"# bench_documents: {args.docs:,} documents, {args.queries} queries")
+    print(f"# command: .venv/bin/python bench/bench_documents.py --docs {args.docs} --queries {args.queries}")
+    t = time.perf_counter()
+    docs, planted = make_docs(args.docs)
+    total_bytes = sum(len(d) for _, d in docs)
+    print(f"generated {len(docs):,} documents, {total_bytes / 1e6:.1f} MB, in {time.perf_counter() - t:.1f} s")
+    with tempfile.TemporaryDirectory(prefix="leds-bench-docs-") as tmp:
+        folder = Path(tmp) / "files"
+        folder.mkdir()
+        for name, text in docs:
+            (folder / name).write_text(text)
+        settings = Settings(home=Path(tmp) / "home")
+        engine = get_engine(settings)
+        embed.table(settings.home)
+        with engine.begin() as conn:
+            c = cases.create(conn, "bench", title="bench", case_ref="BENCH", handling="OFFICIAL", team=[], by="bench")
+        t = time.perf_counter()
+        rep = ingest(engine, c, [str(folder)], batch=500)
+        s1 = time.perf_counter() - t
+        with engine.connect() as conn:
+            n_chunks = conn.execute(select(func.count()).select_from(doc_chunks)).scalar_one()
+        print(f"stage 1 (searchable by words): {rep.added:,} docs, {rep.words:,} words, {n_chunks:,} chunks in {s1:.1f} s"
+              f" = {rep.added / s1:,.0f} docs/s, {rep.words / s1:,.0f} words/s, {total_bytes / s1 / 1e6:.2f} MB/s"
+              f" -> 100,000 docs in {TARGET / (rep.added / s1) / 60:.1f} min")
+        t = time.perf_counter()
+        process.process(engine, c, settings.home, batch=200)
+        s2 = time.perf_counter() - t
+        print(f"stage 2 (embeddings, entities, links): {n_chunks:,} chunks in {s2:.1f} s = {n_chunks / s2:,.0f} chunks/s,"
+              f" {rep.added / s2:,.1f} docs/s -> 100,000 docs in {TARGET / (rep.added / s2) / 60:.1f} min")
+        t = time.perf_counter()
+        texts = [x for _, x in docs[:200]]
+        from leds.documents.ingest import chunks as chunker
+
+        parts = [p for x in texts for p in chunker(x)]
+        t = time.perf_counter()
+        embed.embed(parts, settings.home)
+        emb_rate = len(parts) / (time.perf_counter() - t)
+        print(f"embedding alone: {emb_rate:,.0f} chunks/s")
+        t = time.perf_counter()
+        triage.define(engine, c, "child exploitation", ["groomed", "youngers", "county lines", "schoolboy"],
+                      ["using children to carry drugs", "sending kids out of town with packages of drugs"], True,
+                      settings.home)
+        s3 = time.perf_counter() - t
+        with engine.connect() as conn:
+            q = triage.queue(conn, c, per_category=max(1, args.docs // 100), reveal=True)
+        top = {i["document"] for i in q[0]["items"]}
+        recall = len(top & planted) / len(planted)
+        print(f"triage: category scored over {args.docs:,} docs in {s3:.1f} s; recall of the {len(planted)} planted "
+              f"documents in the queue's top 1% ({len(top)}): {recall:.2f}")
+        _, questions = judged.generate()
+        qs = [questions[i % len(questions)].text for i in range(args.queries)]
+        times, btimes = [], []
+        with engine.connect() as conn:
+            search.rank(conn, c.id, "warm up", home=settings.home)
+            for qtext in qs:
+                t = time.perf_counter()
+                search.rank(conn, c.id, qtext, limit=10, home=settings.home)
+                times.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                search.bm25(conn, c.id, qtext)
+                btimes.append(time.perf_counter() - t)
+            per_doc = n_chunks / rep.added
+        p50, p95 = statistics.median(times), sorted(times)[int(0.95 * len(times)) - 1]
+        b95 = sorted(btimes)[int(0.95 * len(btimes)) - 1]
+        print(f"query (hybrid) at {args.docs:,} docs: p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms "
+              f"(BM25 part p95 {b95 * 1000:.1f} ms)")
+        big = int(per_doc * TARGET)
+        m = np.random.default_rng(1).standard_normal((big, embed.DIMS), dtype=np.float32)
+        qv = embed.embed(["getting rid of a knife"], settings.home)[0]
+        vt = []
+        for _ in range(20):
+            t = time.perf_counter()
+            s = m @ qv
+            top = np.argpartition(-s, 199)[:200]
+            top[np.argsort(-s[top])]
+            vt.append(time.perf_counter() - t)
+        v95 = sorted(vt)[18]
+        b_scaled = b95 * TARGET / args.docs
+        print(f"extrapolated to 100,000 docs ({big:,} chunks, {big * embed.DIMS * 4 / 1e9:.1f} GB of vectors in memory):"
+              f" embedding scan p95 {v95 * 1000:.0f} ms (measured), BM25 p95 <= {b_scaled * 1000:.0f} ms (scaled "
+              f"linearly), hybrid p95 <= {(v95 + b_scaled) * 1000:.0f} ms")
+        del m
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(documents)).scalar_one() == args.docs
+        from leds.db.engine import dispose_all
+
+        dispose_all()
+
+
+if __name__ == "__main__":
+    main()
