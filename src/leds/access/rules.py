@@ -173,4 +173,5 @@ SYSTEM_PURPOSES: dict[str, str] = {
     "subject_access": "compiling a data subject's access pack (DPA 2018 s45), disclosed to the subject",
     "retention": "retention review, disposal and lawful erasure (DPA 2018 s47, MoPI)",
     "data_sharing": "an export under an approved data sharing agreement, limited to what it allows",
+    "open_data": "publishing open data (data.police.uk formats) with disclosure control",
 }

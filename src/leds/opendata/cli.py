@@ -49,3 +49,38 @@ def import_cmd(
         typer.echo(json.dumps({"files": [r.as_dict() for r in results]}, indent=2))
     if any(r.errors for r in results):
         raise typer.Exit(1)
+
+
+@opendata_app.command("publish")
+def publish_cmd(
+    month: Annotated[str, typer.Option(help="The month, YYYY-MM.")],
+    kind: Annotated[str, typer.Option(help="street, outcomes or stop-and-search.")],
+    out: Annotated[Path, typer.Option(help="Directory for the CSV files (and points.csv).")],
+    force: Annotated[str | None, typer.Option(help="One force: a code (WYP) or police.uk name.")] = None,
+    min_addresses: Annotated[int, typer.Option(min=2, max=1000, help="Addresses each map point covers.")] = 8,
+    min_cell: Annotated[int, typer.Option(min=2, max=1000, help="Smallest class of rows released.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Publish a month in data.police.uk's format (see docs/opendata.md): imported months as they
+    came, leds' own events snapped to anonymous points, with small cells suppressed."""
+    from leds.errors import LedsError
+
+    from .publish import publish, publish_key
+
+    settings = get_settings()
+    try:
+        with get_engine(settings).connect() as conn:
+            r = publish(conn, publish_key(settings), month=month, kind=kind, out=out, force=force,
+                        min_addresses=min_addresses, min_cell=min_cell)
+    except LedsError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(r.as_dict(), indent=2))
+        return
+    for f in r.files:
+        out_line = f"{escape(str(out / f['name']))}: {f['rows']:,} rows ({f['source']})"
+        if f.get("suppressed") or f.get("generalised"):
+            out_line += f"; {f.get('generalised', 0):,} generalised, {f.get('suppressed', 0):,} left out"
+        err.print(out_line)
+    err.print(f"{r.rows:,} rows in {r.seconds:.2f} s; {r.points:,} map points of at least {r.min_addresses} addresses")
