@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_documents.py                  # 2,000 documents of ~10 KB (~2 min)
     .venv/bin/python bench/bench_documents.py --docs 5000 --queries 200
+    .venv/bin/python bench/bench_documents.py --models       # the model choice, on the judged collection
 
 1. ``--docs`` documents of about 10 KB each (the target's 100,000 documents are ~1 GB:
    10 KB apiece) are generated (seeded): prose paragraphs from a 5,000-word vocabulary,
@@ -19,6 +20,11 @@
    against a matrix with as many chunks as 100,000 such documents would have; the BM25
    half is scaled linearly from this size (an over-estimate: FTS5's cost grows with the
    postings read, not the collection).
+
+``--models`` instead compares the embedding models on the judged collection (the same
+ingest, search and fusion): the static vectors leds uses against the full all-MiniLM-L6-v2
+run on every chunk (NumPy, from the same package), nDCG@10 and recall@10 for embeddings
+alone and the hybrid, and the chunks embedded a second by each.
 """
 
 from __future__ import annotations
@@ -87,11 +93,39 @@ def make_docs(n: int, seed: int = 5) -> tuple[list[tuple[str, str]], set[str]]:
     return docs, planted
 
 
+def models() -> None:
+    from leds.documents import embed, evaluate, judged, minilm
+    from leds.documents.ingest import chunks
+
+    print("# command: .venv/bin/python bench/bench_documents.py --models")
+    docs, _ = judged.generate()
+    sample = [c for d in docs[:100] for c in chunks(d.text)]
+    static = (embed.embed, embed.table, embed.DIMS)
+    for name in ("static (leds)", "full MiniLM"):
+        if name == "full MiniLM":
+            embed.embed = lambda texts, home=None: minilm.encode(list(texts))  # type: ignore[assignment]
+            embed.table = lambda home=None: None  # type: ignore[assignment,return-value]
+            embed.DIMS = 384
+        t = time.perf_counter()
+        embed.embed(sample)
+        rate = len(sample) / (time.perf_counter() - t)
+        scores, _ = evaluate.run()
+        by = {s.mode: s for s in scores}
+        print(f"{name}: {rate:,.0f} chunks/s; embeddings alone nDCG@10 {by['vector'].ndcg10:.3f} recall@10 "
+              f"{by['vector'].recall10:.3f}; hybrid nDCG@10 {by['hybrid'].ndcg10:.3f} recall@10 "
+              f"{by['hybrid'].recall10:.3f}; BM25 nDCG@10 {by['bm25'].ndcg10:.3f}")
+    embed.embed, embed.table, embed.DIMS = static
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=2000)
     ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--models", action="store_true", help="Compare the embedding models on the judged collection.")
     args = ap.parse_args()
+    if args.models:
+        models()
+        return
 
     from sqlalchemy import func, select
 
