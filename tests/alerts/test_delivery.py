@@ -45,13 +45,20 @@ def _drain(settings: Settings, worker: Worker, rounds: int = 50) -> None:
 
 
 def test_a_webhook_is_signed_and_carries_its_idempotency_key(store: Settings, receiver: Receiver) -> None:
-    sid = _sub(store, webhook_url=receiver.url)
+    from ..callers import api_client
+
+    client, auth = api_client(store, "investigator", scopes=["manage_alerts"])
+    made = client.post("/api/v1/alerts/subscriptions", headers=auth, json={
+        "person_id": P1, "purpose": "investigation", "reason": "op alpha", "webhook_url": receiver.url}).json()
+    sid, secret = made["id"], made["webhook_secret"]
+    assert secret == webhook_secret(store, sid)
+    assert client.get("/api/v1/alerts/subscriptions", headers=auth).json()["subscriptions"][0]["webhook_secret"] is None
     load(store, [marker_on("P-1", "M-NEW", "WE")])
     w = Worker(store, pace=FAST)
     _drain(store, w)
     assert len(receiver.got) == 1
     got = receiver.got[0]
-    assert verify_signature(webhook_secret(store, sid), got)
+    assert verify_signature(secret, got)
     assert not verify_signature("another secret", got)
     assert got["key"] == got["body"]["idempotency_key"]
     assert got["key"].startswith(f"s:{sid}:WYP|NICHE-RMS|") and got["key"].endswith(":webhook")

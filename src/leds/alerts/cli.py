@@ -114,16 +114,16 @@ def subscribe_cmd(
             sub = subscribe(conn, lk, req)
     except LedsError as exc:
         raise _fail(str(exc), 1 if exc.status_code == 403 else 2) from exc
-    answer = sub.model_dump(mode="json")
     if sub.webhook_url:
         from .channels import webhook_secret
 
-        answer["webhook_secret"] = webhook_secret(settings, sub.id)
+        sub.webhook_secret = webhook_secret(settings, sub.id)
+    answer = sub.model_dump(mode="json")
     if as_json:
         typer.echo(json.dumps(answer))
     else:
         out.print(f"subscription [bold]{sub.id}[/] ({sub.kind.value}) live until {sub.expires}")
-        if "webhook_secret" in answer:
+        if sub.webhook_secret:
             out.print(f"webhook signing secret: {answer['webhook_secret']}")
 
 

@@ -221,6 +221,8 @@ class Subscription(BaseModel):
     email: str | None
     max_per_minute: int
     live: bool
+    webhook_secret: str | None = Field(None, description="The webhook's signing secret: in the answer that "
+                                       "creates the subscription only.")
 
 
 class Subscriptions(BaseModel):

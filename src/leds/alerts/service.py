@@ -161,7 +161,7 @@ def write_alerts(conn: Connection, alerts: list[NewAlert], at: str | None = None
     at = at or utcnow()
     window = _minute(at)
     subs = {a.sub.id: a.sub for a in alerts}
-    stored = {int(r[0]): r[1:] for r in select_in(conn, alert_throttle, ("subscription_id", "window", "sent",
+    stored = {int(r[0]): r[1:] for r in select_in(conn, alert_throttle, ("subscription_id", "minute", "sent",
                                                                          "digest_id"), "subscription_id", sorted(subs))}
     now: dict[int, list[Any]] = {sid: ([st[1], st[2]] if (st := stored.get(sid)) and st[0] == window else [0, None])
                                  for sid in subs}
@@ -198,9 +198,9 @@ def write_alerts(conn: Connection, alerts: list[NewAlert], at: str | None = None
         _outbox(conn, sub, state[1], dkey, at, _minute_end(window))
         written += 1
     insert_rows(conn, alert_inbox, _INBOX_COLUMNS, bulk)
-    update_rows(conn, alert_throttle, ("window", "sent", "digest_id"), "subscription_id = ?",
+    update_rows(conn, alert_throttle, ("minute", "sent", "digest_id"), "subscription_id = ?",
                 [(window, st[0], st[1], sid) for sid, st in now.items() if sid in stored])
-    insert_rows(conn, alert_throttle, ("subscription_id", "window", "sent", "digest_id"),
+    insert_rows(conn, alert_throttle, ("subscription_id", "minute", "sent", "digest_id"),
                 [(sid, window, st[0], st[1]) for sid, st in now.items() if sid not in stored])
     return written
 

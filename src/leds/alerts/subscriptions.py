@@ -148,7 +148,7 @@ def _answer(r: Any) -> Subscription:
                         spec=orjson.loads(r["spec"]) if r["spec"] else None, purpose=r["purpose"],
                         reason=r["reason"], created_at=r["created_at"], expires=r["expires_on"],
                         webhook_url=r["webhook_url"], email=r["email"], max_per_minute=r["max_per_minute"],
-                        live=r["cancelled_at"] is None and r["expires_on"] >= today().isoformat())
+                        live=r["cancelled_at"] is None and r["expires_on"] >= today().isoformat(), webhook_secret=None)
 
 
 def _mine(lookup: Lookup) -> Any:

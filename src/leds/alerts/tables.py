@@ -78,7 +78,7 @@ alert_outbox = Table(
     Column("channel", String(8), nullable=False),  # webhook | email
     Column("destination", Text, nullable=False),
     Column("idempotency_key", String(120), nullable=False, unique=True),
-    Column("state", String(8), nullable=False),  # pending | sending | delivered | dead
+    Column("state", String(12), nullable=False),  # pending | sending | delivered | withheld | dead
     Column("attempts", Integer, nullable=False),
     Column("next_at", String(32), nullable=False),  # not before (back-off; a digest's minute end)
     Column("relayed_at", String(32)),  # put on the broker's stream
@@ -92,7 +92,7 @@ Index("ix_alert_outbox_state_next_at", alert_outbox.c.state, alert_outbox.c.next
 alert_throttle = Table(
     "alert_throttle", metadata,
     Column("subscription_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("window", String(16), nullable=False),  # YYYY-MM-DDTHH:MM (UTC)
+    Column("minute", String(16), nullable=False),  # YYYY-MM-DDTHH:MM (UTC); not "window", a word PostgreSQL keeps
     Column("sent", Integer, nullable=False),
     Column("digest_id", BigInteger),  # the inbox row folding the rest of this minute
 )

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import anyio
 import orjson
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from leds.access.deps import (
@@ -72,8 +72,13 @@ def list_subscriptions(request: Request, who: CallerDep) -> Subscriptions:
 @router.post("/subscriptions", response_model=Subscription, status_code=201,
              responses=errors_documented(400, 401, 403, 404, 409, 422))
 def create_subscription(body: SubscriptionRequest, g: Annotated[Gate, Depends(gate("manage_alerts"))]) -> Subscription:
-    return g.run(lambda conn, lk: subs.subscribe(conn, lk, body), body.purpose, body.reason,
+    made = g.run(lambda conn, lk: subs.subscribe(conn, lk, body), body.purpose, body.reason,
                  subject=body.person_id or body.vrm)
+    if made.webhook_url:
+        from .channels import webhook_secret
+
+        made.webhook_secret = webhook_secret(g.settings, made.id)
+    return made
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204, response_class=Response,
@@ -103,7 +108,6 @@ def get_inbox(request: Request, who: CallerDep, after: Annotated[int, Query(ge=0
           "description": "Server-sent events: `event: alert` with the alert as JSON, `event: unread` with the count."},
     **errors_documented(401, 403, 422)})
 async def stream(request: Request, who: CallerDep,
-                 last_event_id: Annotated[int | None, Header(ge=0, le=2**62)] = None,
                  after: Annotated[int | None, Query(ge=0, le=2**62, description="Alerts after this id "
                                                     "(default: from now, or Last-Event-ID).")] = None,
                  timeout: Annotated[float, Query(ge=0, le=STREAM_MAX_S, description="Seconds before the stream "
@@ -120,6 +124,9 @@ async def stream(request: Request, who: CallerDep,
         with engine.connect() as conn:
             return int(conn.execute(select(func.max(alert_inbox.c.id))).scalar() or 0)
 
+    # A reconnecting EventSource sends Last-Event-ID (the browser's own header, not a parameter).
+    sent = request.headers.get("last-event-id", "")
+    last_event_id = int(sent) if sent.isdigit() and len(sent) < 19 else None
     given = [x for x in (after, last_event_id) if x is not None]
     start = max(given) if given else None  # a reconnecting browser sends both
     if start is None:

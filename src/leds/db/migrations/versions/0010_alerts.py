@@ -71,7 +71,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(8), nullable=False),
         sa.Column("destination", sa.Text(), nullable=False),
         sa.Column("idempotency_key", sa.String(120), nullable=False),
-        sa.Column("state", sa.String(8), nullable=False),
+        sa.Column("state", sa.String(12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_at", sa.String(32), nullable=False),
         sa.Column("relayed_at", sa.String(32)),
@@ -85,7 +85,7 @@ def upgrade() -> None:
     op.create_table(
         "alert_throttle",
         sa.Column("subscription_id", sa.BigInteger(), primary_key=True, autoincrement=False),
-        sa.Column("window", sa.String(16), nullable=False),
+        sa.Column("minute", sa.String(16), nullable=False),
         sa.Column("sent", sa.Integer(), nullable=False),
         sa.Column("digest_id", sa.BigInteger()),
     )
