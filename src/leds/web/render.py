@@ -36,6 +36,7 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/quality", "Data quality", "view_data_quality"),
     ("/reports", "Reports", "view_reports"),
     ("/anpr", "ANPR", "anpr"),
+    ("/office", "Data office", "view_office"),
     ("/documents", "Case documents", "search_documents"),
 )
 
