@@ -60,3 +60,28 @@ def test_cli_ingest_then_search_prints_the_results_contract(sqlite_settings: Set
     assert list(out) == ["results"]
     assert [list(r) for r in out["results"]] == [["document", "score", "snippet"]]
     assert out["results"][0]["document"] == "a.txt"
+
+
+def test_cli_ingest_in_the_background_is_searchable_by_words_at_once_and_finishes_later(
+        sqlite_settings: Settings, tmp_path: Path) -> None:
+    import time
+
+    files = tmp_path / "files"
+    files.mkdir()
+    for i in range(30):
+        (files / f"n{i}.txt").write_text(f"Note {i}: moving hot handsets at the market.")
+    env = env_for(sqlite_settings)
+    run = subprocess.run([".venv/bin/leds", "documents", "ingest", str(files), "--collection", "op-bg", "--background",
+                          "--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["progress"]["searchable_by_words"] == 30 and report["background_pid"] > 0
+    status: dict[str, int] = {}
+    for _ in range(240):
+        got = subprocess.run([".venv/bin/leds", "documents", "status", "--collection", "op-bg", "--json"], env=env,
+                             capture_output=True, text=True, timeout=120)
+        status = json.loads(got.stdout)
+        if status["fully_processed"] == 30:
+            break
+        time.sleep(0.5)
+    assert status["fully_processed"] == 30

@@ -104,6 +104,9 @@ def ingest_cmd(paths: Annotated[list[str], typer.Argument(help="Files or folders
                words_only: Annotated[bool, typer.Option(
                    "--words-only", help="Stop after stage one (searchable by words); "
                    "run 'leds documents process' later.")] = False,
+               background: Annotated[bool, typer.Option(
+                   "--background", help="Return once searchable by words; stage two goes on in a detached "
+                   "process (progress: 'leds documents status').")] = False,
                max_mb: Annotated[int, typer.Option(min=1, max=2048, help="Files over this size are listed, not read.")]
                = extract.MAX_BYTES // (1024 * 1024),
                as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
@@ -120,7 +123,9 @@ def ingest_cmd(paths: Annotated[list[str], typer.Argument(help="Files or folders
         task = bar.add_task("read", total=len(files))
         report = ingest(engine, c, paths, max_bytes=max_mb * 1024 * 1024, on_file=lambda p, n: bar.advance(task))
     result = report.as_dict()
-    if not words_only:
+    if background and not words_only:
+        result["background_pid"] = _detach(settings, c.name)
+    elif not words_only:
         with engine.connect() as conn:
             todo = process.progress(conn, c.id)
         with _bar("embed, entities, triage") as bar:
@@ -140,6 +145,22 @@ def ingest_cmd(paths: Annotated[list[str], typer.Argument(help="Files or folders
         out.print(t)
     p = result["progress"]
     out.print(f"searchable by words: {p['searchable_by_words']}; fully processed: {p['fully_processed']}")  # type: ignore[index]
+    if "background_pid" in result:
+        out.print(f"stage two goes on in the background (process {result['background_pid']}): "
+                  f"leds documents status --collection {escape(c.name)}")
+
+
+def _detach(settings: Settings, collection: str) -> int:
+    """Start ``leds documents process`` in its own session, its output to LEDS_HOME/logs."""
+    import subprocess
+    import sys
+
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / f"documents-process-{collection}.log").open("ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "leds.cli", "documents", "process", "--collection", collection],
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    return proc.pid
 
 
 @app.command("process")
