@@ -188,6 +188,12 @@ def main() -> None:
           f"{fa / len(innocent) * 100_000:.1f} per 100,000 (95% upper bound with none seen: "
           f"{3 / len(innocent) * 100_000:.1f}); recall of held-out couriers {len(found & held_out)}/{len(held_out)} = "
           f"{len(found & held_out) / max(1, len(held_out)):.2f}")
+    print("threshold sweep (vehicles flagged on any route):")
+    for t_ in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        f_ = {r["vkey"] for r in prof["scored"] if r["score"] >= t_}
+        h_ = {r["vkey"] for r in prof["scored"] if r["score"] >= t_ and route_of.get(r["vkey"]) == r["route"]}
+        print(f"  {t_:.2f}: false alarms {len(f_ & innocent)} ({len(f_ & innocent) / len(innocent) * 100_000:.1f} "
+              f"per 100,000), recall {len(h_ & held_out) / max(1, len(held_out)):.2f}")
     m = tr["metrics"]
     print(f"model v{tr['version']}: out-of-fold AP logistic regression {m['choice']['logistic_regression_ap']}, "
           f"gradient boosting {m['choice']['gradient_boosting_ap']}; Brier {m['calibration']['brier']}; "

@@ -150,11 +150,11 @@ def rank(feats: Any, m: model.Model, top: int) -> dict[str, list[dict[str, Any]]
 def profile(settings: Settings, engine: Engine, lookup: Lookup, routes: list[dict[str, Any]],
             route: str | None = None, top: int = 10, compute: str = "duckdb") -> dict[str, Any]:
     """``{"routes": {NAME: [{"vrm", "score", "reasons"}, ...]}}``, best first, for every route."""
+    authorise(lookup.principal, ACTION, lookup.purpose, lookup.reason, lookup.audit)
     if route is not None:
         routes = [r for r in routes if r["name"] == route]
         if not routes:
             raise NotFound(f"no route named {route!r} in the routes file")
-    authorise(lookup.principal, ACTION, lookup.purpose, lookup.reason, lookup.audit)
     m = current_model(settings, engine)
     feats = compute_features(settings, routes, compute)
     ranked = rank(feats, m, top)

@@ -50,8 +50,7 @@ _ERRORS = errors_documented(400, 401, 403, 404, 413, 422)
 @router.post("/profile", summary="Vehicles on known routes, best first, with reasons", response_model=ProfileAnswer,
              responses=_ERRORS, dependencies=[Depends(small_body)])
 def profile(body: ProfileRequest, g: Annotated[Gate, Depends(gate("anpr"))]) -> Response:
-    routes = _routes(g)
-    return json_answer(g.run(lambda conn, lk: service.profile(g.settings, g.engine, lk, routes, body.route,
+    return json_answer(g.run(lambda conn, lk: service.profile(g.settings, g.engine, lk, _routes(g), body.route,
                                                               body.top), body.purpose, body.reason))
 
 
