@@ -28,7 +28,7 @@ from ..factories import P1, load
 from .conftest import Receiver, RedisServer, make_user
 from .test_evaluation import marker_on
 
-CHANGES = 60
+CHANGES = 40
 LEDS = [sys.executable, "-m", "leds.cli"]
 
 
@@ -60,7 +60,7 @@ def test_killed_workers_and_a_killed_redis_lose_nothing_and_double_nothing(
                                                 max_per_minute=1000))
     workers = [_worker(settings, broker, "w1"), _worker(settings, broker, "w2") if broker else None]
     feeding = threading.Thread(target=lambda: [
-        (load(settings, [marker_on("P-1", f"M-K{b}-{i}", "WE") for i in range(10)]), time.sleep(0.3))
+        (load(settings, [marker_on("P-1", f"M-K{b}-{i}", "WE") for i in range(10)]), time.sleep(0.2))
         for b in range(CHANGES // 10)])
     feeding.start()
     try:

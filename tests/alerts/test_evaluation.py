@@ -68,10 +68,10 @@ def test_changes_one_hop_away_reach_the_person_subscription(sqlite_store: Settin
     assert [a.rkey for a in alerts_of(sqlite_store, lk)] == ["WYP|NICHE-RMS|event|E-4"]
 
 
-def test_bad_subscriptions_get_a_4xx_and_create_nothing(store: Settings) -> None:
-    lk, _ = make_user(store, "oic")
-    low, _ = make_user(store, "low-vetting", vetting="NPPV1")  # sees OFFICIAL only: not P-1
-    control, _ = make_user(store, "controller", role="control_room")
+def test_bad_subscriptions_get_a_4xx_and_create_nothing(sqlite_store: Settings) -> None:
+    lk, _ = make_user(sqlite_store, "oic")
+    low, _ = make_user(sqlite_store, "low-vetting", vetting="NPPV1")  # sees OFFICIAL only: not P-1
+    control, _ = make_user(sqlite_store, "controller", role="control_room")
     yesterday = date.today() - timedelta(days=2)
     cases: list[tuple[Any, dict[str, Any], int]] = [
         (lk, {"person_id": "NP-DOESNOTEXIST"}, 404),
@@ -82,7 +82,7 @@ def test_bad_subscriptions_get_a_4xx_and_create_nothing(store: Settings) -> None
         (lk.__class__(lk.principal, "investigation", "  ", lk.audit), {"person_id": P1}, 400),  # no reason
     ]
     for who, body, status in cases:
-        with pytest.raises(LedsError) as refused, get_engine(store).connect() as conn:
+        with pytest.raises(LedsError) as refused, get_engine(sqlite_store).connect() as conn:
             subscribe(conn, who, SubscriptionRequest(reason="op alpha", **body))
         assert refused.value.status_code == status, (body, refused.value)
     for bad in ({"type": "marker", "marker": "ZZ"}, {"type": "event", "colour": "red"}, {"type": "spaceship"},
@@ -98,7 +98,7 @@ def test_bad_subscriptions_get_a_4xx_and_create_nothing(store: Settings) -> None
     for url in ("https://hooks.example.org/leds", "http://127.0.0.1:8080/hook", "http://localhost/x"):
         assert SubscriptionRequest(reason="op", person_id=P1, webhook_url=url).webhook_url == url
         assert webhook_allowed(url)
-    with get_engine(store).connect() as conn:
+    with get_engine(sqlite_store).connect() as conn:
         assert conn.execute(select(alert_subscriptions)).first() is None
         assert conn.execute(select(alert_keys)).first() is None
 
@@ -253,3 +253,14 @@ def test_notify_writes_in_the_callers_transaction_for_users_and_teams(sqlite_sto
     assert [(a.id, a.kind, a.record["rkey"] if a.record else None) for a in got] == [
         (ids[0], "missing_found", "WYP|NICHE-RMS|event|E-5")]
     assert alerts_of(sqlite_store, other) == []
+
+
+def test_a_rebuild_replays_the_log_without_raising_alerts_again(sqlite_store: Settings) -> None:
+    from leds.records.state import rebuild
+
+    lk, _ = make_user(sqlite_store, "oic")
+    sub(sqlite_store, lk, person_id=P1)
+    load(sqlite_store, [marker_on("P-1", "M-NEW", "WE")])
+    sub(sqlite_store, lk, person_id=P1)  # made after the change: must not hear of it
+    rebuild(get_engine(sqlite_store))
+    assert len(alerts_of(sqlite_store, lk)) == 1

@@ -47,6 +47,9 @@ class AlertsProjector:
     # Subscriptions are user state and alerts depend on them: nothing here is a projection of
     # the log alone, so rebuild empties nothing and the digest covers nothing.
     tables: Sequence[Table] = ()
+    # A replay of the log (`leds rebuild`) is not news: alerts were raised when the changes
+    # arrived, and a subscription made since must not hear of the past.
+    live_only = True
 
     def apply(self, conn: Connection, items: list[Accepted]) -> None:
         changed = [a for a in items if a.current and a.op == "upsert"]

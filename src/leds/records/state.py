@@ -87,7 +87,8 @@ def rebuild(engine: Engine, *, batch_size: int = 2000,
                                       row.dataset, row.handling, row.issued_at,
                                       data.decode() if row.op == "upsert" else None, row.sharing))
             for projector in projectors.registered():
-                projector.apply(conn, items)
+                if not getattr(projector, "live_only", False):  # alerts: a replayed change is not news
+                    projector.apply(conn, items)
             replayed += len(items)
             done += len(rows)
             if on_progress:
