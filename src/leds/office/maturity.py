@@ -276,7 +276,7 @@ def dashboard(conn: Connection, framework_id: str, version: int | None = None) -
         if f in previous:
             _, before = _profiles(fw, levels[previous[f]])
             entry["previous_round"] = labels[previous[f]]
-            entry["change"] = {t: (round(v - before[t], 2) if v is not None and before.get(t) is not None else None)
+            entry["change"] = {t: (round(v - b, 2) if v is not None and (b := before.get(t)) is not None else None)
                                for t, v in topic_means.items()}
         by_force[f] = entry
     topic_ids, theme_ids = [t.id for t in fw.topics], [t.id for t in fw.themes]
