@@ -36,7 +36,11 @@ def test_reports_api_statistics_mi_and_saved_reports(settings: Settings) -> None
             "name": "Sneaky", "query": "SELECT * FROM record_counts", "params": {}})
         assert r.status_code == 403
         r = client.post("/api/v1/reports/query", headers=auth, json={"query": "DROP TABLE stop_search"})
-        assert r.status_code == 400
+        assert r.status_code == 403 and "may only read" in r.json()["detail"]
+        r = client.post("/api/v1/reports/query", headers=auth, json={
+            "query": "SELECT count(*) AS n FROM stop_search WHERE type = $t", "params": {"t": "Vehicle search",
+                                                                                        "unused": 1}})
+        assert r.json()["rows"] == [[272]]
     officer, auth2 = api_client(settings, "frontline_officer", "WYP", scopes=["view_reports", "check"])
     with officer:
         assert officer.get("/api/v1/reports/mi", headers=auth2).status_code == 403

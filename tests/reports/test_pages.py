@@ -43,7 +43,7 @@ def test_stop_search_crime_mi_and_saved_report_pages(sqlite_settings: Settings) 
     assert "2564" in r.text and "alerts inbox" in r.text
     r = c.post("/reports/saved", data={"csrf_token": csrf, "name": "Bad", "params": "{}",
                                         "query": "DELETE FROM stop_search"})
-    assert r.status_code == 400 and "may only read" in r.text
+    assert r.status_code == 403 and "may only read" in r.text
 
 
 def test_reports_need_the_reports_role(sqlite_settings: Settings) -> None:

@@ -10,7 +10,6 @@ from leds.access.lookup import Lookup
 from leds.access.policy import AccessDenied, Principal
 from leds.config import Settings
 from leds.db.engine import get_engine, write_transaction
-from leds.errors import BadRequest
 from leds.opendata.importer import import_file
 from leds.reports import saved
 
@@ -33,7 +32,7 @@ BY_ETHNICITY = ("SELECT officer_ethnicity, count(*) AS n FROM stop_search WHERE 
 ])
 def test_a_query_that_is_not_a_read_of_the_published_relations_is_refused(query: str) -> None:
     p = lookup("national_data_office_analyst")[0].principal
-    with pytest.raises(BadRequest):
+    with pytest.raises(saved.QueryRefused):
         saved.check_query(query, p)
 
 
@@ -99,6 +98,6 @@ def test_a_runaway_query_is_stopped(store: Settings, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(saved, "TIME_LIMIT_S", 0.5)
     lk, _ = lookup("national_data_office_analyst")
     import_file(get_engine(store), MET)
-    with get_engine(store).connect() as conn, pytest.raises(BadRequest, match="was stopped"):
+    with get_engine(store).connect() as conn, pytest.raises(saved.QueryRefused, match="was stopped"):
         saved.run_query(conn, lk, "SELECT count(*) FROM stop_search a, stop_search b, stop_search c "
                                   "WHERE a.lat + b.lat + c.lat > 1000")

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from leds.standard.codes import FORCES
+
+from .rules import RECORD_RULES, RULES
+
 By = Literal["force", "source"]
+# Enumerations the API validates (and documents): force codes, rule ids, record-level rule ids.
+ForceCode = Enum("ForceCode", {k: k for k in FORCES}, type=str)  # type: ignore[misc]
+RuleId = Enum("RuleId", {r.id.replace(".", "_"): r.id for r in RULES}, type=str)  # type: ignore[misc]
+RecordRuleId = Enum("RecordRuleId", {r.id.replace(".", "_"): r.id for r in RECORD_RULES}, type=str)  # type: ignore[misc]
 PeriodName = Literal["week", "month"]
 
 

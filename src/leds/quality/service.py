@@ -8,6 +8,7 @@ failing records they may see, and is told how many others there are.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -16,7 +17,7 @@ from sqlalchemy import Connection, and_, func, or_, select, true
 
 from leds.access.lookup import Lookup, consulting
 from leds.access.policy import AccessDenied, Principal, read_records
-from leds.errors import BadRequest
+from leds.errors import BadRequest, NotFound
 
 from .rules import BY_ID, RULES
 from .tables import quality_counts, quality_failures, quality_quarantined
@@ -113,10 +114,12 @@ def changes(conn: Connection, *, rule: str | None = None, force: str | None = No
     """New, resolved and persisting failures in ``period`` (an ISO week ``2025-W10`` or a
     month ``2025-03``): new ones opened in it, resolved ones closed in it, persisting ones
     opened before it and still open at its end."""
+    if not re.fullmatch(r"[0-9]{4}-(W[0-9]{2}|[0-9]{2})", period):
+        raise BadRequest(f"a period is an ISO week (2025-W10) or a month (2025-03), not {period!r}")
     try:
         start, end = period_start(period).isoformat(), period_end(period).isoformat()
     except ValueError as exc:
-        raise BadRequest(f"a period is an ISO week (2025-W10) or a month (2025-03), not {period!r}") from exc
+        raise NotFound(f"there is no period {period!r} (a week 53 in a year without one?)") from exc
     f = quality_failures.c
     cond: list[Any] = []
     if rule:

@@ -23,26 +23,27 @@ from leds.access.deps import (
     looking_up,
 )
 from leds.errors import Forbidden
-from leds.standard.codes import FORCES
 
 from . import framework, service
 from .models import (
     By,
     Changes,
     Failures,
+    ForceCode,
     ForcePage,
     League,
     NonStandardList,
     PeriodName,
+    RecordRuleId,
+    RuleId,
     Rules,
     Scorecard,
 )
-from .rules import BY_ID, RULES
+from .rules import RULES
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 T = TypeVar("T")
-RuleQ = Annotated[str, Query(max_length=48, json_schema_extra={"enum": list(BY_ID)})]
-ForceQ = Annotated[str | None, Query(max_length=8, json_schema_extra={"enum": list(FORCES)})]
+ForceQ = Annotated[ForceCode | None, Query(description="A force code.")]
 Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="From this day (YYYY-MM-DD).")]
 
 
@@ -68,26 +69,28 @@ def rules(who: CallerDep) -> Response:
 @router.get("/scorecard", summary="Passed/total per force (and source), rule and dimension, overall or by period",
             response_model=Scorecard, responses=errors_documented(400, 401, 403, 422))
 async def scorecard(request: Request, who: CallerDep, by: By = "source", period: PeriodName | None = None,
-                    force: ForceQ = None, rule: Annotated[str | None, Query(max_length=48)] = None,
-                    since: Day = None) -> Response:
+                    force: ForceQ = None, rule: RuleId | None = None, since: Day = None) -> Response:
     rows = await aggregate(request, who, lambda conn: service.scorecard(
-        conn, by=by, period=period, force=force, rule=rule, since=since))
+        conn, by=by, period=period, force=_v(force), rule=_v(rule), since=since))
     return json_answer({"rows": rows})
 
 
 @router.get("/changes", summary="New, resolved and persisting failures in a week or month",
-            response_model=Changes, responses=errors_documented(400, 401, 403, 422))
+            response_model=Changes, responses=errors_documented(400, 401, 403, 404, 422))
 async def changes(request: Request, who: CallerDep,
-                  period: Annotated[str, Query(pattern=r"^\d{4}-(W\d{2}|\d{2})$", description="2025-W10 or 2025-03")],
-                  rule: Annotated[str | None, Query(max_length=48)] = None, force: ForceQ = None) -> Response:
-    doc = await aggregate(request, who, lambda conn: service.changes(conn, rule=rule, force=force, period=period))
-    return json_answer({"period": period, "rule": rule, "force": force, **doc})
+                  period: Annotated[str, Query(pattern=r"^[12][0-9]{3}-(W(0[1-9]|[1-4][0-9]|5[0-3])|0[1-9]|1[0-2])$",
+                                               description="An ISO week (2025-W10) or a month (2025-03); a week "
+                                               "53 in a year without one is not found (404)")],
+                  rule: RuleId | None = None, force: ForceQ = None) -> Response:
+    doc = await aggregate(request, who, lambda conn: service.changes(conn, rule=_v(rule), force=_v(force),
+                                                                     period=period))
+    return json_answer({"period": period, "rule": _v(rule), "force": _v(force), **doc})
 
 
 @router.get("/nonstandard", summary="Non-standard values of open vocabularies in use, by force and source",
             response_model=NonStandardList, responses=errors_documented(401, 403, 422))
 async def nonstandard(request: Request, who: CallerDep, force: ForceQ = None) -> Response:
-    return json_answer({"rows": await aggregate(request, who, lambda c: service.nonstandard_values(c, force=force))})
+    return json_answer({"rows": await aggregate(request, who, lambda c: service.nonstandard_values(c, force=_v(force)))})
 
 
 @router.get("/framework", summary="The national data performance framework: the league table with RAG status",
@@ -99,14 +102,19 @@ async def league(request: Request, who: CallerDep, since: Day = None) -> Respons
 @router.get("/framework/{force}", summary="One force's measures, trends and non-standard values",
             response_model=ForcePage, responses=errors_documented(401, 403, 422))
 async def force_page(request: Request, who: CallerDep,
-                     force: Annotated[str, Path(max_length=8, json_schema_extra={"enum": list(FORCES)})]) -> Response:
-    return json_answer(await aggregate(request, who, lambda c: framework.force_page(c, force)))
+                     force: Annotated[ForceCode, Path(description="A force code.")]) -> Response:
+    return json_answer(await aggregate(request, who, lambda c: framework.force_page(c, force.value)))
 
 
 @router.get("/failures", summary="The failing records of a rule at a force that the caller may see (audited)",
             response_model=Failures, responses=errors_documented(400, 401, 403, 422))
-def failures(g: Annotated[Gate, Depends(looking_up("view_data_quality"))], rule: RuleQ,
-             force: Annotated[str, Query(max_length=8, json_schema_extra={"enum": list(FORCES)})],
+def failures(g: Annotated[Gate, Depends(looking_up("view_data_quality"))], rule: RecordRuleId,
+             force: Annotated[ForceCode, Query(description="A force code.")],
              source: Annotated[str | None, Query(max_length=64)] = None,
              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
-    return json_answer(g.run(lambda conn, lk: service.failures(conn, lk, rule, force, source=source, limit=limit)))
+    return json_answer(g.run(lambda conn, lk: service.failures(conn, lk, rule.value, force.value, source=source,
+                                                               limit=limit)))
+
+
+def _v(e: Any) -> str | None:
+    return None if e is None else str(e.value)

@@ -55,8 +55,7 @@ class ReportRequest(BaseModel):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     query: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
-    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")],
-                 ParamValue] = Field(default_factory=dict, max_length=20)
+    params: dict[Annotated[str, StringConstraints(max_length=40)], ParamValue] = Field(default_factory=dict, max_length=20)
     schedule: Schedule = "none"
 
 
@@ -64,15 +63,13 @@ class QueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
-    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")],
-                 ParamValue] = Field(default_factory=dict, max_length=20)
+    params: dict[Annotated[str, StringConstraints(max_length=40)], ParamValue] = Field(default_factory=dict, max_length=20)
 
 
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")],
-                 ParamValue] = Field(default_factory=dict, max_length=20)
+    params: dict[Annotated[str, StringConstraints(max_length=40)], ParamValue] = Field(default_factory=dict, max_length=20)
 
 
 class SavedReport(BaseModel):

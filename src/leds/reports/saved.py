@@ -30,6 +30,13 @@ from leds.errors import BadRequest, NotFound
 
 from .tables import report_runs, saved_reports
 
+
+class QueryRefused(AccessDenied):
+    """The service will not run this query (403): not a single read, a relation that does not
+    exist or that the user may not see, or a query that fails or runs too long.  The message
+    says which."""
+
+
 MAX_ROWS = 10_000
 TIME_LIMIT_S = 20.0
 MEMORY_LIMIT = "1GB"
@@ -127,31 +134,30 @@ def _walk(node: Any, tables: set[str], ctes: set[str], functions: set[str]) -> N
 
 
 def check_query(query: str, principal: Principal) -> list[str]:
-    """The relations ``query`` reads, or a refusal: not one read (BadRequest), a table
-    function or an unknown relation (BadRequest), a relation the principal may not see
-    (AccessDenied)."""
+    """The relations ``query`` reads, or a refusal (:class:`QueryRefused`, 403): not one read,
+    a table function, an unknown relation, or a relation the principal may not see."""
     db = duckdb.connect()
     try:
         statements = db.extract_statements(query)
     except duckdb.Error as exc:
-        raise BadRequest(f"the query does not parse: {str(exc).splitlines()[0][:300]}") from exc
+        raise QueryRefused(f"the query does not parse: {str(exc).splitlines()[0][:300]}") from exc
     if len(statements) != 1:
-        raise BadRequest(f"a report is one statement, not {len(statements)}")
+        raise QueryRefused(f"a report is one statement, not {len(statements)}")
     if statements[0].type != duckdb.StatementType.SELECT:
-        raise BadRequest(f"a report may only read: this is a {statements[0].type.name} statement")
+        raise QueryRefused(f"a report may only read: this is a {statements[0].type.name} statement")
     tree = orjson.loads(db.execute("SELECT json_serialize_sql($q)", {"q": query}).fetchall()[0][0])
     if tree.get("error"):
-        raise BadRequest(f"the query cannot be read: {tree.get('error_message', '')[:300]}")
+        raise QueryRefused(f"the query cannot be read: {tree.get('error_message', '')[:300]}")
     tables: set[str] = set()
     ctes: set[str] = set()
     functions: set[str] = set()
     _walk(tree, tables, ctes, functions)
     if functions:
-        raise BadRequest(f"table functions are not allowed in a report: {', '.join(sorted(functions))}")
+        raise QueryRefused(f"table functions are not allowed in a report: {', '.join(sorted(functions))}")
     names = sorted(tables - ctes)
     unknown = [n for n in names if n not in RELATIONS]
     if unknown:
-        raise BadRequest(f"unknown relation(s) {', '.join(unknown)}: a report reads {', '.join(RELATIONS)}")
+        raise QueryRefused(f"unknown relation(s) {', '.join(unknown)}: a report reads {', '.join(RELATIONS)}")
     if not principal.is_system:
         barred = [n for n in names if RELATIONS[n].action not in principal.actions()]
         if barred:
@@ -178,13 +184,13 @@ def run_query(conn: Connection, lookup: Lookup, query: str, params: dict[str, An
         timer = threading.Timer(TIME_LIMIT_S, db.interrupt)  # a runaway join is stopped, not left running
         timer.start()
         try:
-            res = db.execute(query, params or {})
+            res = db.execute(query, {k: v for k, v in (params or {}).items() if f"${k}" in query})
             columns = [d[0] for d in res.description or []]
             rows = res.fetchmany(MAX_ROWS + 1)
         except duckdb.InterruptException as exc:
-            raise BadRequest(f"the query ran for more than {TIME_LIMIT_S:g} s and was stopped") from exc
+            raise QueryRefused(f"the query ran for more than {TIME_LIMIT_S:g} s and was stopped") from exc
         except duckdb.Error as exc:
-            raise BadRequest(f"the query failed: {str(exc).splitlines()[0][:300]}") from exc
+            raise QueryRefused(f"the query failed: {str(exc).splitlines()[0][:300]}") from exc
         finally:
             timer.cancel()
     finally:
@@ -269,7 +275,8 @@ def run_saved(engine: Engine, lookup: Lookup, report_id: int, params: dict[str, 
             status, kept = "ok", {k: result[k] for k in ("columns", "row_count", "truncated")} | {
                 "rows": result["rows"][:KEPT_ROWS]}
         except (AccessDenied, BadRequest) as exc:
-            status, kept, result = ("refused" if isinstance(exc, AccessDenied) else "failed"), \
+            status, kept, result = ("refused" if not isinstance(exc, QueryRefused) or "may not see" in str(exc)
+                                    else "failed"), \
                 {"error": str(exc)}, {"error": str(exc)}
     with engine.connect() as conn, write_transaction(conn):
         run_id = int(conn.execute(insert(report_runs).values(
