@@ -68,7 +68,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # (one took 72 ms, about once per thousand person checks, at 1M persons).
         gc.collect()
         gc.freeze()
+    # A serving process delivers alerts itself (the embedded worker, a thread) unless workers
+    # share them through a broker (`leds alerts worker --broker`).
+    alerts = None
+    if threads and settings is not None and not settings.broker_url:
+        from leds.alerts.worker import start_in_process
+
+        alerts = start_in_process(settings)
     yield
+    if alerts is not None:
+        alerts[1].set()
 
 
 def _load_model(engine: Any) -> None:

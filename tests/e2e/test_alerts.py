@@ -19,7 +19,7 @@ from leds.access import identity
 from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
 
-from ..alerts.conftest import free_port
+from ..alerts.conftest import Receiver, free_port, make_user, receiver  # noqa: F401 (a fixture)
 from ..conftest import env_for
 from ..factories import P1, load, mps_records, rec, ug, wyp_records
 from .test_browser import CHROMIUM, FLAGS, PASSWORD, choose_reason, sign_in
@@ -68,8 +68,16 @@ def chromium() -> Iterator[Any]:
 
 
 def test_subscribe_from_the_person_page_and_see_a_change_arrive_without_reloading(
-        alerts_server: tuple[Settings, str], chromium: Any) -> None:
+        alerts_server: tuple[Settings, str], chromium: Any, receiver: Receiver) -> None:  # noqa: F811
     settings, base = alerts_server
+    # A colleague's webhook subscription on the same person: the serving process delivers it
+    # itself (the embedded worker), with no worker of its own started.
+    from leds.alerts.models import SubscriptionRequest
+    from leds.alerts.subscriptions import subscribe
+
+    colleague, _ = make_user(settings, "e2e-colleague")
+    with get_engine(settings).connect() as conn:
+        subscribe(conn, colleague, SubscriptionRequest(reason="op alpha", person_id=P1, webhook_url=receiver.url))
     ctx = chromium.new_context(base_url=base, viewport={"width": 1280, "height": 900})
     problems: list[str] = []
     page = ctx.new_page()
@@ -94,5 +102,7 @@ def test_subscribe_from_the_person_page_and_see_a_change_arrive_without_reloadin
     row.first.wait_for(timeout=10_000)  # arrived without a reload
     assert "WYP|NICHE-RMS|marker|M-E2E" in row.first.inner_text()
     page.wait_for_function("document.getElementById('app-alerts-count').textContent === '1'", timeout=10_000)
+    receiver.wait(1, timeout=15)
+    assert receiver.got[0]["body"]["alert"]["rkey"] == "WYP|NICHE-RMS|marker|M-E2E"
     ctx.close()
     assert problems == [], problems
