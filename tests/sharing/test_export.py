@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import copy
-from collections import Counter
 import subprocess
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from leds.access.identity import create_user
+from leds.access.identity import create_user, get_user
 from leds.access.policy import Principal
 from leds.audit import get_writer
 from leds.audit.keys import get_signer, public_pem
@@ -118,8 +118,9 @@ def test_exports_without_an_approved_unexpired_agreement_or_beyond_it_are_refuse
         _export(crimes, tmp_path / "b", datasets=["custody"])
     with pytest.raises(ExportRefused, match="field 'event.description'"):
         _export(crimes, tmp_path / "c", fields={"event": ["category", "description"]})
-    dpo = Principal.from_user(__import__("leds.access.identity", fromlist=["get_user"]).get_user(
-        get_engine(crimes), "dpo1"))
+    user = get_user(get_engine(crimes), "dpo1")
+    assert user is not None
+    dpo = Principal.from_user(user)
     with get_engine(crimes).connect() as conn:
         service.suspend(conn, dpo, "DSA-2026-001", "under review", get_writer(crimes).record)
     with pytest.raises(ExportRefused, match="suspended"):

@@ -139,7 +139,9 @@ def _file_name(month: str, slug: str, kind: str) -> str:
 def _write(path: Path, header: tuple[str, ...], rows: Any) -> int:
     n = 0
     with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)  # police.uk's files: CRLF, quoted only where needed
+        # police.uk's files are quoted only where needed; crime files end lines with CRLF, stop
+        # and search files with LF (as downloaded, 2022-2024).
+        w = csv.writer(f, lineterminator="\n" if header == HEADERS["stop_search"] else "\r\n")
         w.writerow(header)
         for r in rows:
             w.writerow(r)
