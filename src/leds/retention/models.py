@@ -3,19 +3,30 @@ requests, legal holds, erasures and the published rule table."""
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leds.access.rules import PURPOSES
 
 RKEY = Annotated[str, Field(min_length=5, max_length=200, pattern=r"^[A-Z]{2,4}\|[^|\x00-\x1f]{1,64}\|[a-z_]{3,16}"
                                                                   r"\|[^|\x00-\x1f]{1,64}$")]
 PERSON = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 TEXT = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$")]
-DATE = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+DATE = Annotated[date, Field(description="YYYY-MM-DD")]
 
 
-class Purpose(StrEnum):
+# A body with a ``reason`` follows the look-up convention (access.deps.complete_openapi): any
+# published purpose, and the reason doubles as its explanation; the others take only data_protection.
+Purpose = Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(PURPOSES)},
+                               description="Reason code (GET /api/v1/purposes); usually data_protection.")]
+
+
+class DataProtectionPurpose(StrEnum):
+    """The one purpose of these routes (see GET /api/v1/purposes)."""
+
     data_protection = "data_protection"
 
 
@@ -43,7 +54,7 @@ class ReviewRequest(BaseModel):
     decision: Decision
     reason: TEXT
     next_review: DATE | None = None
-    purpose: Purpose = Purpose.data_protection
+    purpose: Purpose = "data_protection"
 
 
 class ReviewAnswer(BaseModel):
@@ -103,14 +114,14 @@ class RightsRequestIn(BaseModel):
     person_id: PERSON
     rkey: RKEY | None = None
     detail: TEXT
-    purpose: Purpose = Purpose.data_protection
+    purpose: DataProtectionPurpose = DataProtectionPurpose.data_protection
 
 
 class RightsDecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Outcome
     decision: TEXT
-    purpose: Purpose = Purpose.data_protection
+    purpose: DataProtectionPurpose = DataProtectionPurpose.data_protection
 
 
 class RightsRequest(BaseModel):
@@ -140,7 +151,7 @@ class HoldIn(BaseModel):
     rkey: RKEY
     authority: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*\S[^\x00]*$")]
     reason: TEXT
-    purpose: Purpose = Purpose.data_protection
+    purpose: Purpose = "data_protection"
 
 
 class Hold(BaseModel):
@@ -150,13 +161,37 @@ class Hold(BaseModel):
     since: str
 
 
+def _one_of_person_or_record(schema: dict[str, Any]) -> None:
+    """Say in the schema what the validator checks: exactly one of ``person`` and ``record``."""
+    props = schema["properties"]
+    for name in ("person", "record"):
+        props[name] = next(s for s in props[name]["anyOf"] if s.get("type") == "string") | {"title": name.title()}
+    schema["oneOf"] = [{"required": ["person"], "not": {"required": ["record"]}},
+                       {"required": ["record"], "not": {"required": ["person"]}}]
+
+
 class ErasureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Erase a person (national person id or person record key) or one record: exactly one."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of_person_or_record)
     person: PERSON | None = None
     record: RKEY | None = None
     reason: TEXT
     authority: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*\S[^\x00]*$")]
-    purpose: Purpose = Purpose.data_protection
+    purpose: Purpose = "data_protection"
+
+    @field_validator("person", "record", mode="before")
+    @classmethod
+    def _not_null(cls, v: Any) -> Any:
+        if v is None:
+            raise ValueError("leave the field out rather than send null")
+        return v
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ErasureIn:
+        if (self.person is None) == (self.record is None):
+            raise ValueError("give exactly one of person and record")
+        return self
 
 
 class Receipt(BaseModel):

@@ -123,10 +123,11 @@ def decide(conn: Connection, lookup: Lookup, rkey: str, decision: str, reason: s
         raise NotFound("no such record is scheduled for review (or it is not your force's)")
     if next_review is not None:
         try:
-            if date.fromisoformat(next_review).isoformat() <= today():
-                raise BadRequest("the next review date must be in the future")
+            past = date.fromisoformat(next_review).isoformat() <= today()
         except ValueError as exc:
             raise BadRequest("the next review date is YYYY-MM-DD") from exc
+        if past:
+            raise Conflict("the next review date must be after today")
     if decision == "dispose" and conn.execute(select(retention_holds.c.rkey).where(
             retention_holds.c.rkey == rkey)).first():
         raise Conflict("the record is under a legal hold; it cannot be disposed of")

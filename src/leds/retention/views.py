@@ -56,8 +56,9 @@ def get_queue(g: Annotated[Gate, Depends(looking_up("review_retention"))],
 
 @router.post("/reviews", response_model=ReviewAnswer, responses=errors_documented(400, 401, 403, 404, 409, 422))
 def post_review(body: ReviewRequest, g: Annotated[Gate, Depends(gate("review_retention"))]) -> dict[str, Any]:
-    return g.run(lambda conn, lk: rv.decide(conn, lk, body.rkey, body.decision.value, body.reason, body.next_review),
-                 body.purpose.value)
+    return g.run(lambda conn, lk: rv.decide(conn, lk, body.rkey, body.decision.value, body.reason,
+                                            body.next_review.isoformat() if body.next_review else None),
+                 body.purpose, body.reason)
 
 
 @router.get("/requests", response_model=RightsRequests, responses=errors_documented(400, 401, 403, 422))
@@ -85,13 +86,13 @@ def post_decision(request_id: Annotated[int, Path(ge=1, le=2**62)], body: Rights
 @router.post("/holds", response_model=Hold, status_code=201, responses=errors_documented(400, 401, 403, 404, 422))
 def post_hold(body: HoldIn, g: Annotated[Gate, Depends(gate("manage_rights"))]) -> dict[str, Any]:
     return g.run(lambda conn, lk: rights.place_hold(conn, lk, body.rkey, body.authority, body.reason),
-                 body.purpose.value)
+                 body.purpose, body.reason)
 
 
 @router.post("/erasures", response_model=Receipt, status_code=201,
              responses=errors_documented(400, 401, 403, 404, 409, 422))
 def post_erasure(body: ErasureIn, g: Annotated[Gate, Depends(gate("manage_rights"))]) -> dict[str, Any]:
-    lk: Lookup = g.open(body.purpose.value)
+    lk: Lookup = g.open(body.purpose, body.reason)
     authorise(lk.principal, "manage_rights", lk.purpose, lk.reason, lk.audit)
     return erase(g.engine, g.settings, person=body.person, record=body.record, reason=body.reason,
                  authority=body.authority, actor=lk.principal.id)
