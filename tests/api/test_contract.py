@@ -73,11 +73,15 @@ def test_every_route_documents_its_error_answers(service: tuple[str, str]) -> No
 
 
 def test_schemathesis_finds_nothing_against_a_real_server(service: tuple[str, str], tmp_path: Path) -> None:
+    # The phases that draw requests from the document: its examples, and fuzzing (positive and
+    # negative).  Not "coverage": it combines each field's boundary values without the hooks in
+    # st_hooks.py, which carry the rules a JSON Schema cannot state between two fields (a range's
+    # order, a purpose that needs its explanation) or inside one (a PNC ID's check character).
     base, token = service
     cmd = [str(Path(sys.executable).with_name("schemathesis")), "--config-file",
            str(Path(__file__).with_name("schemathesis.toml")), "run", base + "/api/v1/openapi.json",
            "--checks", "all", "-H", f"Authorization: Bearer {token}",
-           "--max-examples", "5", "--workers", "2", "--seed", "1", "--phases", "examples,coverage,fuzzing",
+           "--max-examples", "5", "--workers", "2", "--seed", "1", "--phases", "examples,fuzzing",
            "--no-color", "--max-time", "150"]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "st_hooks", "PYTHONPATH": str(Path(__file__).parent)}
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)

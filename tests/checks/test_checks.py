@@ -26,7 +26,7 @@ from leds.records.service import record_view
 from leds.search.tables import search_names
 
 from ..callers import api_client, lookup
-from ..factories import P1, P9, ingest_files, synth_files
+from ..factories import P1, P9, PNC, ingest_files, synth_files
 
 
 # -- person check ------------------------------------------------------------------------
@@ -52,6 +52,15 @@ def test_person_check_finds_the_person_with_markers_first_and_every_fact_sourced
         assert fact["force"] == "WYP" and fact["source"] == "NICHE-RMS" and fact["rkey"] and fact["date"]
     # The other force's record of the same man (same PNC ID) is a candidate too.
     assert P9 in [c["person_id"] for c in out["candidates"]]
+
+
+def test_a_check_by_pnc_id_and_date_of_birth_without_a_name_finds_the_person(store: Settings) -> None:
+    # Found by the API contract test: the two candidate reads, each with its own limit, made a
+    # UNION that SQLite refused (a 500).
+    lk, _ = lookup()
+    with get_engine(store).connect() as conn:
+        out = person_check(conn, lk, PersonQuery(pnc_id=PNC, dob="1984-03-07"))
+    assert {c["person_id"] for c in out["candidates"][:2]} == {P1, P9}  # one man, recorded by two forces
 
 
 def test_one_check_is_one_audit_entry_naming_every_record_shown(store: Settings) -> None:

@@ -170,8 +170,10 @@ def gate(action: str) -> Callable[..., Gate]:
 
 PurposeQuery = Annotated[str | None, Query(max_length=40, description="Reason code (see GET /api/v1/purposes).",
                                            json_schema_extra={"enum": list(rules.PURPOSES)})]
-ReasonQuery = Annotated[str | None, Query(max_length=PURPOSE_TEXT_MAX,
-                                          description="Explanation, e.g. the case reference.")]
+ReasonQuery = Annotated[str | None, Query(
+    max_length=PURPOSE_TEXT_MAX,
+    description="Explanation, e.g. the case reference. Required, and not blank, when the purpose needs one: "
+    + ", ".join(k for k, v in rules.PURPOSES.items() if v["needs_text"]) + ".")]
 
 
 def looking_up(action: str) -> Callable[..., Gate]:
@@ -268,15 +270,21 @@ def complete_openapi(doc: dict[str, Any]) -> dict[str, Any]:
 
     * the purpose of a look-up is required and is one of the published purposes, whether it
       travels as ``?purpose=`` or in the JSON body (a request without one is answered 400);
+      a purpose that needs an explanation needs a ``reason`` that is not blank (said in JSON
+      Schema for a body; a query's parameters cannot say it, so its description does);
     * a route with a JSON body can answer 400 for a body that is not JSON;
     * a route behind a bearer token can answer 401."""
     enum = {"type": "string", "enum": list(rules.PURPOSES), "description": "Reason code (GET /api/v1/purposes)."}
+    needs_text = [k for k, v in rules.PURPOSES.items() if v["needs_text"]]
+    explained = {"if": {"properties": {"purpose": {"enum": needs_text}}, "required": ["purpose"]},
+                 "then": {"properties": {"reason": {"type": "string", "pattern": r"\S"}}, "required": ["reason"]}}
     schemas = doc.get("components", {}).get("schemas", {})
     for model in schemas.values():
         props = model.get("properties", {})
         if "purpose" in props and "reason" in props:
             props["purpose"] = {**enum, "title": "Purpose"}
             model["required"] = sorted({*model.get("required", []), "purpose"})
+            model["allOf"] = [*model.get("allOf", []), explained]
     error = {"description": "The request cannot be answered as asked; `detail` says why.",
              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
     for ops in doc.get("paths", {}).values():

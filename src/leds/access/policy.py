@@ -62,15 +62,6 @@ class PurposeRequired(AccessDenied):
     status_code = 400
 
 
-class ExplanationRequired(PurposeRequired):
-    """A reason that needs an explanation (e.g. the case reference) was given without one.
-
-    A refusal by the policy (403), not a malformed request: the published purposes say which
-    reasons need text, and a request without it is well formed but not allowed."""
-
-    status_code = 403
-
-
 @dataclass(frozen=True)
 class Principal:
     id: str  # "user:<username>", "system", or "system-account:<name>"
@@ -176,7 +167,7 @@ def _refusal(principal: Principal, action: str, purpose: str, reason: str | None
     if purpose not in PURPOSES:
         return PurposeRequired(f"a reason is required: give one of {', '.join(PURPOSES)}")
     if PURPOSES[purpose]["needs_text"] and not (reason and reason.strip()):
-        return ExplanationRequired(f"the reason '{PURPOSES[purpose]['label']}' needs a short explanation "
+        return PurposeRequired(f"the reason '{PURPOSES[purpose]['label']}' needs a short explanation "
                                "(e.g. the case reference)")
     if action not in rules.ACTIONS:
         return AccessDenied(f"unknown action {action!r}")

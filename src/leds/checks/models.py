@@ -8,6 +8,7 @@ same models serve the API (as request bodies) and the web pages (from form field
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -20,7 +21,21 @@ from leds.records.models import Fact
 from leds.standard.codes import DATASETS, FORCES
 from leds.standard.validators import EARLIEST_DATE, normalise_pnc_id, today
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"[A-Za-z]")]  # folded to at least one letter
+# What the validators below accept, said in the schema too (so that a client generated from the
+# OpenAPI document sends only what is accepted): letters and digits, with spaces between.
+VRM_PATTERN = r"^ *([A-Za-z0-9][ -]*){2,8}$"
+POSTCODE_PATTERN = r"^ *[A-Za-z]( *[A-Za-z0-9]){1,6} *$"
+# A PNC ID's last letter is a check character (mod 23), which a pattern cannot say: the schema
+# names the format, and the validator verifies the letter.
+PNC_FORMAT = {"format": "pnc-id"}
+
+
+def _one_of_given(*fields: str, texts: tuple[str, ...] = ()) -> dict[str, object]:
+    """JSON Schema for "at least one of these fields, not null" (and, for ``texts``, not blank)."""
+    given: dict[str, object] = {"not": {"type": "null"}}
+    text: dict[str, object] = {"type": "string", "pattern": "[!-~]"}
+    return {"anyOf": [{"required": [f], "properties": {f: text if f in texts else given}} for f in fields]}
 PURPOSE_TEXT_MAX = 500
 
 
@@ -33,10 +48,9 @@ def _past(d: date) -> date:
 
 
 def _postcode_like(v: str) -> str:
-    compact = "".join(v.split()).upper()
-    if not (2 <= len(compact) <= 7) or not compact.isalnum() or not compact[0].isalpha():
+    if not re.fullmatch(POSTCODE_PATTERN, v):
         raise ValueError("enter a postcode or a postcode district, like LS1 4AP or LS1")
-    return compact
+    return v.replace(" ", "").upper()
 
 
 def _pnc(v: str) -> str:
@@ -51,7 +65,9 @@ Age = Annotated[int, Field(ge=0, le=130)]
 
 
 class _Query(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Values are taken as sent (no stripping): each limit and pattern in the schema then holds
+    # for exactly what the client sends; the name and postcode keys ignore spaces anyway.
+    model_config = ConfigDict(extra="forbid")
 
 
 class PersonQuery(_Query):
@@ -59,13 +75,16 @@ class PersonQuery(_Query):
 
     surname: Name | None = Field(None, description="Family name; `*` and `?` are wildcards.")
     forename: Name | None = Field(None, description="Given name (nicknames and short forms are found too).")
-    dob: PastDate | None = Field(None, description="Date of birth, YYYY-MM-DD.")
-    age_from: Age | None = None
+    dob: PastDate | None = Field(None, description="Date of birth, YYYY-MM-DD: a real date, from 1880 to today.")
+    age_from: Age | None = Field(None, description="Youngest age; not above age_to.")
     age_to: Age | None = None
     sex: Literal["M", "F", "X", "U"] | None = None
-    pnc_id: Annotated[str, Field(max_length=16), AfterValidator(_pnc)] | None = Field(
+    pnc_id: Annotated[str, Field(max_length=16, json_schema_extra=PNC_FORMAT), AfterValidator(_pnc)] | None = Field(
         None, description="PNC ID, YYYY/NNNNNNNL (the check character is verified).")
-    postcode: Annotated[str, Field(max_length=10), AfterValidator(_postcode_like)] | None = None
+    postcode: Annotated[str, Field(max_length=10, json_schema_extra={"pattern": POSTCODE_PATTERN}),
+                        AfterValidator(_postcode_like)] | None = None
+
+    model_config = ConfigDict(json_schema_extra=_one_of_given("surname", "dob", "pnc_id", "postcode"))
 
     @model_validator(mode="after")
     def _enough(self) -> PersonQuery:
@@ -77,13 +96,12 @@ class PersonQuery(_Query):
 
 
 class VehicleQuery(_Query):
-    vrm: Annotated[str, Field(min_length=1, max_length=16,
+    vrm: Annotated[str, Field(min_length=1, max_length=16, json_schema_extra={"pattern": VRM_PATTERN},
                               description="Registration mark; 0/O, 1/I, 5/S, 8/B and 2/Z are treated as alike.")]
 
     @model_validator(mode="after")
     def _shape(self) -> VehicleQuery:
-        compact = "".join(c for c in self.vrm.upper() if c.isalnum())
-        if not 2 <= len(compact) <= 8:
+        if not re.fullmatch(VRM_PATTERN, self.vrm):
             raise ValueError("a registration mark has 2 to 8 letters and digits")
         return self
 
@@ -94,21 +112,27 @@ class SearchQuery(_Query):
     surname: Name | None = Field(None, description="`*` and `?` are wildcards: `Smi*`, `Sm?th`.")
     forename: Name | None = None
     phonetic: bool = Field(False, description="Also find names that sound alike (Metaphone).")
-    dob: PastDate | None = None
-    age_from: Age | None = None
+    dob: PastDate | None = Field(None, description="Date of birth, YYYY-MM-DD: a real date, from 1880 to today.")
+    age_from: Age | None = Field(None, description="Youngest age; not above age_to.")
     age_to: Age | None = None
     sex: Literal["M", "F", "X", "U"] | None = None
-    height_from: Annotated[int, Field(ge=40, le=260)] | None = None
+    height_from: Annotated[int, Field(ge=40, le=260)] | None = Field(None, description="Lowest height in cm; "
+                                                                     "not above height_to.")
     height_to: Annotated[int, Field(ge=40, le=260)] | None = None
     marks: Annotated[str, Field(max_length=200)] | None = Field(None, description="Marks, scars, tattoos: free text.")
-    district: Annotated[str, Field(max_length=10), AfterValidator(_postcode_like)] | None = Field(
+    district: Annotated[str, Field(max_length=10, json_schema_extra={"pattern": POSTCODE_PATTERN}),
+                        AfterValidator(_postcode_like)] | None = Field(
         None, description="Postcode district (LS1) or full postcode.")
-    force: Annotated[str, Field(max_length=8)] | None = None
-    dataset: Annotated[str, Field(max_length=32)] | None = None
+    force: Annotated[str, Field(max_length=8, json_schema_extra={"enum": list(FORCES)})] | None = None
+    dataset: Annotated[str, Field(max_length=32, json_schema_extra={"enum": list(DATASETS)})] | None = None
     text: Annotated[str, Field(max_length=200)] | None = Field(
         None, description="Full text over event descriptions and intelligence.")
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 20
+
+    model_config = ConfigDict(json_schema_extra=_one_of_given(
+        "surname", "forename", "dob", "age_from", "age_to", "height_from", "height_to", "marks", "district", "text",
+        texts=("marks", "text")))
 
     @model_validator(mode="after")
     def _check(self) -> SearchQuery:

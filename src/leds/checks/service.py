@@ -81,8 +81,10 @@ def _candidates_stmt(shape: frozenset[str]) -> Any:
         names = (branches[0] if len(branches) == 1 else union(*branches)).limit(CANDIDATE_LIMIT)
         selects.append(names if not selects else select(names.subquery().c.rkey))
     elif "dob" in shape:
-        selects.append(select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == bindparam("dob"))
-                       .limit(CANDIDATE_LIMIT))
+        by_dob = select(search_dobs.c.rkey.label("rkey")).where(search_dobs.c.dob == bindparam("dob")) \
+            .limit(CANDIDATE_LIMIT)
+        # A LIMIT inside a UNION needs its own subquery (SQLite refuses it otherwise).
+        selects.append(by_dob if not selects else select(by_dob.subquery().c.rkey))
     return selects[0] if len(selects) == 1 else union(*selects)
 
 
