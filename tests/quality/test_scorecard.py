@@ -102,3 +102,38 @@ def test_recompute_with_duckdb_agrees_with_the_counters_kept_at_ingest(settings:
         assert service.failing_keys(conn, "code.standard", "WYP")[1] == 4
     for key, figures in EXPECTED.items():
         assert got[key] == figures, key
+
+
+def test_records_sharing_a_national_id_in_one_source_are_duplicates_after_a_recompute(settings: Settings) -> None:
+    from leds.db.engine import write_transaction
+    from leds.matching.tables import person_ids
+    from leds.quality.framework import measures
+    from leds.quality.recompute import differences, recompute, replace
+
+    ingest(settings, planted_lines())
+    engine = get_engine(settings)
+    with engine.connect() as conn, write_transaction(conn):  # as a batch matching run would leave them
+        conn.execute(person_ids.insert(), [
+            {"rkey": rkey, "person_id": pid, "features": "{}", "assigned_by": "batch", "assigned_at": "2025-03-05"}
+            for rkey, pid in [("WYP|NICHE-RMS|person|W-0", "NP-1"), ("WYP|NICHE-RMS|person|W-1", "NP-1"),
+                              ("DER|NICHE|person|D-0", "NP-1"), ("DER|NICHE|person|D-1", "NP-2")]])
+    again = recompute(engine)
+    assert {(d["force"], d["rule"]) for d in differences(engine, again)} == {("WYP", "person.duplicate_in_source")}
+    replace(engine, again)
+    with engine.connect() as conn:
+        got = cells(service.scorecard(conn))
+        assert got[("WYP", "NICHE-RMS", "person.duplicate_in_source")] == (8, 10)
+        assert got[("DER", "NICHE", "person.duplicate_in_source")] == (10, 10)  # one record per source
+        assert sorted(k for k, _, _ in service.failing_keys(conn, "person.duplicate_in_source", "WYP")[0]) == \
+            ["WYP|NICHE-RMS|person|W-0", "WYP|NICHE-RMS|person|W-1"]
+        m = measures(conn)
+    assert m["DER"]["measures"]["matching"]["value"] == 20.0  # 2 of its 10 people have a national id
+    # A new record of the same source joining the id is flagged at ingest, and so is its twin.
+    with engine.connect() as conn, write_transaction(conn):
+        conn.execute(person_ids.insert().values(rkey="DER|NICHE|person|D-new", person_id="NP-2", features="{}",
+                                                assigned_by="batch", assigned_at="2025-03-05"))
+    from ..factories import person, ug
+
+    ingest(settings, ndjson([ug(11, person("D-new"), force="DER", source="NICHE")]))
+    with engine.connect() as conn:
+        assert cells(service.scorecard(conn))[("DER", "NICHE", "person.duplicate_in_source")] == (9, 11)

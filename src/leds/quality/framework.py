@@ -57,6 +57,8 @@ def _matched(conn: Connection) -> dict[str, tuple[int, int]]:
     persons: dict[str, int] = dict(conn.execute(select(f.force, func.count()).where(person).group_by(f.force)).all())
     with_id: dict[str, int] = dict(conn.execute(select(f.force, func.count()).select_from(
         quality_facts.join(person_ids, person_ids.c.rkey == f.rkey)).where(person).group_by(f.force)).all())
+    if not with_id:
+        return {}  # no national ids anywhere: matching is not running, nothing to measure (grey)
     return {k: (int(with_id.get(k, 0)), int(n)) for k, n in persons.items()}
 
 
