@@ -158,7 +158,7 @@ class AgreementInvalid(BadRequest):
     def __init__(self, errors: list[dict[str, str]]):
         self.errors = errors
         super().__init__(f"the agreement has {len(errors)} error(s): "
-                         + "; ".join(f"{e['path']}: {e['message']}" for e in errors[:10]))
+                         + "; ".join(f"{e['path']}: {e['message']}" for e in errors[:50]))
 
 
 def _path(parts: Any) -> str:
