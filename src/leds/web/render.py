@@ -38,6 +38,7 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/anpr", "ANPR", "anpr"),
     ("/office", "Data office", "view_office"),
     ("/documents", "Case documents", "search_documents"),
+    ("/sharing", "Data sharing", None),
 )
 
 env = Environment(
