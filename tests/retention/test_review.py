@@ -141,3 +141,32 @@ def test_disposal_runs_what_was_decided_and_a_hold_blocks_it(settings: Settings)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(records).where(records.c.rkey == loc)).scalar_one() == 0
     assert rv.run(engine, settings, actor="user:dpo")["disposed"] == 0
+
+
+def test_the_retention_commands_schedule_review_and_run(sqlite_settings: Settings) -> None:
+    import subprocess
+
+    import orjson
+
+    from ..conftest import env_for
+    from .test_erasure import LEDS
+
+    load(sqlite_settings, [ug(1, rec("event", "OLD", {"kind": "arrest", "occurred_at": "2001-01-01T10:00:00Z",
+                                                      "description": "theft of a bicycle"}, "custody"))])
+    env = env_for(sqlite_settings)
+
+    def leds(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([LEDS, *args], env=env, capture_output=True, text=True)
+
+    sched = leds("retention", "schedule", "--json", "--as-of", "2026-01-01")
+    assert sched.returncode == 0, sched.stderr
+    out = orjson.loads(sched.stdout)
+    assert out["due_now"] == 1 and out["by_date"][0] == {"date": "2007-01-01", "count": 1, "by_group": {"3": 1}}
+    key = "WYP|NICHE-RMS|event|OLD"
+    assert leds("retention", "review", key, "--decision", "dispose").returncode == 2  # no reason
+    assert leds("retention", "review", "WYP|NICHE-RMS|event|NONE", "--decision", "dispose",
+                "--reason", "x").returncode == 3
+    assert leds("retention", "review", key, "--decision", "dispose", "--reason", "no longer needed").returncode == 0
+    run = leds("retention", "run", "--json")
+    assert run.returncode == 0 and orjson.loads(run.stdout)["disposed"] == 1
+    assert orjson.loads(leds("retention", "schedule", "--json").stdout)["scheduled"] == 0
