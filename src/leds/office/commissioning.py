@@ -63,7 +63,8 @@ def similar(conn: Connection, title: str, problem: str, *, exclude: int | None =
     cands += [("service", s["id"], s["title"], f"{s['title']}. {s['summary']}") for s in catalogue.SERVICES]
     found = similarity.scores(f"{title}. {problem}", [c[3] for c in cands], home)
     ranked = sorted(zip(found, cands, strict=True), key=lambda x: -x[0])[:limit]
-    return [{"kind": kind, "id": i, "title": t, "score": s, "likely_duplicate": s >= similarity.LIKELY}
+    likely = similarity.threshold(home)
+    return [{"kind": kind, "id": i, "title": t, "score": s, "likely_duplicate": s >= likely}
             for s, (kind, i, t, _) in ranked if s > 0]
 
 
