@@ -170,3 +170,19 @@ def test_the_retention_commands_schedule_review_and_run(sqlite_settings: Setting
     run = leds("retention", "run", "--json")
     assert run.returncode == 0 and orjson.loads(run.stdout)["disposed"] == 1
     assert orjson.loads(leds("retention", "schedule", "--json").stdout)["scheduled"] == 0
+
+
+def test_a_person_due_for_review_shows_the_groups_of_the_offences_linked_to_it(sqlite_settings: Settings) -> None:
+    from ..factories import rec_link
+
+    load(sqlite_settings, [ug(i, r) for i, r in enumerate([
+        rec("person", "P-OLD", {"names": [{"given": ["Abel"], "family": "Oldcastle"}], "birth_dates": ["1950-01-01"]}),
+        rec("event", "E-G1", {"kind": "conviction", "occurred_at": "2001-01-01T10:00:00Z", "offence": "rape"},
+            "custody"),
+        rec_link("K-G1", ("person", "P-OLD"), ("event", "E-G1"), "convicted", "custody"),
+    ], 1)])
+    with get_engine(sqlite_settings).connect() as conn:
+        q = rv.queue(conn, _dpo(), as_of="2040-01-01")
+    item = next(i for i in q["items"] if i["rkey"] == "WYP|NICHE-RMS|person|P-OLD")
+    assert item["review_group"] == "3" and item["linked_groups"] == {"1": 1}
+    assert "group 1 (1): review with them" in item["why"]

@@ -80,6 +80,7 @@ class QueueItem(BaseModel):
     rule: str
     due_on: str
     last_decision: str | None
+    linked_groups: dict[str, int]  # a person record: the review groups of the records linked to it
     why: str
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, case, delete, func, or_, select
 
 from leds.access.lookup import Lookup
-from leds.access.policy import Principal, authorise
+from leds.access.policy import Principal, authorise, references
 from leds.config import Settings
 from leds.db.engine import write_transaction
 from leds.errors import BadRequest, Conflict, NotFound
@@ -76,16 +76,44 @@ def schedule_summary(conn: Connection, principal: Principal, *, as_of: str | Non
     total = conn.execute(select(func.count()).select_from(retention_schedule).where(*_scope(principal))).scalar_one()
     awaiting = conn.execute(select(func.count()).select_from(retention_reviews.join(
         retention_schedule, S.rkey == R.rkey)).where(R.decision == "dispose", *_scope(principal))).scalar_one()
+    linked = linked_groups(conn, [r.rkey for r in items if r.rtype == "person"])
     return {"as_of": as_of, "until": until, "rules_version": RULES_VERSION, "scheduled": total, "due_now": overdue,
             "awaiting_disposal": awaiting, "by_date": list(dates.values()),
-            "items": [_item(r) for r in items]}
+            "items": [_item(r, linked.get(r.rkey, {})) for r in items]}
 
 
-def _item(r: Any) -> dict[str, Any]:
+def linked_groups(conn: Connection, persons: list[str]) -> dict[str, dict[str, int]]:
+    """For each person record, the review groups of the records its links reach (how many in
+    each): a person is reviewed with the offences linked to it (MoPI's clear period)."""
+    if not persons:
+        return {}
+    links = references(conn, to=persons)
+    ends = references(conn, of=sorted({r for r, _role, _t in links}))
+    person_of = {r: t for r, _role, t in links}
+    targets = {t for _r, _role, t in ends}
+    groups = dict(conn.execute(select(S.rkey, S.review_group).where(S.rkey.in_(sorted(targets)))).all()) \
+        if targets else {}
+    out: dict[str, dict[str, int]] = {}
+    for link, _role, target in ends:
+        p = person_of.get(link)
+        if p is not None and target != p and target in groups:
+            g = out.setdefault(p, {})
+            g[groups[target]] = g.get(groups[target], 0) + 1
+    return out
+
+
+_STRONGER = ("1", "2", "undetected")
+
+
+def _item(r: Any, linked: dict[str, int]) -> dict[str, Any]:
     rule = RULES.get(r.rule)
+    why = f"{rule.title}: {rule.disposal}" if rule else r.rule
+    serious = [g for g in _STRONGER if g in linked]
+    if serious:
+        why += ("; linked to records in " + ", ".join(f"group {g} ({linked[g]})" for g in serious)
+                + ": review with them before disposing of this record")
     return {"rkey": r.rkey, "force": r.force, "rtype": r.rtype, "review_group": r.review_group, "rule": r.rule,
-            "due_on": r.due_on, "last_decision": r.decision,
-            "why": f"{rule.title}: {rule.disposal}" if rule else r.rule}
+            "due_on": r.due_on, "last_decision": r.decision, "linked_groups": linked, "why": why}
 
 
 def queue(conn: Connection, lookup: Lookup, *, as_of: str | None = None, limit: int = 100) -> dict[str, Any]:

@@ -54,8 +54,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "not a MoPI offence group; 6 years is our choice"),
     Rule("NOMINAL", "3", "A person, place or object not (yet) tied to an offence", 6,
          "review after 6 years with the events linked to it",
-         "a nominal record's own clock: it is not (yet) raised to the group of the events linked to it, so a "
-         "reviewer must look at those events before disposing of a person record"),
+         "a nominal record's own clock: it is not raised to the group of the events linked to it; the review "
+         "queue shows those groups beside it, and the reviewer decides with them"),
 )}
 
 # The event kinds that record an offence (or the accusation of one).
