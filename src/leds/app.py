@@ -123,11 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
                 raise
             continue
-        router = getattr(module, "router", None)
-        if router is not None:
-            app.include_router(router)
-        elif hasattr(module, "build_checks_router"):  # until checks' routes are module-level
-            app.include_router(module.build_checks_router(settings, engine))
+        app.include_router(module.router)
     oidc.install(app, settings, engine)
     web.install(app, settings, engine)
 

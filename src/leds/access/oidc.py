@@ -14,12 +14,13 @@ the refusal audited.
 
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, status
+from fastapi import FastAPI, Request, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine, select
 
 from leds.config import Settings
 from leds.db.schema import users
+from leds.errors import Forbidden, Unauthenticated
 
 from . import identity
 from .views import set_session_cookie
@@ -59,7 +60,7 @@ def install(app: FastAPI, settings: Settings, engine: Engine) -> bool:
             token = await client.authorize_access_token(request)
         except OAuthError as exc:
             audit("oidc:unknown", "refused", {"why": exc.error})
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the identity provider's answer was not valid") from None
+            raise Unauthenticated("the identity provider's answer was not valid") from None
         claims = token.get("userinfo") or {}
         subject = f"{claims.get('iss')}|{claims.get('sub')}"
         with engine.connect() as conn:
@@ -67,8 +68,8 @@ def install(app: FastAPI, settings: Settings, engine: Engine) -> bool:
         user = identity.get_user(engine, username) if username else None
         if user is None or user.disabled:
             audit(f"oidc:{subject}", "refused", {"why": "not linked to an active leds account"})
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "this identity is not linked to an active leds account; "
-                                "ask your system administrator")
+            raise Forbidden("this identity is not linked to an active leds account; "
+                            "ask your system administrator")
         session_token, _ = identity.create_session(engine, user)
         response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
         set_session_cookie(response, session_token, settings)
