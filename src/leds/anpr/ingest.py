@@ -111,10 +111,10 @@ def ingest_file(settings: Settings, engine: Engine, path: Path, con: duckdb.Duck
     out.mkdir(parents=True, exist_ok=True)
     prefix = f"f{sha[:20]}_"
     written = con.execute(f"""COPY (
-        SELECT trim(read_id) AS read_id, vrm_n AS vrm, translate(vrm_n, '{store.KEY_FROM}', '{store.KEY_TO}') AS vkey,
-               trim(camera_id) AS camera_id, CAST(epoch(ts) AS BIGINT) AS t, CAST(hour(ts) AS INTEGER) AS hour,
-               CAST(isodow(ts) AS INTEGER) AS dow, conf AS confidence, CAST(CAST(ts AS DATE) AS VARCHAR) AS day
-        FROM ({judged}) WHERE reason IS NULL)
+        SELECT trim(read_id) AS read_id, vrm_n AS vrm, {store.key_sql("vrm_n")} AS vkey,
+               trim(camera_id) AS camera_id, CAST(epoch(ts) AS BIGINT) AS t, CAST(hour(utc) AS INTEGER) AS hour,
+               CAST(isodow(utc) AS INTEGER) AS dow, conf AS confidence, CAST(CAST(utc AS DATE) AS VARCHAR) AS day
+        FROM (SELECT *, make_timestamp(epoch_us(ts)) AS utc FROM ({judged}) WHERE reason IS NULL))
         TO '{_q(out)}' (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN '{prefix}{{i}}',
                         OVERWRITE_OR_IGNORE true, COMPRESSION zstd)""").fetchall()  # noqa: S608
     good = int(written[0][0]) if written else 0
@@ -138,8 +138,9 @@ def _judged(path: Path, settings: Settings, first: str) -> str:
     """Each read of the file with its reason for being kept aside (NULL: good), as a query
     that streams: the bad reads are fetched and the good ones written by two passes over the
     file, never held whole in memory (3M reads, bench/bench_anpr.py: a table of them took
-    957 MB; a pass takes under 2 s).  No sort on write (it cost 7 s of 34 on 3M reads) and no
-    regular expression but the one that drops spaces and punctuation."""
+    957 MB).  No sort on write (it cost 7 s of 34 on 3M reads); times as plain UTC timestamps
+    for day, hour and weekday (on TIMESTAMPTZ each is a time-zone computation, 2-4x slower);
+    see leds.anpr.store for the key and the plate check."""
     return f"""
         WITH r AS (
           SELECT *, regexp_replace(upper(coalesce(vrm, '')), '[^A-Z0-9]', '', 'g') AS vrm_n,
@@ -151,7 +152,7 @@ def _judged(path: Path, settings: Settings, first: str) -> str:
             WHEN ts IS NULL THEN 'bad_time'
             WHEN NOT ({store.PLATE_SQL}) THEN 'implausible_vrm'
             WHEN conf IS NULL OR conf < 0 OR conf > 1 THEN 'bad_confidence'
-            WHEN CAST(CAST(ts AS DATE) AS VARCHAR) < '{first}' THEN 'past_retention'
+            WHEN ts < CAST('{first} 00:00:00+00' AS TIMESTAMPTZ) THEN 'past_retention'
           END AS reason
         FROM r LEFT JOIN (SELECT DISTINCT camera_id FROM {store.cameras_sql(settings)}) c
           ON c.camera_id = trim(r.camera_id)"""  # noqa: S608
