@@ -163,6 +163,7 @@ def _imported(conn: Connection, kind: str, month: str, slug: str | None) -> dict
         force = r.batch.split("/")[1]
         if slug is not None and force != slug:
             continue
+        row: tuple[Any, ...]
         if kind == "street":
             row = (r.crime_id, r.month, r.reported_by, r.falls_within, _fmt(r.lon), _fmt(r.lat), r.location,
                    r.lsoa_code, r.lsoa_name, r.crime_type, r.last_outcome, r.context)
@@ -251,8 +252,8 @@ def publish(conn: Connection, key: bytes, *, month: str, kind: str, out: Path, f
                 pt = points[i] if i is not None else None
             by_force[ev["force"]].append(_row(tkind, ev, pt, month, key))
         header = HEADERS[tkind]
-        for fcode, rows in sorted(by_force.items()):
-            kept, gen, sup = control(rows, tkind, min_cell)
+        for fcode, frows in sorted(by_force.items()):
+            kept, gen, sup = control(frows, tkind, min_cell)
             res.generalised += gen
             res.suppressed += sup
             bad = reidentifiable(kept, tkind, min_cell)
@@ -329,7 +330,7 @@ def _places(conn: Connection, events: list[dict[str, Any]], addresses: list[Addr
                 continue
             ek = (frm.get("force", v.force), frm.get("source", v.source), frm.get("ref"))
             if ek in wanted:
-                a = by_ref.get((to.get("force", v.force), to.get("source", v.source), to.get("ref")))
+                a = by_ref.get((str(to.get("force", v.force)), str(to.get("source", v.source)), str(to.get("ref"))))
                 if a is not None:
                     linked[ek] = a  # type: ignore[index]
     by_postcode: dict[str, list[Address]] = defaultdict(list)

@@ -196,11 +196,11 @@ def run_export(conn: Connection, signer: Signer, actor: str, aid: str, out: Path
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     with _writing(conn):
-        res = conn.execute(sharing_exports.insert().values(
+        ins = conn.execute(sharing_exports.insert().values(
             agreement_id=aid, at=manifest["created_at"], actor=actor, out_dir=str(out.resolve()),
             records=manifest["records"], suppressed=suppressed, manifest=orjson.dumps(manifest).decode(),
             key_id=signer.key_id))
-    export_id = int(res.inserted_primary_key[0])  # type: ignore[index]
+    export_id = int(ins.inserted_primary_key[0])  # type: ignore[index]
     return ExportResult(aid, str(out), manifest["records"], suppressed, listed, manifest,
                         time.perf_counter() - started, export_id, timings)
 
