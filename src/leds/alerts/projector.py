@@ -53,9 +53,10 @@ class AlertsProjector:
 
     def apply(self, conn: Connection, items: list[Accepted]) -> None:
         changed = [a for a in items if a.current and a.op == "upsert"]
-        if not changed or conn.execute(select(alert_keys.c.key).limit(1)).first() is None:
+        present = _present(conn) if changed else set()
+        if not present:
             return
-        ev = _Batch(conn, changed)
+        ev = _Batch(conn, changed, present)
         wanted = ev.keys()
         found = select_in(conn, alert_keys, ("key", "subscription_id"), "key", sorted(wanted))
         if not found:
@@ -107,22 +108,36 @@ def _live(conn: Connection, ids: set[int]) -> dict[int, Sub]:
     return {r["id"]: Sub.from_row(r) for r in conn.execute(q).mappings()}
 
 
-class _Batch:
-    """What a batch's changes touch: persons (and their ids and members), vehicles, places."""
+FAMILIES = ("rec", "pid", "veh", "rule", "srch")  # see leds.alerts.keys
 
-    def __init__(self, conn: Connection, changed: list[Accepted]):
+
+def _present(conn: Connection) -> set[str]:
+    """The key families that have at least one subscription (a probe of the index each):
+    the work for a family nobody subscribes through is skipped."""
+    return {f for f in FAMILIES if conn.execute(select(alert_keys.c.key).where(
+        alert_keys.c.key >= f + ":", alert_keys.c.key < f + ";").limit(1)).first() is not None}
+
+
+class _Batch:
+    """What a batch's changes touch: persons (and their ids and members), vehicles, places;
+    worked out only for the key families some subscription uses."""
+
+    def __init__(self, conn: Connection, changed: list[Accepted], present: set[str]):
         self.conn = conn
         self.changed = changed
-        self.data = {a.rkey: (a.data or {}) for a in changed}
+        self.present = present
         self.batch = {a.rkey: a for a in changed}
+        self._data: dict[str, dict[str, Any]] = {}
+        people = bool(present & {"rec", "pid"})
+        vehicles = "veh" in present
         ends: dict[str, set[str]] = defaultdict(set)  # item -> records one hop away
         for a in changed:
             if a.rtype in ("marker", "link"):
                 ends[a.rkey] |= {t for _, t in a.refs()}
-        plain = [a.rkey for a in changed if a.rtype in ("event", "location", "vehicle")]
-        links = references(conn, to=plain) if plain else []
+        plain = [a.rkey for a in changed if a.rtype in ("event", "location", "vehicle")] \
+            if people or vehicles else []
         link_of: dict[str, set[str]] = defaultdict(set)
-        for lk, role, t in links:
+        for lk, role, t in references(conn, to=plain) if plain else []:
             if role in ("from", "to"):
                 link_of[lk].add(t)
         if link_of:
@@ -131,49 +146,70 @@ class _Batch:
                     if t != item:
                         ends[item].add(t)
         self.ends = ends
-        self.persons: dict[str, list[str]] = {}
-        for a in changed:
-            around = [a.rkey] if a.rtype == "person" else sorted(t for t in ends[a.rkey] if _type(t) == "person")
-            self.persons[a.rkey] = around
-        every = sorted({r for v in self.persons.values() for r in v})
-        self.pid = {r: p for r, p in select_in(conn, person_ids, ("rkey", "person_id"), "rkey", every,
-                                               index="ix_person_ids_rkey_person_id")} if every else {}
+        self.persons: dict[str, list[str]] = {
+            a.rkey: [a.rkey] if a.rtype == "person" else sorted(t for t in ends[a.rkey] if _type(t) == "person")
+            for a in changed}
+        self.pid: dict[str, str] = {}
         self.members: dict[str, list[str]] = defaultdict(list)
-        pids = sorted(set(self.pid.values()))
+        if people:
+            self._ids(sorted({r for v in self.persons.values() for r in v}))
+        self.vrm_keys: dict[str, str] = {}
+        if vehicles:
+            around = sorted({t for v in ends.values() for t in v if _type(t) == "vehicle"} - set(self.batch))
+            self.vrm_keys = {r: k for r, k in select_in(conn, search_vehicles, ("rkey", "vrm_key"), "rkey",
+                                                        around)} if around else {}
+            for a in changed:
+                if a.rtype == "vehicle" and self.data(a.rkey).get("vrm"):
+                    self.vrm_keys[a.rkey] = vrm_key(self.data(a.rkey)["vrm"])
+        self.item_keys: dict[str, list[str]] = {}
+
+    def data(self, rkey: str) -> dict[str, Any]:
+        if rkey not in self._data:
+            self._data[rkey] = self.batch[rkey].data or {}
+        return self._data[rkey]
+
+    def _ids(self, rkeys: list[str]) -> None:
+        """National person ids of these person records, and every member of those ids."""
+        rkeys = [r for r in rkeys if r not in self.pid]
+        if not rkeys:
+            return
+        found = {r: p for r, p in select_in(self.conn, person_ids, ("rkey", "person_id"), "rkey", rkeys,
+                                            index="ix_person_ids_rkey_person_id")}
+        self.pid.update(found)
+        pids = sorted(set(found.values()) - set(self.members))
         if pids:
-            for p, r in select_in(conn, person_ids, ("person_id", "rkey"), "person_id", pids,
+            for p, r in select_in(self.conn, person_ids, ("person_id", "rkey"), "person_id", pids,
                                   index="ix_person_ids_person_id"):
                 self.members[p].append(r)
-        vehicles = sorted({t for v in ends.values() for t in v if _type(t) == "vehicle"} - set(self.batch))
-        self.vrm_keys = {r: k for r, k in select_in(conn, search_vehicles, ("rkey", "vrm_key"), "rkey", vehicles)} \
-            if vehicles else {}
-        for a in changed:
-            if a.rtype == "vehicle" and self.data[a.rkey].get("vrm"):
-                self.vrm_keys[a.rkey] = vrm_key(self.data[a.rkey]["vrm"])
-        self.item_keys: dict[str, list[str]] = {}
 
     def keys(self) -> set[str]:
         out: set[str] = set()
+        present = self.present
         for a in self.changed:
             ks: list[str] = []
-            for r in self.persons[a.rkey]:
-                ks.append(f"rec:{r}")
-                p = self.pid.get(r)
-                if p:
-                    ks.append(f"pid:{p}")
-                    ks += [f"rec:{m}" for m in self.members.get(p, ())]
-            vehicles = ([a.rkey] if a.rtype == "vehicle" else []) + \
-                [t for t in self.ends[a.rkey] if _type(t) == "vehicle"]
-            ks += [f"veh:{self.vrm_keys[v]}" for v in vehicles if v in self.vrm_keys]
-            ks += keys.change_rule_keys(a.rtype, self.data[a.rkey])
-            if a.rtype == "person":
-                ks += keys.change_search_keys(self.data[a.rkey])
+            if present & {"rec", "pid"}:
+                for r in self.persons[a.rkey]:
+                    ks.append(f"rec:{r}")
+                    p = self.pid.get(r)
+                    if p:
+                        ks.append(f"pid:{p}")
+                        ks += [f"rec:{m}" for m in self.members.get(p, ())]
+            if "veh" in present:
+                vehicles = ([a.rkey] if a.rtype == "vehicle" else []) + \
+                    [t for t in self.ends[a.rkey] if _type(t) == "vehicle"]
+                ks += [f"veh:{self.vrm_keys[v]}" for v in vehicles if v in self.vrm_keys]
+            if "rule" in present:
+                ks += keys.change_rule_keys(a.rtype, self.data(a.rkey) if a.rtype in ("marker", "event", "link")
+                                            else None)
+            if "srch" in present and a.rtype == "person":
+                ks += keys.change_search_keys(self.data(a.rkey))
             self.item_keys[a.rkey] = list(dict.fromkeys(ks))
             out.update(ks)
         return out
 
     def person_of(self, a: Accepted, sub: Sub) -> str | None:
         around = self.persons[a.rkey]
+        self._ids(around)  # already known when a person subscription exists
         if sub.kind == "person":
             for r in around:
                 p = self.pid.get(r, r)
@@ -189,11 +225,11 @@ class _Batch:
         if sub.kind == "rule":
             return self._rule(sub.spec or {}, a)
         if sub.kind == "search":
-            return a.rtype == "person" and _search(sub.spec or {}, self.data[a.rkey])
+            return a.rtype == "person" and _search(sub.spec or {}, self.data(a.rkey))
         return True
 
     def _rule(self, rule: dict[str, Any], a: Accepted) -> bool:
-        d = self.data[a.rkey]
+        d = self.data(a.rkey)
         if a.rtype != rule["type"]:
             return False
         if rule.get("forces") and a.force not in rule["forces"]:
@@ -213,7 +249,7 @@ class _Batch:
         return True
 
     def _markers(self, person: str) -> set[str]:
-        codes = {self.data[k].get("code") for k, b in self.batch.items()
+        codes = {self.data(k).get("code") for k, b in self.batch.items()
                  if b.rtype == "marker" and person in {t for _, t in b.refs()}}
         refs = [k for k, role, _ in references(self.conn, to=[person]) if role == "subject" and k not in self.batch]
         if refs:
@@ -227,7 +263,7 @@ class _Batch:
         later = []
         for p in places:
             if p in self.batch:
-                pc = (self.data[p].get("address") or {}).get("postcode")
+                pc = (self.data(p).get("address") or {}).get("postcode")
                 if pc:
                     out.add(district_of(pc))
             else:
