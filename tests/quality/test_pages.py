@@ -45,6 +45,8 @@ def test_scorecard_page_chart_table_drill_down_and_exports(sqlite_settings: Sett
     assert r.status_code == 200 and "trend-chart" in r.text
     assert c.get("/quality/framework.csv").status_code == 200
     assert c.get("/quality/failures", params={"rule": "nope", "force": "DER"}).status_code == 400
+    r = c.get("/quality")
+    assert re.search(r"DER</th>\s*<td[^>]*>80.0%</td>", r.text)  # completeness: 16 of 20 (birth date and sex)
 
 
 def test_a_role_without_data_quality_gets_no_dashboard(sqlite_settings: Settings) -> None:

@@ -21,7 +21,7 @@ from leds.web.render import CONTROL, render
 from leds.web.session import current_user
 
 from . import framework, service
-from .rules import BY_ID, RULES
+from .rules import BY_ID, DIMENSIONS, RULES
 
 router = APIRouter(include_in_schema=False)
 PURPOSE = "data_quality"
@@ -73,7 +73,12 @@ def scorecard_page(request: Request) -> Response:
     chart = bar_chart("rule-chart", title, [(f, round(100 * p / t, 1) if t else None) for f, (p, t) in ordered],
                       unit="%", max_value=100.0)
     query = "?" + urlencode({k: v for k, v in form.items() if v})
+    dims = service.by_dimension(rows)
+    dimensions = [d for d in DIMENSIONS if any(k[1] == d for k in dims)]
+    by_dim = [{"force": f, **{d: _rate(*dims[(f, d)]) if (f, d) in dims else "-" for d in dimensions}}
+              for f in sorted({k[0] for k in dims})]
     return render(request, "quality_scorecard.html", me=me, title="Data quality scorecard", form=form, rows=rows,
+                  by_dim=by_dim, dimensions=dimensions, dim_columns=[(d, d.capitalize()) for d in dimensions],
                   chart=chart, chart_title=title, chart_rows=chart_rows, query=query,
                   forces=list(FORCES.items()), rules=[(r.id, r.id) for r in RULES])
 
