@@ -20,7 +20,8 @@ PROFILE = {"ref": "BEN_002", "title": "Forces onboarded", "rationale": "A comple
            "baseline": 0, "target": 43, "stage": "Year 1", "rag": "amber", "computed": "forces_onboarded"}
 
 
-def test_a_benefit_without_a_baseline_is_refused(settings: Settings) -> None:
+def test_a_benefit_without_a_baseline_is_refused(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings  # no SQL here differs between the stores
     with get_engine(settings).begin() as conn:
         with pytest.raises(BadRequest, match="baseline"):
             benefits.save(conn, OFFICE, BenefitIn.model_validate({**PROFILE, "baseline": None}))
@@ -53,7 +54,8 @@ def test_a_computed_measure_changes_when_the_data_changes(settings: Settings) ->
         assert out["latest"] == 43 and out["progress"] == 100.0
 
 
-def test_the_quarterly_report_counts_rag_by_strand_and_lists_risks_highest_first(settings: Settings) -> None:
+def test_the_quarterly_report_counts_rag_by_strand_and_lists_risks_highest_first(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings  # no SQL here differs between the stores
     with get_engine(settings).begin() as conn:
         assert objectives.seed_examples(conn, OFFICE) == 4
         objectives.save(conn, OFFICE, ObjectiveIn(ref="3.2", strand="Enabling access to data", title="Open data",

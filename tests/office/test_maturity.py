@@ -78,7 +78,8 @@ def test_dashboard_figures_and_changes_match_a_count_by_hand(settings: Settings)
     assert "index" not in d and "score" not in d["national"]
 
 
-def test_a_level_without_evidence_or_outside_the_scale_is_refused(settings: Settings) -> None:
+def test_a_level_without_evidence_or_outside_the_scale_is_refused(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings  # no SQL here differs between the stores
     with get_engine(settings).begin() as conn:
         with pytest.raises(BadRequest, match="without evidence"):
             maturity.save_round(conn, OFFICE, Assessment(framework=FW, force="WYP", label="2025", answers=[
@@ -98,7 +99,8 @@ def test_a_level_without_evidence_or_outside_the_scale_is_refused(settings: Sett
             maturity.save_round(conn, OFFICE, Assessment(framework=FW, force="WYP", label="2025", submit=True))
 
 
-def test_only_assessing_roles_assess_and_a_force_only_its_own(settings: Settings) -> None:
+def test_only_assessing_roles_assess_and_a_force_only_its_own(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings  # no SQL here differs between the stores
     body = Assessment(framework=FW, force="WYP", label="2025", answers=[
         {"question": "people-quality", "level": 1, "evidence": "x"}])
     with get_engine(settings).begin() as conn:
@@ -109,7 +111,8 @@ def test_only_assessing_roles_assess_and_a_force_only_its_own(settings: Settings
         assert maturity.save_round(conn, principal("force_data_manager", "WYP"), body)["force"] == "WYP"
 
 
-def test_a_submitted_round_is_closed_and_a_new_version_keeps_old_rounds(settings: Settings) -> None:
+def test_a_submitted_round_is_closed_and_a_new_version_keeps_old_rounds(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings  # no SQL here differs between the stores
     load_rounds(settings)
     fw = dict(maturity.BUILTIN[FW])
     with get_engine(settings).begin() as conn:
