@@ -24,7 +24,7 @@ def bar_chart(cid: str, title: str, rows: Sequence[tuple[str, float | None]], *,
     h, label_w, bar_w = 24, 200, 300
     top = max_value or max((v or 0 for _, v in rows), default=0) or 1
     parts = [f'<svg role="img" aria-labelledby="{cid}-title {cid}-desc" viewBox="0 0 {label_w + bar_w + 90} '
-             f'{len(rows) * h + 6}" width="{label_w + bar_w + 90}" class="app-chart" '
+             f'{len(rows) * h + 6}" width="100%" class="app-chart" '
              f'xmlns="http://www.w3.org/2000/svg" id="{cid}">',
              f'<title id="{cid}-title">{escape(title)}</title>',
              f'<desc id="{cid}-desc">{len(rows)} bars; the figures are in the table that follows.</desc>']
@@ -53,7 +53,7 @@ def line_chart(cid: str, title: str, xs: Sequence[str], series: dict[str, Sequen
         return 10 + (h - bottom - 10) * (1 - v / y_max)
 
     parts = [f'<svg role="img" aria-labelledby="{cid}-title {cid}-desc" viewBox="0 0 {w} {h + 20 * len(series)}" '
-             f'width="{w}" class="app-chart" xmlns="http://www.w3.org/2000/svg" id="{cid}">',
+             f'width="100%" class="app-chart" xmlns="http://www.w3.org/2000/svg" id="{cid}">',
              f'<title id="{cid}-title">{escape(title)}</title>',
              f'<desc id="{cid}-desc">{len(series)} lines over {len(xs)} periods; the figures are in the table '
              'that follows.</desc>']
