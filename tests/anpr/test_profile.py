@@ -5,6 +5,7 @@ and every query is authorised and audited."""
 from __future__ import annotations
 
 import csv
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,8 @@ def test_cloned_plates_are_flagged_and_confusable_twins_are_not(loaded: Any, wee
     assert all("km/h" in e for p in plates for e in p["evidence"])
     twins = {v for v, t in week["truth"].items() if t["role"] == "twin"}
     assert twins and not twins & {p["vrm"] for p in plates}
+    after = (date.fromisoformat(week["summary"]["start"]) + timedelta(days=7)).isoformat()
+    assert service.cloned(settings, _analyst()[0], since=after)["plates"] == []  # only the days asked for
 
 
 def test_convoys_find_the_escort_of_a_courier(loaded: Any, week: dict[str, Any]) -> None:

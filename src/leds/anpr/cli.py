@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,12 @@ Purpose = Annotated[str, typer.Option(help="Why you are querying reads (a purpos
 Reason = Annotated[str, typer.Option(help="The operation or case reference.")]
 Engine = Annotated[str, typer.Option("--engine", help="duckdb (one machine) or spark.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Since = Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d"],
+                                                 help="Only reads from this day on (default: all kept).")]
+
+
+def _day(since: datetime | None) -> str | None:
+    return since.date().isoformat() if since else None
 
 
 def register(app: typer.Typer) -> None:
@@ -129,6 +136,7 @@ def profile_cmd(
     route: Annotated[str | None, typer.Option("--route", help="Only this route.")] = None,
     top: Annotated[int, typer.Option("--top", min=1, max=10_000, help="How many vehicles per route.")] = 10,
     engine_name: Engine = "duckdb",
+    since: Since = None,
     purpose: Purpose = "intelligence_development",
     reason: Reason = "ANPR route profiling",
     as_json: AsJson = False,
@@ -138,7 +146,8 @@ def profile_cmd(
 
     settings, engine = _ctx()
     lk = _lookup(settings, purpose, reason)
-    res = _run(lambda: service.profile(settings, engine, lk, service.load_routes(routes), route, top, engine_name))
+    res = _run(lambda: service.profile(settings, engine, lk, service.load_routes(routes), route, top, engine_name,
+                                       _day(since)))
     if as_json:
         print(json.dumps(res))
         return
@@ -154,6 +163,7 @@ def convoys_cmd(
     vrm: Annotated[str, typer.Option("--vrm", help="The vehicle whose companions are wanted.")],
     window: Annotated[int, typer.Option(min=5, max=1800, help="Seconds apart at each camera.")] = 120,
     cameras: Annotated[int, typer.Option(min=2, max=50, help="Cameras in order, at least.")] = 3,
+    since: Since = None,
     purpose: Purpose = "intelligence_development",
     reason: Reason = "ANPR convoy analysis",
     as_json: AsJson = False,
@@ -163,7 +173,7 @@ def convoys_cmd(
 
     settings, _ = _ctx()
     lk = _lookup(settings, purpose, reason)
-    res = _run(lambda: service.convoys(settings, lk, vrm, window, cameras))
+    res = _run(lambda: service.convoys(settings, lk, vrm, window, cameras, _day(since)))
     if as_json:
         print(json.dumps(res))
         return
@@ -175,6 +185,7 @@ def convoys_cmd(
 
 @anpr_app.command("cloned")
 def cloned_cmd(
+    since: Since = None,
     purpose: Purpose = "intelligence_development",
     reason: Reason = "ANPR cloned plate detection",
     as_json: AsJson = False,
@@ -184,7 +195,7 @@ def cloned_cmd(
 
     settings, _ = _ctx()
     lk = _lookup(settings, purpose, reason)
-    res = _run(lambda: service.cloned(settings, lk))
+    res = _run(lambda: service.cloned(settings, lk, since=_day(since)))
     if as_json:
         print(json.dumps(res))
         return

@@ -75,18 +75,20 @@ def _need_reads(settings: Settings) -> None:
         raise NotFound("no ANPR reads are loaded (leds anpr ingest)")
 
 
-def compute_features(settings: Settings, routes: list[dict[str, Any]], engine: str = "duckdb") -> Any:
-    """Feature rows (a DataFrame) for every vehicle with a trip on the routes."""
+def compute_features(settings: Settings, routes: list[dict[str, Any]], engine: str = "duckdb",
+                     since: str | None = None) -> Any:
+    """Feature rows (a DataFrame) for every vehicle with a trip on the routes (reads from
+    day ``since`` on, if given)."""
     _need_reads(settings)
     if engine == "spark":
         from .spark import features_spark
 
-        return features_spark(settings, routes)
+        return features_spark(settings, routes, since=since)
     if engine != "duckdb":
         raise BadRequest("engine must be duckdb or spark")
     con = store.connect()
     try:
-        return features.run_duckdb(con, store.reads_sql(settings), routes)
+        return features.run_duckdb(con, store.reads_sql(settings, since), routes)
     finally:
         con.close()
 
@@ -148,7 +150,8 @@ def rank(feats: Any, m: model.Model, top: int) -> dict[str, list[dict[str, Any]]
 
 
 def profile(settings: Settings, engine: Engine, lookup: Lookup, routes: list[dict[str, Any]],
-            route: str | None = None, top: int = 10, compute: str = "duckdb") -> dict[str, Any]:
+            route: str | None = None, top: int = 10, compute: str = "duckdb", since: str | None = None
+            ) -> dict[str, Any]:
     """``{"routes": {NAME: [{"vrm", "score", "reasons"}, ...]}}``, best first, for every route."""
     authorise(lookup.principal, ACTION, lookup.purpose, lookup.reason, lookup.audit)
     if route is not None:
@@ -156,11 +159,11 @@ def profile(settings: Settings, engine: Engine, lookup: Lookup, routes: list[dic
         if not routes:
             raise NotFound(f"no route named {route!r} in the routes file")
     m = current_model(settings, engine)
-    feats = compute_features(settings, routes, compute)
+    feats = compute_features(settings, routes, compute, since)
     ranked = rank(feats, m, top)
     answer = {"routes": {r["name"]: ranked.get(r["name"], []) for r in routes}}
     _audit(lookup, "anpr profile", [e["vrm"] for v in answer["routes"].values() for e in v],
-           {"routes": [r["name"] for r in routes], "top": top, "model": m.version})
+           {"routes": [r["name"] for r in routes], "top": top, "model": m.version, "since": since})
     if route is None:
         remember_routes(settings, routes)
     return answer
@@ -171,7 +174,7 @@ def _stamp(t: int) -> str:
 
 
 def convoys(settings: Settings, lookup: Lookup, vrm: str, window_s: int = CONVOY_WINDOW_S,
-            min_cameras: int = CONVOY_CAMERAS) -> dict[str, Any]:
+            min_cameras: int = CONVOY_CAMERAS, since: str | None = None) -> dict[str, Any]:
     """Vehicles that travel with ``vrm``: seen at ``min_cameras`` or more of the same cameras,
     in the same order, each within ``window_s`` seconds of it, on one journey (an occasion:
     no gap over an hour)."""
@@ -181,8 +184,8 @@ def convoys(settings: Settings, lookup: Lookup, vrm: str, window_s: int = CONVOY
     con = store.connect()
     try:
         rows = con.execute(f"""
-            WITH me AS (SELECT camera_id, t FROM {store.reads_sql(settings)} WHERE vkey = ?)
-            SELECT r.vkey, r.vrm, r.camera_id, me.t, r.t FROM {store.reads_sql(settings)} r
+            WITH me AS (SELECT camera_id, t FROM {store.reads_sql(settings, since)} WHERE vkey = ?)
+            SELECT r.vkey, r.vrm, r.camera_id, me.t, r.t FROM {store.reads_sql(settings, since)} r
             JOIN me ON r.camera_id = me.camera_id AND r.t BETWEEN me.t - ? AND me.t + ?
             WHERE r.vkey <> ? ORDER BY r.vkey, me.t""", [key, window_s, window_s, key]).fetchall()  # noqa: S608
     finally:
@@ -233,7 +236,7 @@ def _in_order(trip: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
 
 
 def cloned(settings: Settings, lookup: Lookup, km: float = CLONE_KM, kmh: float = CLONE_KMH,
-           min_pairs: int = 2) -> dict[str, Any]:
+           min_pairs: int = 2, since: str | None = None) -> dict[str, Any]:
     """Plates seen at two places no vehicle could travel between in the time.  Only reads
     that spell the plate the same way and are confident count (an OCR slip on one plate can
     spell another: those are not evidence); ``min_pairs`` impossible journeys are needed."""
@@ -242,7 +245,7 @@ def cloned(settings: Settings, lookup: Lookup, km: float = CLONE_KM, kmh: float 
     con = store.connect()
     try:
         rows = con.execute(f"""
-            WITH r AS (SELECT r.vrm, r.t, r.camera_id, c.lat, c.lon, c.site_name FROM {store.reads_sql(settings)} r
+            WITH r AS (SELECT r.vrm, r.t, r.camera_id, c.lat, c.lon, c.site_name FROM {store.reads_sql(settings, since)} r
                        JOIN {store.cameras_sql(settings)} c ON c.camera_id = r.camera_id
                        WHERE r.confidence >= ?),
             s AS (SELECT *, LAG(t) OVER w AS pt, LAG(camera_id) OVER w AS pc, LAG(lat) OVER w AS plat,

@@ -29,12 +29,13 @@ def session(app: str = "leds-anpr") -> Any:
             .getOrCreate())
 
 
-def features_spark(settings: Settings, routes: list[dict[str, Any]], spark: Any = None) -> Any:
+def features_spark(settings: Settings, routes: list[dict[str, Any]], spark: Any = None,
+                   since: str | None = None) -> Any:
     """The feature rows as a pandas DataFrame, computed by Spark SQL."""
     spark = spark or session()
     reads = (spark.read.option("basePath", str(store.reads_dir(settings)))
              .parquet(str(store.reads_dir(settings) / "day=*"))
-             .where(f"day >= '{store.cutoff(settings)}'"))
+             .where(f"day >= '{max(store.cutoff(settings), since or '')}'"))
     reads.createOrReplaceTempView("reads")
     spark.createDataFrame(features.route_rows(routes), "route string, camera_id string, role string") \
         .createOrReplaceTempView("route_cams")

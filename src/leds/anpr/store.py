@@ -84,12 +84,14 @@ def has_reads(settings: Settings) -> bool:
     return any(reads_dir(settings).glob("day=*/*.parquet"))
 
 
-def reads_sql(settings: Settings) -> str:
-    """A FROM-able relation of the reads inside the retention period (never a read past it)."""
+def reads_sql(settings: Settings, since: str | None = None) -> str:
+    """A FROM-able relation of the reads inside the retention period (never a read past it),
+    from day ``since`` (YYYY-MM-DD) on if given: only those day partitions are read."""
+    first = max(cutoff(settings), since or "")
     pattern = str(reads_dir(settings) / "day=*" / "*.parquet").replace("'", "''")
     return (f"(SELECT read_id, vrm, vkey, camera_id, t, hour, dow, confidence, CAST(day AS VARCHAR) AS day "  # noqa: S608
             f"FROM read_parquet('{pattern}', hive_partitioning = true, hive_types = {{'day': VARCHAR}}) "
-            f"WHERE day >= '{cutoff(settings)}')")
+            f"WHERE day >= '{first}')")
 
 
 def cameras_sql(settings: Settings) -> str:

@@ -8,6 +8,7 @@ to ``leds anpr profile``/``train`` (an operator's file), one of them by name if 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -24,24 +25,30 @@ from .models import ClonedAnswer, ConvoyAnswer, ProfileAnswer, Vrm
 router = APIRouter(prefix="/api/v1/anpr", tags=["anpr"])
 
 
-class ProfileRequest(Reason):
+class _Window(Reason):
     model_config = ConfigDict(extra="forbid")
 
+    since: Annotated[date | None, Field(description="Only reads from this day on (default: all kept).")] = None
+
+    @property
+    def day(self) -> str | None:
+        return self.since.isoformat() if self.since else None
+
+
+class ProfileRequest(_Window):
     route: Annotated[str | None, Field(max_length=60, pattern=r"^[A-Za-z0-9_.\-]+$",
                                        description="Only this route (by name).")] = None
     top: Annotated[int, Field(ge=1, le=1000, description="Vehicles per route.")] = 10
 
 
-class ConvoyRequest(Reason):
-    model_config = ConfigDict(extra="forbid")
-
+class ConvoyRequest(_Window):
     vrm: Vrm
     window_s: Annotated[int, Field(ge=5, le=1800)] = service.CONVOY_WINDOW_S
     cameras: Annotated[int, Field(ge=2, le=50)] = service.CONVOY_CAMERAS
 
 
-class ClonedRequest(Reason):
-    model_config = ConfigDict(extra="forbid")
+class ClonedRequest(_Window):
+    pass
 
 
 _ERRORS = errors_documented(400, 401, 403, 404, 413, 422)
@@ -51,7 +58,7 @@ _ERRORS = errors_documented(400, 401, 403, 404, 413, 422)
              responses=_ERRORS, dependencies=[Depends(small_body)])
 def profile(body: ProfileRequest, g: Annotated[Gate, Depends(gate("anpr"))]) -> Response:
     return json_answer(g.run(lambda conn, lk: service.profile(g.settings, g.engine, lk, _routes(g), body.route,
-                                                              body.top), body.purpose, body.reason))
+                                                              body.top, since=body.day), body.purpose, body.reason))
 
 
 def _routes(g: Gate) -> list[dict[str, object]]:
@@ -65,11 +72,12 @@ def _routes(g: Gate) -> list[dict[str, object]]:
              responses=_ERRORS, dependencies=[Depends(small_body)])
 def convoys(body: ConvoyRequest, g: Annotated[Gate, Depends(gate("anpr"))]) -> Response:
     return json_answer(g.run(lambda conn, lk: service.convoys(g.settings, lk, body.vrm, body.window_s,
-                                                              body.cameras), body.purpose, body.reason))
+                                                              body.cameras, body.day), body.purpose, body.reason))
 
 
 @router.post("/cloned", summary="Plates seen at two places no vehicle could travel between in the time",
              response_model=ClonedAnswer, responses=_ERRORS, dependencies=[Depends(small_body)])
 def cloned(body: ClonedRequest, g: Annotated[Gate, Depends(gate("anpr"))]) -> Response:
-    return json_answer(g.run(lambda conn, lk: service.cloned(g.settings, lk), body.purpose, body.reason))
+    return json_answer(g.run(lambda conn, lk: service.cloned(g.settings, lk, since=body.day),
+                             body.purpose, body.reason))
 
