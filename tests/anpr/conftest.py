@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,3 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "files": sorted(out.glob("reads-*.csv")), "cameras": out / "cameras.csv",
             "routes": out / "routes.json", "labels": out / "labels.csv"}
 
-
-def read_files(week: dict[str, Any]) -> list[Path]:
-    return list(week["files"])
