@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import hmac
 import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -109,26 +109,28 @@ class PublishResult:
 def reidentifiable(rows: Sequence[dict[str, str]], kind: str, k: int) -> int:
     """Published rows whose quasi-identifiers are shared by fewer than ``k`` published rows:
     rows that could be linked back to fewer than ``k`` records (zero is the requirement)."""
-    cols = QI[kind]
-    sizes = Counter(tuple(r[c] for c in cols) for r in rows)
+    qi = itemgetter(*QI[kind])
+    sizes = Counter(map(qi, rows))
     return sum(n for n in sizes.values() if n < k)
 
 
 def control(rows: list[dict[str, str]], kind: str, k: int) -> tuple[list[dict[str, str]], int, int]:
     """Generalise rows in small classes step by step, then leave out those still in one.
     Returns (rows kept, rows generalised, rows suppressed)."""
-    cols = QI[kind]
+    qi = itemgetter(*QI[kind])
     generalised: set[int] = set()
+    keys = list(map(qi, rows))
     for step in STEPS[kind]:
-        sizes = Counter(tuple(r[c] for c in cols) for r in rows)
-        small = [i for i, r in enumerate(rows) if sizes[tuple(r[c] for c in cols)] < k]
+        sizes = Counter(keys)
+        small = [i for i, key in enumerate(keys) if sizes[key] < k]
         if not small:
             break
         for i in small:
             rows[i].update(step)
+            keys[i] = qi(rows[i])
             generalised.add(i)
-    sizes = Counter(tuple(r[c] for c in cols) for r in rows)
-    kept = [r for r in rows if sizes[tuple(r[c] for c in cols)] >= k]
+    sizes = Counter(keys)
+    kept = [r for r, key in zip(rows, keys, strict=True) if sizes[key] >= k]
     return kept, len(generalised), len(rows) - len(kept)
 
 
@@ -276,24 +278,32 @@ def _events(conn: Connection, tkind: str, month: str, code: str | None, skip: se
     published from an import."""
     want = "stop_search" if tkind == "stop_search" else "crime"
     out = []
+    prev = _prev(month)
+    slugs: dict[str, str] = {}
     # Months are local (Europe/London): a day either side in UTC, then the exact local month.
     for v in iter_records(conn, Principal.system(), PURPOSE, rtype="event"):
         d = v.data or {}
         if d.get("kind") != want or (code is not None and v.force != code):
             continue
         when = d.get("occurred_at")
-        if not isinstance(when, str) or when[:7] not in (month, _prev(month)):
+        if not isinstance(when, str) or when[:7] not in (month, prev):
             continue
-        try:
-            if _local_month(when) != month:
+        # London is UTC or one hour ahead: only the month's last day, or the previous month's, can move.
+        if when[:7] == prev or when[8:10] >= "28":
+            try:
+                if _local_month(when) != month:
+                    continue
+            except ValueError:
                 continue
-        except ValueError:
-            continue
-        if _slug(FORCES.get(v.force, v.force)) in skip:
+        slug = slugs.get(v.force)
+        if slug is None:
+            slug = slugs[v.force] = _slug(FORCES.get(v.force, v.force))
+        if slug in skip:
             continue
         if tkind == "outcomes" and not d.get("outcome"):
             continue
-        out.append({"rkey": v.rkey, "force": v.force, "source": v.source, "ref": v.ref, "data": d, "place": None})
+        out.append({"rkey": v.rkey, "force": v.force, "source": v.source, "ref": v.ref, "data": d, "place": None,
+                    "coords": _has_coords(d)})
     return out
 
 
@@ -317,7 +327,7 @@ def _places(conn: Connection, events: list[dict[str, Any]], addresses: list[Addr
     """Where each event happened, as (lat, lon, area or None), from its own coordinates, a linked
     address (link role ``occurred_at``) or its postcode; sets ``ev["place"]``.  Returned in the
     order of the events that have one."""
-    need_links = [ev for ev in events if not _has_coords(ev["data"])]
+    need_links = [ev for ev in events if not ev["coords"]]
     linked: dict[tuple[str, str, str], Address] = {}
     if need_links and by_ref:
         wanted = {(ev["force"], ev["source"], ev["ref"]) for ev in need_links}
@@ -342,8 +352,8 @@ def _places(conn: Connection, events: list[dict[str, Any]], addresses: list[Addr
         d = ev["data"]
         pc = d.get("postcode") if isinstance(d.get("postcode"), str) else None
         place: tuple[float, float, str | None] | None = None
-        if _has_coords(d):
-            place = (float(d["lat"]), float(d["lon"]), sector(pc))
+        if ev["coords"]:
+            place = (float(d["lat"]), float(d["lon"]), sector(pc) if pc else None)
         elif (ev["force"], ev["source"], ev["ref"]) in linked:
             a = linked[(ev["force"], ev["source"], ev["ref"])]
             place = (a.lat, a.lon, a.area_code)
@@ -357,7 +367,8 @@ def _places(conn: Connection, events: list[dict[str, Any]], addresses: list[Addr
 
 
 def _has_coords(d: dict[str, Any]) -> bool:
-    return isinstance(d.get("lat"), int | float) and isinstance(d.get("lon"), int | float)
+    lat, lon = d.get("lat"), d.get("lon")
+    return type(lat) in (float, int) and type(lon) in (float, int)
 
 
 _WORDS = re.compile(r"[^A-Za-z0-9 ]")
@@ -390,7 +401,7 @@ def _row(tkind: str, ev: dict[str, Any], pt: Any, month: str, key: bytes) -> dic
                 "Outcome linked to object of search": _bool(d.get("outcome_linked_to_object")),
                 "Removal of more than just outer clothing": _bool(d.get("removal_of_clothing"))}
     name = police_name(ev["force"])
-    crime_id = hmac.new(key, ev["rkey"].encode(), hashlib.sha256).hexdigest()
+    crime_id = hashlib.blake2b(ev["rkey"].encode(), key=key, digest_size=32).hexdigest()  # keyed, 64 hex as police.uk
     location = (f"On or near {pt.street}" if pt.street else "On or near") if pt is not None else "No location"
     row = {"Crime ID": crime_id, "Month": month, "Reported by": name, "Falls within": name, "Longitude": lon,
            "Latitude": lat, "Location": location, "LSOA code": area, "LSOA name": area_name}
