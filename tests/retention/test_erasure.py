@@ -173,11 +173,17 @@ def test_erasing_a_matched_person_removes_features_keys_and_their_names_from_the
     load(s, quixleberry_docs())
     run_match(s)
     engine = get_engine(s)
+    from leds.alerts.service import notify
+    from leds.alerts.tables import alert_inbox
+
     with engine.connect() as conn:
         pid = conn.execute(select(person_ids.c.person_id).where(person_ids.c.rkey == ERASED_PERSON)).scalar_one()
+        notify(conn, kind="test", detail={}, person_id=pid, users=["officer-1"])  # an alert naming only the person
+        conn.commit()
     assert any("models" in f for f, _ in _files_holding(s.home)), "a trained model lists the names it saw"
     out = _erase(s, person=pid)
     assert out["matching"]["retired"] == 1 and out["matching"]["model_files_rewritten"] == 1
+    assert out["matching"]["rows_naming_them"] == 1
     assert _files_holding(s.home) == []
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(person_ids).where(
@@ -186,6 +192,8 @@ def test_erasing_a_matched_person_removes_features_keys_and_their_names_from_the
             match_keys.c.rkey == ERASED_PERSON)).scalar_one() == 0
         assert conn.execute(select(identity_log.c.kind).order_by(identity_log.c.id.desc()).limit(1)).scalar() \
             == "retire"
+        assert conn.execute(select(func.count()).select_from(alert_inbox).where(
+            alert_inbox.c.person_id == pid)).scalar_one() == 0
 
 
 def test_leds_retention_receipt_checks_the_signature(sqlite_settings: Settings) -> None:

@@ -233,13 +233,14 @@ def _recluster(conn: Connection, pids: list[str]) -> dict[str, Any]:
     from leds.matching.clusters import IdentityEvent, cluster, succeed
 
     model = store.current_model(conn) if pids else None
-    split = retired = 0
+    split = 0
+    retired: list[str] = []
     for pid in pids:
         members = store.members_of(conn, pid)
         if not members:
             store.log_events(conn, [IdentityEvent("retire", [pid], [])], "its records were erased",
                              model_version=model.version if model else None)
-            retired += 1
+            retired.append(pid)
             continue
         if model is None or len(members) < 2:
             continue
@@ -255,7 +256,21 @@ def _recluster(conn: Connection, pids: list[str]) -> dict[str, Any]:
         store.set_person_ids(conn, {r: p for r, p in assign.items() if p != pid}, "erasure")
         store.log_events(conn, events, "re-resolved after an erasure", model_version=model.version)
         split += 1
-    return {"person_ids_affected": len(pids), "split": split, "retired": retired}
+    gone = _forget_person_ids(conn, retired)
+    return {"person_ids_affected": len(pids), "split": split, "retired": len(retired), "rows_naming_them": gone}
+
+
+def _forget_person_ids(conn: Connection, retired: list[str]) -> int:
+    """Rows of other projections that name a retired national person id (an alert about
+    the person, for example) go with it."""
+    if not retired:
+        return 0
+    present = _existing(conn)
+    n = 0
+    for table in metadata.sorted_tables:
+        if "person_id" in table.c and table.name not in _KEEP | {"person_ids"} and table.name in present:
+            n += conn.execute(delete(table).where(table.c.person_id.in_(retired))).rowcount
+    return n
 
 
 _NOT_VALUES = frozenset({"unique_id", "force", "source", "ref"})
