@@ -25,6 +25,7 @@ from .helpers import ago, episode, send, wyp
 P2 = "WYP|NICHE-RMS|person|P-2"
 MISSING_SCOPES = ["view_missing", "manage_missing", "check"]
 PASSWORD = "a web password long enough"
+WHY = {"purpose": "missing_person_enquiry"}
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def _coordinator(settings: Settings, force: str = "WYP") -> tuple[TestClient, di
 def _report(client: TestClient, auth: dict[str, str], **over: Any) -> Any:
     body = {"person": P2, "reported_at": ago(hours=3), "last_seen": {"at": ago(hours=5), "place": "school gates"},
             "risk": "medium", "vulnerabilities": ["child"], "circumstances": "did not come home from school",
-            "contact": "WYP MISPER team 0113 000 0000", **over}
+            "contact": "WYP MISPER team 0113 000 0000", "purpose": "missing_person_enquiry", **over}
     return client.post("/api/v1/missing/episodes", headers=auth, json=body)
 
 
@@ -48,11 +49,11 @@ def test_the_report_form_sends_an_episode_and_shows_the_persons_protocol_at_once
     client, auth = _coordinator(sq)
     r = client.post("/api/v1/missing/protocols", headers=auth, json={
         "kind": "philomena", "person": P2, "consent": "care home manager, with the local authority",
-        "expires_on": "2099-01-01", "likely_places": ["Leeds bus station"], "contacts": ["care home 0113 111"]})
+        "expires_on": "2099-01-01", "likely_places": ["Leeds bus station"], "contacts": ["care home 0113 111"], **WHY})
     assert r.status_code == 400 and "at most 3 years" in r.text
     r = client.post("/api/v1/missing/protocols", headers=auth, json={
         "kind": "philomena", "person": P2, "consent": "care home manager, with the local authority",
-        "expires_on": ago(days=-365)[:10], "likely_places": ["Leeds bus station"]})
+        "expires_on": ago(days=-365)[:10], "likely_places": ["Leeds bus station"], **WHY})
     assert r.status_code == 201, r.text
     r = _report(client, auth)
     assert r.status_code == 201, r.text
@@ -64,10 +65,10 @@ def test_the_report_form_sends_an_episode_and_shows_the_persons_protocol_at_once
     live = client.get("/api/v1/missing/episodes", headers=auth, params={"purpose": "missing_person_enquiry"}).json()
     assert [e["episode_id"] for e in live["episodes"]] == [eid] and live["episodes"][0]["protocols"] == 1
     r = client.post(f"/api/v1/missing/episodes/{eid}/versions", headers=auth,
-                    json={"risk": "high", "rationale": "phone off since 18:00"})
+                    json={"risk": "high", "rationale": "phone off since 18:00", **WHY})
     assert r.status_code == 201, r.text
     r = client.post(f"/api/v1/missing/episodes/{eid}/versions", headers=auth,
-                    json={"found": {"at": ago(hours=1), "place": "Leeds bus station"}, "rationale": "found safe"})
+                    json={"found": {"at": ago(hours=1), "place": "Leeds bus station"}, "rationale": "found safe", **WHY})
     assert r.status_code == 201, r.text
     d = client.get(f"/api/v1/missing/episodes/{eid}", headers=auth, params={"purpose": "missing_person_enquiry"}).json()
     assert [(h["status"], h["risk"], h["rationale"]) for h in d["history"]] == [
@@ -80,7 +81,8 @@ def test_the_report_form_sends_an_episode_and_shows_the_persons_protocol_at_once
 
 @pytest.mark.parametrize(("over", "status", "says"), [
     ({"last_seen": {"at": ago(hours=1)}}, 400, "LAST_SEEN_AFTER_REPORTED"),
-    ({"reported_at": "2099-01-01T00:00:00Z"}, 400, "FUTURE_DATE"),
+    ({"reported_at": "2099-01-01T00:00:00Z"}, 422, "in the future"),
+    ({"purpose": None}, 422, "purpose"),
     ({"risk": "severe"}, 422, "risk"),
     ({"person": "WYP|NICHE-RMS|person|NOBODY"}, 404, "no such person"),
 ])
@@ -97,7 +99,7 @@ def test_only_the_keeping_system_changes_a_force_systems_episode(sq: Settings) -
     send(sq, [wyp(100, episode("MIS-1", "P-2"))])
     client, auth = _coordinator(sq)
     r = client.post("/api/v1/missing/episodes/WYP|NICHE-RMS|missing_episode|MIS-1/versions", headers=auth,
-                    json={"risk": "high", "rationale": "x"})
+                    json={"risk": "high", "rationale": "x", **WHY})
     assert r.status_code == 409 and "NICHE-RMS" in r.text
     officer, auth = api_client(sq, role="frontline_officer", force="GMP", scopes=MISSING_SCOPES)
     assert _report(officer, auth).status_code == 403
@@ -111,7 +113,8 @@ def test_an_unidentified_person_is_matched_with_explanations_and_a_wrong_last_se
     send(sq, [wyp(100, episode("MIS-1", "P-2", reported=ago(days=2), seen=ago(days=3)))])
     client, auth = _coordinator(sq)
     r = client.post("/api/v1/missing/unidentified", headers=auth, json={
-        "kind": "living", "found_at": ago(days=9), "place": "Euston station", "sex": "F", "age_min": 13, "age_max": 17})
+        "kind": "living", "found_at": ago(days=9), "place": "Euston station", "sex": "F", "age_min": 13, "age_max": 17,
+        **WHY})
     assert r.status_code == 201, r.text
     out = r.json()
     assert [c["episode"]["episode_id"] for c in out["candidates"]] == ["WYP|NICHE-RMS|missing_episode|MIS-1"]
@@ -122,7 +125,7 @@ def test_an_unidentified_person_is_matched_with_explanations_and_a_wrong_last_se
                        params={"purpose": "missing_person_enquiry"}).json()
     assert again["candidates"] == out["candidates"]  # candidates only: nothing was merged or changed
     r = client.post("/api/v1/missing/unidentified", headers=auth, json={
-        "kind": "remains", "found_at": ago(days=1), "sex": "M", "age_min": 60, "age_max": 70})
+        "kind": "remains", "found_at": ago(days=1), "sex": "M", "age_min": 60, "age_max": 70, **WHY})
     assert r.json()["candidates"] == []
 
 

@@ -99,7 +99,7 @@ async def version_post(request: Request, episode_id: str) -> Response:
     check_csrf(me, form.get("csrf_token"))
     if not me.may("manage_missing"):
         return _refused(request)
-    values: dict[str, Any] = {"rationale": form.get("rationale") or ""}
+    values: dict[str, Any] = {"rationale": form.get("rationale") or "", "purpose": PURPOSE}
     for k in ("risk", "status"):
         if form.get(k):
             values[k] = form[k]
@@ -141,6 +141,7 @@ async def report_post(request: Request) -> Response:
     if (form.get("last_seen_at") or "").strip():
         values["last_seen"] = {"at": form["last_seen_at"].strip(),
                                **({"place": form["last_seen_place"].strip()} if form.get("last_seen_place") else {})}
+    values["purpose"] = PURPOSE
     vul = [v.strip() for v in (form.get("vulnerabilities") or "").split(",") if v.strip()]
     if vul:
         values["vulnerabilities"] = vul

@@ -8,8 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
+from pydantic import ValidationError
 
 from leds.access.deps import Gate, errors_documented, gate, json_answer, looking_up, small_body
+from leds.errors import BadRequest
+from leds.standard.codes import FORCES
 
 from . import protocols, report, service, stats, timers, unidentified
 from .models import (
@@ -35,15 +38,19 @@ EpisodeId = Annotated[str, Path(max_length=200, description="The episode's recor
 @router.get("/episodes", summary="The national live view: every live episode the caller may see, filtered",
             response_model=LiveAnswer, responses=errors_documented(400, 401, 403, 422))
 def live_episodes(g: Annotated[Gate, Depends(looking_up("view_missing"))],
-                  force: Annotated[str | None, Query(max_length=8)] = None,
+                  force: Annotated[str | None, Query(max_length=8, json_schema_extra={"enum": list(FORCES)})] = None,
                   risk: Risk | None = None, age_band: AgeBand | None = None,
                   vulnerability: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
                   min_hours: Annotated[int | None, Query(ge=0, le=100_000)] = None,
                   max_hours: Annotated[int | None, Query(ge=0, le=100_000)] = None,
                   repeat_only: bool = False, page: Annotated[int, Query(ge=1, le=10_000)] = 1,
                   per_page: Annotated[int, Query(ge=1, le=200)] = 50) -> Response:
-    f = LiveFilters(force=force, risk=risk, age_band=age_band, vulnerability=vulnerability, min_hours=min_hours,
-                    max_hours=max_hours, repeat_only=repeat_only, page=page, per_page=per_page)
+    try:
+        f = LiveFilters(force=force, risk=risk, age_band=age_band, vulnerability=vulnerability, min_hours=min_hours,
+                        max_hours=max_hours, repeat_only=repeat_only, page=page, per_page=per_page)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise BadRequest(str(e["msg"]).removeprefix("Value error, "), field=str(e["loc"][0])) from None
     return json_answer(g.run(lambda conn, lk: service.live(conn, lk, f)))
 
 
