@@ -137,6 +137,11 @@ def test_publishing_synthetic_events_never_puts_out_a_raw_location_and_each_poin
     assert street.event_rows + street.suppressed == 270 and search.event_rows + search.suppressed == 90
     rows = _rows(tmp_path / "2024-05-west-yorkshire-stop-and-search.csv")
     assert {r[1] for r in rows[1:]} == {"2024-05-01T00:00:00+00:00"}  # month granularity
+    with get_engine(settings).connect() as conn:
+        outcomes = publish(conn, publish_key(settings), month="2024-05", kind="outcomes", out=tmp_path)
+    rows = _rows(tmp_path / "2024-05-west-yorkshire-outcomes.csv")
+    assert tuple(rows[0]) == HEADERS["outcomes"] and outcomes.event_rows == len(rows) - 1 > 0
+    assert {r[9] for r in rows[1:]} == {"Under investigation"}
 
 
 def test_no_published_row_can_be_linked_back_to_fewer_than_k_records(settings: Settings, tmp_path: Path) -> None:
