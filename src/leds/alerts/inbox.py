@@ -48,10 +48,17 @@ def read_action(p: Principal) -> str | None:
 def inbox(conn: Connection, lookup: Lookup, *, after: int = 0, limit: int = 50) -> list[Alert]:
     """The reader's newest alerts (or those after id ``after``, oldest first, for a live
     stream), as the reader may see them now."""
+    return inbox_after(conn, lookup, after=after, limit=limit)[0]
+
+
+def inbox_after(conn: Connection, lookup: Lookup, *, after: int = 0, limit: int = 50) -> tuple[list[Alert], int]:
+    """:func:`inbox`, and the highest entry id looked at (shown or not): a stream carries on
+    from there, so an entry the reader may not see is read (and audited) once, not on every
+    turn."""
     p = lookup.principal
     action = read_action(p)
     if action is None:
-        return []
+        return [], after
     i = alert_inbox.c
     q = select(alert_inbox, alert_subscriptions.c.purpose, alert_subscriptions.c.reason).select_from(
         alert_inbox.outerjoin(alert_subscriptions, alert_subscriptions.c.id == i.subscription_id)).where(_mine(p))
@@ -60,6 +67,7 @@ def inbox(conn: Connection, lookup: Lookup, *, after: int = 0, limit: int = 50) 
     else:
         q = q.order_by(i.id.desc()).limit(limit)
     rows = conn.execute(q).mappings().all()
+    scanned = max([after, *[r["id"] for r in rows]])
     details = {r["id"]: orjson.loads(r["detail"]) for r in rows}
     # Each entry's records, read as the reader under the subscription's own purpose.
     wanted: dict[tuple[str, str | None], set[str]] = defaultdict(set)
@@ -92,7 +100,7 @@ def inbox(conn: Connection, lookup: Lookup, *, after: int = 0, limit: int = 50) 
         d.pop("reason", None)
         out.append(Alert(id=r["id"], subscription=r["subscription_id"], person_id=r["person_id"], kind=r["kind"],
                          at=r["at"], rkey=r["rkey"], detail=d, record=record))
-    return out
+    return out, scanned
 
 
 def unread(conn: Connection, p: Principal) -> int:

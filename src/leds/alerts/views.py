@@ -134,11 +134,11 @@ async def stream(request: Request, who: CallerDep,
 
     def fetch(cursor: int) -> tuple[list[bytes], int, int]:
         with engine.connect() as conn:
-            alerts = inbox_service.inbox(conn, lk, after=cursor, limit=50)
+            alerts, scanned = inbox_service.inbox_after(conn, lk, after=cursor, limit=50)
             count = inbox_service.unread(conn, who.principal)
         events = [b"id: %d\nevent: alert\ndata: %s\n\n" % (a.id, orjson.dumps(a.model_dump(mode="json")))
                   for a in alerts]
-        return events, max([cursor, *[a.id for a in alerts]]), count
+        return events, scanned, count
 
     async def events() -> AsyncIterator[bytes]:
         cursor = start
