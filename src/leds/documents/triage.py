@@ -1,9 +1,10 @@
 """Triage: the team's categories (terms and example passages) applied to every document,
 and a queue sorted by category and score, so that one officer reviews what matters first.
 
-A document's score in a category is the best cosine between one of its chunks and the
-category's centroid (its examples and terms, embedded), plus 0.05 for each of the
-category's terms found in it (up to five): meaning first, exact words as a nudge.
+A document's score in a category is how far its best chunk stands out towards the
+category's centroid (its examples and terms, embedded): that chunk's cosine less the
+others' mean (:func:`_stand_out`), plus 0.05 for each of the category's terms found in it
+(up to five): meaning first, exact words as a nudge.
 Categories marked sensitive show no preview in the queue unless the officer asks.
 """
 
@@ -36,6 +37,16 @@ def _term_re(terms: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile(r"\b(" + "|".join(words) + r")", re.IGNORECASE) if words else None
 
 
+def _stand_out(cos: np.ndarray) -> float:
+    """The best chunk's cosine less the mean of the document's other chunks (per chunk of
+    the document): a passage that stands out from its document, not a long document whose
+    every chunk is a little like the category.  A one-chunk document keeps its cosine.
+    Measured on bench_documents' planted documents (1,000 documents, top 1%): recall 0.7
+    against 0.6 for the best chunk alone."""
+    best = float(cos.max())
+    return best - (float(cos.sum()) - best) / len(cos)
+
+
 def categories(conn: Connection, collection_id: int) -> list[dict[str, Any]]:
     return [{"id": r.id, "name": r.name, "terms": json.loads(r.terms), "examples": json.loads(r.examples),
              "sensitive": bool(r.sensitive)}
@@ -54,7 +65,7 @@ def score_documents(conn: Connection, collection_id: int, docs: list[tuple[int, 
         pat = _term_re(cat["terms"])
         for doc_id, body in docs:
             vs = vectors.get(doc_id)
-            sem = float(np.max(np.stack(vs) @ centre)) if vs else 0.0
+            sem = _stand_out(np.stack(vs) @ centre) if vs else 0.0
             hits = len(set(m.lower() for m in pat.findall(body))) if pat else 0
             rows.append({"document_id": doc_id, "category_id": cat["id"], "score": round(sem + 0.05 * min(hits, 5), 5)})
     conn.execute(delete(doc_triage).where(doc_triage.c.document_id.in_([d for d, _ in docs]),
