@@ -159,6 +159,11 @@ def test_pages_show_the_live_view_the_statistics_as_svg_and_csv_and_refuse_other
     officer, _ = _web(sq, "officer", "frontline_officer", "GMP")
     page = officer.get("/missing/episodes/WYP|NICHE-RMS|missing_episode|MIS-1")
     assert page.status_code == 200 and "did not return home" not in page.text and "Not shown to your role" in page.text
+    person = officer.get(f"/person/{P2}", params={"change_reason": ""})
+    if 'id="missing-banner"' not in person.text:  # asked for a reason first: give one
+        token = re.search(r'name="csrf_token" value="([^"]+)"', person.text).group(1)  # type: ignore[union-attr]
+        person = officer.get(f"/person/{P2}", params={"purpose": "incident_response", "csrf_token": token})
+    assert 'id="missing-banner"' in person.text and "Reported missing by WYP" in person.text
     manager, _ = _web(sq, "manager", "offender_manager")
     assert manager.get("/missing").status_code == 403
 

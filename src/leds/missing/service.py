@@ -295,11 +295,13 @@ def _live_of_stmt(principal: Principal, dialect: str) -> Any:
             .order_by(E.c.reported_at))
 
 
-def missing_for_check(conn: Connection, lookup: Lookup, person_keys: list[str], kind: str = "person_check"
-                      ) -> list[dict[str, Any]]:
+def missing_for_check(conn: Connection, lookup: Lookup, person_keys: list[str], kind: str | None = "person_check",
+                      action: str = "check") -> list[dict[str, Any]]:
     """The live episodes of these person records (the chosen person's), for the MISSING banner:
-    one indexed look-up by subject, and nothing more when there is none.  A check by a force
-    other than the reporting one records a sighting and tells that force's coordinators."""
+    one indexed look-up by subject, and nothing more when there is none.  A check (``kind``) by
+    a force other than the reporting one records a sighting and tells that force's
+    coordinators; ``kind`` None (the person page) records none.  The episodes are read under
+    ``action``, the look-up's own."""
     if not person_keys:
         return []
     dialect = conn.dialect.name
@@ -309,16 +311,16 @@ def missing_for_check(conn: Connection, lookup: Lookup, person_keys: list[str], 
         return []
     at = now()
     named = [_Row(r) for r in rows]
-    answers = episodes_answer(conn, lookup, named, "check", at, with_people=False)
+    answers = episodes_answer(conn, lookup, named, action, at, with_people=False)
     out = [{"episode_id": a["episode_id"], "risk": a["risk"], "reporting_force": a["force"],
             "reported_at": a["reported_at"], "hours_missing": a["hours_missing"],
             "contact": (a["data"] or {}).get("contact") or f"{a['force']} missing persons coordinator",
             "last_seen": (a["data"] or {}).get("last_seen"), "child": a["child"], "repeat": a["repeat"],
             "person_id": a["person_id"]} for a in answers]
     force = lookup.principal.force
-    met = [a for a in out if force and a["reporting_force"] != force]
+    met = [a for a in out if kind and force and a["reporting_force"] != force]
     if met:
-        record_encounters(conn, lookup, met, kind, at)
+        record_encounters(conn, lookup, met, kind, at)  # type: ignore[arg-type]
     return out
 
 

@@ -279,11 +279,19 @@ def view_page(request: Request, action: str, key: str, missing: str, asking: str
                   **context, **{result_as: result})
 
 
+def _with_missing(conn: Any, lk: Lookup, view: dict[str, Any]) -> dict[str, Any]:
+    """The person's live missing episodes, for the MISSING banner at the top of the page."""
+    from leds.missing.service import missing_for_check
+
+    keys = [r["rkey"] for r in view.get("records", [])]
+    return {**view, "missing": missing_for_check(conn, lk, keys, None, "view_person")}
+
+
 @router.get("/person/{person_id:path}")
 def person_page(request: Request, person_id: str) -> Response:
     return view_page(request, "view_person", person_id, "There is no such person, or not one you may see.",
-                     "Open a person's page", lambda conn, lk: {**person_view(conn, lk, person_id),
-                                                               "documents": mentioning(conn, lk, person_id)},
+                     "Open a person's page", lambda conn, lk: _with_missing(conn, lk, {
+                         **person_view(conn, lk, person_id), "documents": mentioning(conn, lk, person_id)}),
                      "person.html", "Person", "s", person_id=person_id)
 
 
