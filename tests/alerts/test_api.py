@@ -59,3 +59,25 @@ def test_the_stream_sends_new_alerts_as_server_sent_events(sqlite_store: Setting
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     assert "event: alert" in r.text and "WYP|NICHE-RMS|marker|M-NEW" in r.text
     assert "event: unread\ndata: 1" in r.text
+
+
+def test_the_stream_reads_an_alert_its_reader_may_not_see_once_and_shows_nothing(sqlite_store: Settings) -> None:
+    from sqlalchemy import func, select
+
+    from leds.access import identity
+    from leds.audit import close_writers
+    from leds.audit.tables import audit_entries
+    from leds.db.engine import get_engine
+
+    client, auth = api_client(sqlite_store, "investigator", scopes=SCOPES)
+    client.post("/api/v1/alerts/subscriptions", headers=auth,
+                json={"person_id": P1, "purpose": "investigation", "reason": "op alpha"})
+    load(sqlite_store, [marker_on("P-1", "M-NEW", "WE")])
+    identity.grant(get_engine(sqlite_store), "investigator-wyp", datasets=["nominal"], revoke=True)
+    r = client.get("/api/v1/alerts/stream?after=0&timeout=1.5", headers=auth)
+    assert "event: alert" not in r.text and "event: unread\ndata: 0" in r.text
+    close_writers()
+    with get_engine(sqlite_store).connect() as conn:
+        reads = conn.execute(select(func.count()).select_from(audit_entries)
+                             .where(audit_entries.c.kind == "alert inbox")).scalar_one()
+    assert reads == 1  # six turns of the stream, one read of the hidden entry
