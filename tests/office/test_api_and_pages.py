@@ -33,11 +33,11 @@ def test_api_rounds_dashboard_requests_benefits_and_objectives(settings: Setting
         assert d["national"]["topics"]["processes"] == 2.67 and d["change"]["forces_with_two_rounds"] == 3
         bad = client.post("/api/v1/maturity/rounds", headers=auth, json={
             "framework": FW, "force": "WYP", "label": "2026", "answers": [{"question": "people-quality", "level": 3}]})
-        assert bad.status_code == 400 and "without evidence" in bad.json()["detail"]["message"]
+        assert bad.status_code == 422 and "without evidence" in bad.text
         bad = client.post("/api/v1/maturity/rounds", headers=auth, json={
             "framework": FW, "force": "WYP", "label": "2026", "answers": [
                 {"question": "people-quality", "level": 7, "evidence": "x"}]})
-        assert bad.status_code == 400 and "outside" in bad.json()["detail"]["message"]
+        assert bad.status_code == 409 and "outside" in bad.json()["detail"]["message"]
         body = {"title": "Stop and search disproportionality dashboard", "portfolio": "NPCC", "priority": "high",
                 "problem": "A national dashboard of stop and search rates by ethnicity for every force.",
                 "evidence": "HMICFRS disproportionality inspection"}
@@ -50,11 +50,11 @@ def test_api_rounds_dashboard_requests_benefits_and_objectives(settings: Setting
         rid = first.json()["id"]
         bad = client.post(f"/api/v1/commissioning/requests/{rid}/scores", headers=auth, json={
             "scores": [{"criterion": "feasibility", "score": 9, "rationale": "easy"}]})
-        assert bad.status_code == 400 and "1-5" in bad.json()["detail"]["message"]
+        assert bad.status_code == 422 and "less than or equal to 5" in bad.text
         bad = client.post("/api/v1/benefits", headers=auth, json={
             "ref": "BEN_009", "title": "t", "rationale": "r", "owner": "o", "category": "quantitative",
             "measure": "m", "unit": "u", "target": 5, "stage": "Year 1"})
-        assert bad.status_code == 400 and bad.json()["detail"]["field"] == "baseline"
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "baseline"]
         report = client.get("/api/v1/objectives/report", params={"quarter": "2026-Q1"}, headers=auth).json()
         assert report["quarter"] == "2026-Q1" and report["summary"]["objectives"] == 0
     officer, auth2 = api_client(settings, "frontline_officer", "WYP", scopes=["check", *OFFICE_SCOPES])

@@ -4,6 +4,7 @@ delivery objectives make a quarterly report in the delivery plan's shape."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from leds.config import Settings
 from leds.db.engine import get_engine
@@ -23,12 +24,20 @@ PROFILE = {"ref": "BEN_002", "title": "Forces onboarded", "rationale": "A comple
 def test_a_benefit_without_a_baseline_is_refused(sqlite_settings: Settings) -> None:
     settings = sqlite_settings  # no SQL here differs between the stores
     with get_engine(settings).begin() as conn:
-        with pytest.raises(BadRequest, match="baseline"):
-            benefits.save(conn, OFFICE, BenefitIn.model_validate({**PROFILE, "baseline": None}))
+        with pytest.raises(ValidationError, match="baseline"):
+            BenefitIn.model_validate({k: v for k, v in PROFILE.items() if k != "baseline"})
+        with pytest.raises(BadRequest, match="needs a baseline"):  # the service checks it too
+            benefits.save(conn, OFFICE, BenefitIn.model_construct(**{**PROFILE, "baseline": None}))
         with pytest.raises(BadRequest, match="no computed measure"):
             benefits.save(conn, OFFICE, BenefitIn.model_validate({**PROFILE, "computed": "happiness"}))
         with pytest.raises(Forbidden, match="manage_benefits"):
             benefits.save(conn, principal("force_data_manager", "WYP"), BenefitIn.model_validate(PROFILE))
+
+
+def test_the_published_computed_measures_are_those_leds_computes() -> None:
+    from leds.office.models import COMPUTED_MEASURES
+
+    assert tuple(benefits.COMPUTED) == COMPUTED_MEASURES
 
 
 def test_a_computed_measure_changes_when_the_data_changes(settings: Settings) -> None:

@@ -5,12 +5,13 @@ rationale; only the deciding roles score and decide; every step is in the decisi
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from leds.config import Settings
 from leds.db.engine import get_engine
 from leds.errors import BadRequest, Conflict, Forbidden
 from leds.office import commissioning
-from leds.office.models import DecisionIn, RequestIn, ScoresIn
+from leds.office.models import DecisionIn, RequestIn, ScoreIn, ScoresIn
 
 from ..callers import principal
 
@@ -52,12 +53,15 @@ def test_scores_in_range_with_rationale_then_a_category_and_the_decision_log(set
         with pytest.raises(Forbidden, match="decide_commissioning"):
             commissioning.score(conn, ASKER, rid, ScoresIn(scores=[
                 {"criterion": "cost", "score": 3, "rationale": "x"}]))
-        with pytest.raises(BadRequest, match="1-5, not 7"):
-            commissioning.score(conn, ASSESSOR, rid, ScoresIn(scores=[
-                {"criterion": "cost", "score": 7, "rationale": "cheap"}]))
-        with pytest.raises(BadRequest, match="no criterion"):
-            commissioning.score(conn, ASSESSOR, rid, ScoresIn(scores=[
-                {"criterion": "charm", "score": 3, "rationale": "x"}]))
+        with pytest.raises(ValidationError, match="less than or equal to 5"):
+            ScoresIn(scores=[{"criterion": "cost", "score": 7, "rationale": "cheap"}])
+        with pytest.raises(BadRequest, match="1-5, not 7"):  # the service checks it too
+            commissioning.score(conn, ASSESSOR, rid, ScoresIn.model_construct(scores=[
+                ScoreIn.model_construct(criterion="cost", score=7, rationale="cheap")]))
+        with pytest.raises(ValidationError, match="criterion"):
+            ScoresIn(scores=[{"criterion": "charm", "score": 3, "rationale": "x"}])
+        with pytest.raises(ValidationError, match="rationale"):
+            ScoresIn(scores=[{"criterion": "cost", "score": 3, "rationale": "   "}])
         commissioning.score(conn, ASSESSOR, rid, ScoresIn(scores=[
             {"criterion": "strategic_alignment", "score": 5, "rationale": "Race Action Plan priority"}]))
         with pytest.raises(Conflict, match="all 5 criteria"):
@@ -66,8 +70,8 @@ def test_scores_in_range_with_rationale_then_a_category_and_the_decision_log(set
             {"criterion": c, "score": 4, "rationale": f"{c} judged good"} for c in
             ("capability", "stakeholder_engagement", "feasibility", "cost")]))
         assert out["total"] == 21 and out["suggested_category"] == "P1"
-        with pytest.raises(BadRequest, match="category"):
-            commissioning.decide(conn, ASSESSOR, rid, DecisionIn(decision="approved", note="go"))
+        with pytest.raises(ValidationError, match="category"):
+            DecisionIn(decision="approved", note="go")
         out = commissioning.decide(conn, ASSESSOR, rid, DecisionIn(decision="approved", category="P2",
                                                                    note="Approved for Q1, after the census work"))
         assert out["status"] == "approved" and out["category"] == "P2"
@@ -81,7 +85,9 @@ def test_a_request_marked_duplicate_points_at_the_original(sqlite_settings: Sett
     settings = sqlite_settings  # no SQL here differs between the stores
     with get_engine(settings).begin() as conn:
         a, b, _ = _seed(conn)
+        with pytest.raises(ValidationError, match="which request"):
+            DecisionIn(decision="duplicate", note="same")
         with pytest.raises(BadRequest, match="which request"):
-            commissioning.decide(conn, ASSESSOR, b, DecisionIn(decision="duplicate", note="same"))
+            commissioning.decide(conn, ASSESSOR, b, DecisionIn(decision="duplicate", duplicate_of=b, note="same"))
         out = commissioning.decide(conn, ASSESSOR, b, DecisionIn(decision="duplicate", duplicate_of=a, note="same"))
         assert out["status"] == "duplicate" and out["duplicate_of"] == a

@@ -4,11 +4,12 @@ bad answers refused; only the roles the rule table names may assess."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from leds.access.policy import Principal
 from leds.config import Settings
 from leds.db.engine import get_engine
-from leds.errors import BadRequest, Conflict, Forbidden
+from leds.errors import BadRequest, Conflict, Forbidden, NotFound
 from leds.office import maturity
 from leds.office.models import Assessment, Target
 
@@ -81,13 +82,16 @@ def test_dashboard_figures_and_changes_match_a_count_by_hand(settings: Settings)
 def test_a_level_without_evidence_or_outside_the_scale_is_refused(sqlite_settings: Settings) -> None:
     settings = sqlite_settings  # no SQL here differs between the stores
     with get_engine(settings).begin() as conn:
-        with pytest.raises(BadRequest, match="without evidence"):
-            maturity.save_round(conn, OFFICE, Assessment(framework=FW, force="WYP", label="2025", answers=[
-                {"question": "people-quality", "level": 2, "evidence": "  "}]))
-        with pytest.raises(BadRequest, match="outside"):
+        with pytest.raises(ValidationError, match="without evidence"):
+            Assessment(framework=FW, force="WYP", label="2025", answers=[
+                {"question": "people-quality", "level": 2, "evidence": "  "}])
+        with pytest.raises(BadRequest, match="without evidence"):  # a file, as leds maturity import reads it
+            maturity.import_round(conn, OFFICE, {"framework": FW, "force": "WYP", "label": "2025", "answers": [
+                {"question": "people-quality", "level": 2, "evidence": "  "}]})
+        with pytest.raises(Conflict, match="outside"):
             maturity.save_round(conn, OFFICE, Assessment(framework=FW, force="WYP", label="2025", answers=[
                 {"question": "people-quality", "level": 6, "evidence": "x"}]))
-        with pytest.raises(BadRequest, match="no question"):
+        with pytest.raises(NotFound, match="no question"):
             maturity.save_round(conn, OFFICE, Assessment(framework=FW, force="WYP", label="2025", answers=[
                 {"question": "nonsense", "level": 1, "evidence": "x"}]))
         # a link is evidence too; the lowest level claims nothing and needs none
@@ -95,7 +99,7 @@ def test_a_level_without_evidence_or_outside_the_scale_is_refused(sqlite_setting
             {"question": "people-quality", "level": 2, "link": "https://example.org/literacy-survey"},
             {"question": "people-governance", "level": 0}]))
         assert r["status"] == "draft" and r["answered"] == 2
-        with pytest.raises(BadRequest, match="6 questions unanswered"):
+        with pytest.raises(Conflict, match="6 questions unanswered"):
             maturity.save_round(conn, OFFICE, Assessment(framework=FW, force="WYP", label="2025", submit=True))
 
 

@@ -74,7 +74,9 @@ def _write(fn: Any) -> Any:
     from leds.errors import LedsError
 
     try:
-        with _engine().begin() as conn:
+        from .maturity import writing
+
+        with writing(_engine()) as conn:
             return fn(conn)
     except LedsError as e:
         raise _fail(str(e), 1) from None
@@ -122,7 +124,7 @@ def framework_cmd(file: Annotated[Path, typer.Argument(help="A framework as JSON
 @maturity_app.command("import")
 def import_cmd(file: Annotated[Path, typer.Argument(help="A round as JSON (leds maturity schema assessment).")],
                as_json: JsonOpt = False) -> None:
-    """Load a force's round from a file: every level above the lowest needs its evidence."""
+    """Load a force's round from a file: every level above 0 needs its evidence."""
     from .maturity import import_round
 
     body = _read_json(file)

@@ -20,7 +20,7 @@ from leds.access.policy import Principal
 from leds.errors import BadRequest, Conflict, NotFound
 
 from . import catalogue, similarity
-from .maturity import now, require
+from .maturity import now, plain, require
 from .models import DecisionIn, RequestIn, ScoresIn
 from .tables import office_decisions, office_requests, office_scores
 
@@ -162,7 +162,7 @@ def list_requests(conn: Connection, *, status: str | None = None) -> list[dict[s
     q = select(r.id, r.title, r.portfolio, r.force, r.priority, r.status, r.category, r.created_at)
     if status:
         q = q.where(r.status == status)
-    return [{**dict(x._mapping), "ref": ref(x.id)} for x in conn.execute(q.order_by(r.id.desc()))]
+    return [{**plain(x), "ref": ref(x.id)} for x in conn.execute(q.order_by(r.id.desc()))]
 
 
 def criteria() -> dict[str, Any]:

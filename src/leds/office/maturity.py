@@ -20,13 +20,16 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from leds.access.policy import Principal
+from leds.db.engine import write_transaction
 from leds.errors import BadRequest, Conflict, Forbidden, NotFound
 from leds.standard.codes import FORCES
 
@@ -37,6 +40,20 @@ from .tables import office_answers, office_frameworks, office_rounds, office_tar
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that will write (on SQLite it takes the write lock at the
+    start, so that concurrent writers queue instead of failing on a lock upgrade)."""
+    with engine.connect() as conn, write_transaction(conn):
+        yield conn
+
+
+def plain(row: Any) -> dict[str, Any]:
+    """A row as a dict with plain ``str`` keys (SQLAlchemy's are a str subclass, which orjson
+    refuses as keys)."""
+    return {str(k): v for k, v in row._mapping.items()}
 
 
 def may(principal: Principal, action: str) -> bool:
@@ -131,10 +148,10 @@ def _check_answer(fw: Framework, a: Answer) -> None:
     questions = {q.id for q in fw.questions}
     levels = [s.level for s in fw.scale]
     if a.question not in questions:
-        raise BadRequest(f"{fw.id} has no question {a.question}", field="answers")
+        raise NotFound(f"{fw.id} has no question {a.question}", field="answers")
     if a.level not in levels:
-        raise BadRequest(f"level {a.level} is outside {fw.id}'s scale ({levels[0]}-{levels[-1]})", field="answers")
-    if a.level > levels[0] and not (a.evidence.strip() or a.link):
+        raise Conflict(f"level {a.level} is outside {fw.id}'s scale ({levels[0]}-{levels[-1]})", field="answers")
+    if a.level > 0 and not (a.evidence.strip() or a.link):
         raise BadRequest(f"{a.question}: level {a.level} is claimed without evidence: give a note or a link",
                          field="answers")
 
@@ -168,7 +185,7 @@ def save_round(conn: Connection, principal: Principal, body: Assessment) -> dict
                                                .where(office_answers.c.round_id == rid))}
         missing = [q.id for q in fw.questions if q.id not in answered]
         if missing:
-            raise BadRequest(f"the round cannot be submitted: {len(missing)} questions unanswered "
+            raise Conflict(f"the round cannot be submitted: {len(missing)} questions unanswered "
                              f"({', '.join(missing[:5])})", field="answers")
         conn.execute(update(office_rounds).where(office_rounds.c.id == rid).values(
             status="submitted", submitted_at=now(), submitted_by=principal.id))
@@ -196,7 +213,7 @@ def list_rounds(conn: Connection, *, force: str | None = None, framework: str | 
         q = q.where(r.force == force)
     if framework:
         q = q.where(r.framework_id == framework)
-    return [dict(x._mapping) for x in conn.execute(q.order_by(r.force, r.framework_id, r.label))]
+    return [plain(x) for x in conn.execute(q.order_by(r.force, r.framework_id, r.label))]
 
 
 # -- targets ----------------------------------------------------------------------------------
@@ -205,9 +222,9 @@ def set_target(conn: Connection, principal: Principal, t: Target) -> dict[str, A
         may_assess(principal, t.force)
     fw = get_framework(conn, t.framework)
     if t.topic not in {x.id for x in fw.topics}:
-        raise BadRequest(f"{fw.id} has no topic {t.topic}", field="topic")
+        raise NotFound(f"{fw.id} has no topic {t.topic}", field="topic")
     if t.level not in {s.level for s in fw.scale}:
-        raise BadRequest(f"level {t.level} is outside {fw.id}'s scale", field="level")
+        raise Conflict(f"level {t.level} is outside {fw.id}'s scale", field="level")
     if t.force not in FORCES:
         raise BadRequest(f"no force {t.force}", field="force")
     tc = office_targets.c

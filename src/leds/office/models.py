@@ -7,13 +7,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from leds.standard.codes import FORCES
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Short = Annotated[str, Field(min_length=1, max_length=200)]
-Force = Annotated[str, Field(min_length=2, max_length=8, pattern=r"^[A-Z0-9]+$")]
+Force = Annotated[str, Field(min_length=2, max_length=8, pattern=r"^[A-Z0-9]+$",
+                             json_schema_extra={"enum": list(FORCES)})]
+Said = Annotated[str, Field(min_length=1, max_length=4000, pattern=r"\S", description="Not blank.")]
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+COMPUTED_MEASURES = ("forces_onboarded", "datasets_connected", "agreements_in_force", "volume_shared",
+                     "data_quality", "portal_coverage")
 
 
 class Strict(BaseModel):
@@ -78,14 +84,29 @@ class Frameworks(BaseModel):
 
 # -- assessments ------------------------------------------------------------------------------
 class Answer(Strict):
+    """A level claimed for a question: every level above 0 needs its evidence, a note (not
+    blank) or a link."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"level": {"minimum": 1}}, "required": ["level"]},
+        "then": {"anyOf": [{"properties": {"evidence": {"type": "string", "pattern": r"\S"}}, "required": ["evidence"]},
+                           {"properties": {"link": {"type": "string"}}, "required": ["link"]}]}})
+
     question: Id
-    level: int = Field(ge=0, le=10)
+    level: int = Field(ge=0, le=10, description="A level of the framework's scale.")
     evidence: str = Field("", max_length=4000, description="A note saying why the level is met.")
     link: str | None = Field(None, max_length=500, pattern=r"^https?://\S+$")
 
+    @model_validator(mode="after")
+    def _evidenced(self) -> Answer:
+        if self.level > 0 and not (self.evidence.strip() or self.link):
+            raise ValueError(f"{self.question}: level {self.level} is claimed without evidence: "
+                             "give a note or a link")
+        return self
+
 
 class Assessment(Strict):
-    """A force's round: the levels claimed, each above the lowest with its evidence (a note or
+    """A force's round: the levels claimed, each above 0 with its evidence (a note or
     a link).  ``submit`` closes the round (every question must be answered)."""
 
     framework: Id
@@ -172,10 +193,18 @@ class SimilarIn(Strict):
     problem: str = Field("", max_length=4000)
 
 
+class Criterion(StrEnum):
+    strategic_alignment = "strategic_alignment"
+    capability = "capability"
+    stakeholder_engagement = "stakeholder_engagement"
+    feasibility = "feasibility"
+    cost = "cost"
+
+
 class ScoreIn(Strict):
-    criterion: str = Field(min_length=1, max_length=40)
-    score: int = Field(ge=-100, le=100, description="Checked against the criterion's range (1-5).")
-    rationale: Text
+    criterion: Criterion
+    score: int = Field(ge=1, le=5, description="The criterion's range (GET /api/v1/commissioning/criteria): 1-5.")
+    rationale: Said
 
 
 class ScoresIn(Strict):
@@ -197,10 +226,26 @@ class DecisionKind(StrEnum):
 
 
 class DecisionIn(Strict):
+    """Approving needs a category; marking a duplicate needs the request it duplicates."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [
+        {"if": {"properties": {"decision": {"const": "approved"}}, "required": ["decision"]},
+         "then": {"properties": {"category": {"type": "string"}}, "required": ["category"]}},
+        {"if": {"properties": {"decision": {"const": "duplicate"}}, "required": ["decision"]},
+         "then": {"properties": {"duplicate_of": {"type": "integer"}}, "required": ["duplicate_of"]}}]})
+
     decision: DecisionKind
     category: Category | None = None
-    note: Text
-    duplicate_of: int | None = Field(None, ge=1)
+    note: Said
+    duplicate_of: int | None = Field(None, ge=1, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _complete(self) -> DecisionIn:
+        if self.decision == DecisionKind.approved and self.category is None:
+            raise ValueError("an approved request needs a priority category")
+        if self.decision == DecisionKind.duplicate and self.duplicate_of is None:
+            raise ValueError("say which request it duplicates (duplicate_of)")
+        return self
 
 
 class Similar(BaseModel):
@@ -258,11 +303,13 @@ class BenefitIn(Strict):
     measure: str = Field(min_length=1, max_length=300)
     unit: str = Field(min_length=1, max_length=40)
     calculation: str = Field("", max_length=4000)
-    baseline: float | None = Field(None, description="Required: a benefit without a baseline cannot be tracked.")
+    baseline: float = Field(description="Required: a benefit without a baseline cannot be tracked.")
     target: float
     stage: Short
     rag: Rag = Rag.amber
-    computed: str | None = Field(None, max_length=40, description="A measure leds computes itself.")
+    computed: str | None = Field(None, max_length=40, description="A measure leds computes itself (GET "
+                                 "/api/v1/benefits: computed_measures).",
+                                 json_schema_extra={"enum": [*COMPUTED_MEASURES, None]})
 
 
 class MeasurementIn(Strict):

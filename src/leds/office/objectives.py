@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert, select, update
 from leds.access.policy import Principal
 from leds.errors import NotFound
 
-from .maturity import now, require
+from .maturity import now, plain, require
 from .models import ObjectiveIn, RiskIn
 from .tables import office_objectives, office_risks
 
@@ -48,7 +48,7 @@ def get(conn: Connection, ref: str) -> dict[str, Any]:
         raise NotFound(f"no objective {ref}")
     risks = [_risk(r) for r in conn.execute(select(office_risks).where(office_risks.c.objective == ref)
                                             .order_by(office_risks.c.id))]
-    return {**dict(row._mapping), "risks": risks}
+    return {**plain(row), "risks": risks}
 
 
 def _key(ref: str) -> tuple[int, ...]:
@@ -59,7 +59,7 @@ def list_objectives(conn: Connection) -> list[dict[str, Any]]:
     risks: dict[str, list[dict[str, Any]]] = {}
     for r in conn.execute(select(office_risks).order_by(office_risks.c.id)):
         risks.setdefault(r.objective, []).append(_risk(r))
-    rows = [{**dict(o._mapping), "risks": risks.get(o.ref, [])} for o in conn.execute(select(office_objectives))]
+    rows = [{**plain(o), "risks": risks.get(o.ref, [])} for o in conn.execute(select(office_objectives))]
     return sorted(rows, key=lambda o: _key(o["ref"]))
 
 

@@ -145,13 +145,15 @@ async def assess_post(request: Request) -> Response:
     except ValidationError as e:
         for err in e.errors():
             loc = err["loc"]
-            if loc[0] == "answers" and len(loc) > 2:
-                errors.add(f"{loc[2]}-{answers[int(loc[1])]['question']}", err["msg"])
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if loc and loc[0] == "answers" and len(loc) > 1:
+                name = str(loc[2]) if len(loc) > 2 else "evidence"
+                errors.add(f"{name}-{answers[int(loc[1])]['question']}", msg)
             else:
-                errors.add(str(loc[0]), err["msg"])
+                errors.add(str(loc[0]) if loc else "label", msg)
     if body is not None:
         try:
-            with app_engine(request).begin() as conn:
+            with maturity.writing(app_engine(request)) as conn:
                 r = maturity.save_round(conn, me.principal, body)
             done = "submitted" if r["status"] == "submitted" else "saved"
             return RedirectResponse(f"/office/maturity/assess?framework={fid}&force={force}&label={label}&done={done}",
@@ -204,7 +206,7 @@ async def new_request_post(request: Request) -> Response:
     home = app_settings(request).home
     if body is not None and form.get("action") == "submit" and form.get("checked") == "1":
         def go() -> int:
-            with app_engine(request).begin() as conn:
+            with maturity.writing(app_engine(request)) as conn:
                 return int(commissioning.submit(conn, me.principal, body)["id"])
         rid = await run_in_threadpool(go)
         return RedirectResponse(f"/office/commissioning/{rid}?done=submitted", status_code=303)
@@ -250,7 +252,7 @@ async def request_post(request: Request, rid: int) -> Response:
         return error_page(request, 403, "Only a role with decide_commissioning scores and decides requests.")
     errors = Errors()
     try:
-        with app_engine(request).begin() as conn:
+        with maturity.writing(app_engine(request)) as conn:
             if form.get("action") == "score":
                 scores = [{"criterion": c, "score": int(form[f"score-{c}"]) if form.get(f"score-{c}", "").isdigit()
                            else 0, "rationale": form.get(f"rationale-{c}", "").strip() or " "}
@@ -264,7 +266,8 @@ async def request_post(request: Request, rid: int) -> Response:
                     "decision": form.get("decision", ""), "category": form.get("category") or None,
                     "note": form.get("note", "").strip(), "duplicate_of": int(dup) if dup.isdigit() else None}))
     except ValidationError as e:
-        errors.add(str(e.errors()[0]["loc"][0]), e.errors()[0]["msg"])
+        err = e.errors()[0]
+        errors.add(str(err["loc"][0]) if err["loc"] else "decision", str(err["msg"]).removeprefix("Value error, "))
     except LedsError as e:
         errors.add(e.field or "decision", e.message)
     if errors:
@@ -293,7 +296,7 @@ async def benefits_refresh(request: Request) -> Response:
         return error_page(request, 403, "Only a role with manage_benefits records measurements.")
 
     def go() -> None:
-        with app_engine(request).begin() as conn:
+        with maturity.writing(app_engine(request)) as conn:
             benefits.refresh(conn, me.principal.id)
 
     await run_in_threadpool(go)

@@ -77,7 +77,7 @@ def _run(request: Request, who: Caller, action: str, fn: Callable[[Connection], 
     maturity.require(who.principal, action, "do this")
     engine = app_engine(request)
     if write:
-        with engine.begin() as conn:
+        with maturity.writing(engine) as conn:
             return fn(conn)
     with engine.connect() as conn:
         return fn(conn)
