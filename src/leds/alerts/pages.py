@@ -63,6 +63,37 @@ def follow(request: Request, person_id: Annotated[str, Form(max_length=200)] = "
     return RedirectResponse("/alerts", status_code=303)
 
 
+@router.post("/alerts/subscribe")
+def subscribe_form(request: Request, kind: Annotated[str, Form(max_length=8)] = "",
+                   vrm: Annotated[str, Form(max_length=16)] = "", spec: Annotated[str, Form(max_length=4000)] = "",
+                   reason: Annotated[str, Form(max_length=500)] = "",
+                   csrf_token: Annotated[str, Form()] = "") -> Response:
+    """A vehicle, a rule or a saved search (as JSON), from the alerts page."""
+    import orjson
+
+    me = current_user(request)
+    check_csrf(me, csrf_token)
+    if CONTROL.search(vrm + spec + reason):
+        return error_page(request, 400, "Remove the character that is not allowed (a control character such as NUL)")
+    body: dict[str, object] = {"reason": reason}
+    try:
+        if kind == "vehicle":
+            body["vrm"] = vrm
+        elif kind in ("rule", "search"):
+            body[kind] = orjson.loads(spec or b"null")
+        else:
+            return error_page(request, 400, "Choose what to subscribe to: a vehicle, a rule or a saved search.")
+        req = SubscriptionRequest.model_validate(body)
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        return error_page(request, 400, f"The subscription is not valid: {exc}"[:600])
+    try:
+        with app_engine(request).connect() as conn:
+            subs.subscribe(conn, _lookup(request, req.purpose, reason), req)
+    except LedsError as exc:
+        return error_page(request, exc.status_code, exc.message)
+    return RedirectResponse("/alerts", status_code=303)
+
+
 @router.post("/alerts/subscriptions/{subscription_id}/cancel")
 def cancel(request: Request, subscription_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
     me = current_user(request)
