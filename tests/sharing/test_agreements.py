@@ -103,3 +103,16 @@ def test_reviews_falling_due_raise_one_alert_each(settings: Settings) -> None:
         rows = conn.execute(select(alert_inbox.c.owner, alert_inbox.c.team, alert_inbox.c.kind)).all()
     assert sorted(rows, key=str) == sorted([("dpo1", None, "sharing_review"),
                                             (None, "data_protection_officer", "sharing_review")], key=str)
+
+
+def test_an_agreement_with_problems_beyond_the_schema_is_a_draft_that_cannot_be_approved(settings: Settings) -> None:
+    dpo, _ = _users(settings)
+    audit = get_writer(settings).record
+    doc = example()
+    doc["review_date"] = "2029-01-01"  # after expiry
+    with get_engine(settings).connect() as conn:
+        a = service.add_agreement(conn, "os:tester", doc, audit)
+        assert a.state == "draft" and [p["path"] for p in a.problems] == ["$.review_date"]
+        with pytest.raises(Conflict, match="review_date"):
+            service.approve(conn, dpo, a.id, audit)
+        assert service.get_agreement(conn, a.id).state == "draft"

@@ -169,7 +169,14 @@ def _path(parts: Any) -> str:
 
 
 def validate(doc: Any) -> list[dict[str, str]]:
-    """Every error in ``doc``, as ``{"path", "message"}``, sorted by path; empty when it is valid."""
+    """Every error in ``doc``, as ``{"path", "message"}``, sorted by path: its schema errors,
+    then (when it meets the schema) its :func:`problems`; empty when it is valid."""
+    errors = schema_errors(doc)
+    return errors or problems(doc)
+
+
+def schema_errors(doc: Any) -> list[dict[str, str]]:
+    """Every way ``doc`` fails the published schema, with the field's path, sorted by path."""
     errors: list[dict[str, str]] = []
     for e in _VALIDATOR.iter_errors(doc):
         path = list(e.absolute_path)
@@ -186,15 +193,19 @@ def validate(doc: Any) -> list[dict[str, str]]:
         msg = f"{e.instance!r} is not one of the allowed values" if e.validator == "enum" else e.message
         msg = msg if len(msg) <= 300 else msg[:297] + "..."
         errors.append({"path": _path(path), "message": msg})
-    if isinstance(doc, dict) and not errors:
-        errors.extend(_semantic(doc))
     unique = {(e["path"], e["message"]): e for e in errors}  # one "required" error names every missing field
     return sorted(unique.values(), key=lambda x: x["path"])
 
 
+def problems(doc: dict[str, Any]) -> list[dict[str, str]]:
+    """What JSON Schema cannot say, for a document that meets the schema: dates in order, a
+    discloser and a recipient, the disclosure control naming only fields the agreement allows.
+    An agreement with problems may be kept as a draft (so the published schema is exactly what
+    the register accepts) but cannot be approved."""
+    return sorted(_semantic(doc), key=lambda x: x["path"])
+
+
 def _semantic(doc: dict[str, Any]) -> list[dict[str, str]]:
-    """What JSON Schema cannot say: dates in order, the parties present, the disclosure control
-    naming only fields the agreement allows."""
     errs = []
     period = doc["period"]
     try:
@@ -238,14 +249,15 @@ def _semantic(doc: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def parse(raw: bytes | str) -> dict[str, Any]:
-    """The agreement in ``raw`` (JSON), checked; raises :class:`AgreementInvalid` with every error."""
+    """The agreement in ``raw`` (JSON), checked against the schema; raises
+    :class:`AgreementInvalid` with every error (its :func:`problems` are left to approval)."""
     if len(raw) > MAX_DOCUMENT:
         raise BadRequest(f"an agreement is at most {MAX_DOCUMENT // 1024} KiB")
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise AgreementInvalid([{"path": "$", "message": f"not JSON: {exc}"}]) from exc
-    errors = validate(doc)
+    errors = schema_errors(doc)
     if errors:
         raise AgreementInvalid(errors)
     return doc  # type: ignore[no-any-return]
@@ -260,7 +272,7 @@ def digest(doc: dict[str, Any]) -> str:
 
 
 def recipient(doc: dict[str, Any]) -> str:
-    return next(p["name"] for p in doc["parties"] if p["role"] == "recipient")
+    return next((p["name"] for p in doc["parties"] if p["role"] == "recipient"), "(no recipient named)")
 
 
 def discloser_force(doc: dict[str, Any]) -> str | None:

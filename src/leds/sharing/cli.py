@@ -104,6 +104,8 @@ def add_cmd(file: Annotated[Path, typer.Argument(help="The agreement, a JSON doc
         _emit({"ok": True, "agreement": a.summary()})
     else:
         print(f"{a.id}: {a.title} entered as {a.state}; approve with 'leds sharing approve {a.id} --user NAME'")
+        for p in a.problems:
+            err.print(f"[yellow]to fix before approval:[/] {escape(p['path'])}: {escape(p['message'])}")
 
 
 @agreement_app.command("show")

@@ -15,7 +15,13 @@ class State(StrEnum):
     expired = "expired"
 
 
+class Problem(BaseModel):
+    path: str
+    message: str
+
+
 class AgreementSummary(BaseModel):
+    problems: list[Problem] = Field(description="What must be fixed before it can be approved (beyond the schema).")
     id: str
     title: str
     state: State
@@ -61,7 +67,7 @@ class AgreementDetail(AgreementSummary):
 
 class SuspendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="Why (not blank).")
 
 
 class ExportIn(BaseModel):

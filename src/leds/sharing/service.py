@@ -67,8 +67,12 @@ class Agreement:
     state_reason: str | None
     document: dict[str, Any]
 
+    @property
+    def problems(self) -> list[dict[str, str]]:
+        return ag.problems(self.document)
+
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "state": self.state, "recipient": self.recipient,
+        return {"problems": self.problems, "id": self.id, "title": self.title, "state": self.state, "recipient": self.recipient,
                 "discloser_force": self.discloser_force, "review_date": self.review_date, "expires": self.expires,
                 "sha256": self.sha256, "created_by": self.created_by, "created_at": self.created_at,
                 "approved_by": self.approved_by, "approved_at": self.approved_at, "state_reason": self.state_reason}
@@ -148,6 +152,9 @@ def approve(conn: Connection, principal: Principal, aid: str, audit: AuditSink, 
     cur = get_agreement(conn, aid)
     if cur.state not in ("draft", "suspended"):
         raise Conflict(f"agreement {aid} is {cur.state}; only a draft or suspended agreement can be approved")
+    if cur.problems:
+        raise Conflict(f"agreement {aid} cannot be approved until these are fixed: "
+                       + "; ".join(f"{p['path']}: {p['message']}" for p in cur.problems))
     day = (on or today()).isoformat()
     if cur.review_date < day:
         raise Conflict(f"agreement {aid}'s review date {cur.review_date} has passed: review it and add it again")

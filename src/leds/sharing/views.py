@@ -23,7 +23,7 @@ from leds.access.deps import CallerDep, app_engine, app_settings, audit_sink, er
 from leds.access.policy import AccessDenied
 
 from . import service
-from .agreement import ID_PATTERN
+from .agreement import ID_PATTERN, SCHEMA
 from .models import (
     AgreementDetail,
     AgreementList,
@@ -35,13 +35,13 @@ from .models import (
 )
 
 router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
+# The request body of POST /agreements is documented as the agreement's own schema.
+_BODY_SCHEMA = {k: v for k, v in SCHEMA.items() if k not in ("$schema", "$id")}
 AgreementId = Annotated[str, Path(pattern=ID_PATTERN, max_length=40)]
 
 
 @router.get("/schema", response_model=dict[str, Any], responses=errors_documented(401))
 def get_schema(who: CallerDep) -> dict[str, Any]:
-    from .agreement import SCHEMA
-
     return SCHEMA
 
 
@@ -52,9 +52,14 @@ def list_agreements(request: Request, who: CallerDep) -> dict[str, Any]:
 
 
 @router.post("/agreements", response_model=AgreementSummary, status_code=201,
-             responses=errors_documented(400, 401, 403, 409, 413, 422))
+             responses=errors_documented(400, 401, 403, 409, 413, 422),
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": _BODY_SCHEMA}}}})
 def add_agreement(request: Request, who: CallerDep,
-                  body: Annotated[dict[str, Any], Body(description="The agreement (see GET /api/v1/sharing/schema).")]
+                  body: Annotated[dict[str, Any], Body(description="The agreement (see GET /api/v1/sharing/schema). "
+                                                       "One failing the schema is refused (400, every error with its "
+                                                       "path); problems beyond it (dates out of order, no recipient) "
+                                                       "are listed and block approval.")]
                   ) -> dict[str, Any]:
     if not (who.principal.actions() & {"export", "approve_sharing"}):
         raise AccessDenied(f"{who.principal.id} has no role that may propose a data sharing agreement")
