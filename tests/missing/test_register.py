@@ -228,3 +228,24 @@ def test_a_rebuild_from_the_log_gives_the_same_register(sqlite_settings: Setting
     rebuild(engine)
     assert state_digest(engine) == before
     assert _live(sqlite_settings)["total"] == 2
+
+
+def test_subscribers_to_a_person_are_told_when_their_episode_is_found(store: Settings) -> None:
+    from leds.access import identity
+    from leds.access.lookup import Lookup
+    from leds.access.policy import Principal
+    from leds.alerts import inbox, subscriptions
+    from leds.alerts.models import SubscriptionRequest
+
+    send(store, [wyp(100, episode("MIS-1", "P-2", reported=ago(hours=10), seen=ago(hours=11)))])
+    user = identity.create_user(get_engine(store), "det-1", roles=["investigator"], force="WYP", vetting="SC",
+                                password="a long enough password")
+    lk = Lookup(Principal.from_user(user), "investigation", "case 42", lambda e: 0)
+    with get_engine(store).connect() as conn:
+        subscriptions.subscribe(conn, lk, SubscriptionRequest(person_id="WYP|NICHE-RMS|person|P-2",
+                                                              purpose="investigation", reason="case 42"))
+    send(store, [wyp(101, episode("MIS-1", "P-2", status="found", reported=ago(hours=10), seen=ago(hours=11),
+                                  found={"at": ago(hours=1)}))])
+    with get_engine(store).connect() as conn:
+        told = inbox.inbox(conn, lk)
+    assert any(a.rkey == E1 for a in told), told

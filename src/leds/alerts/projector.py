@@ -132,7 +132,7 @@ class _Batch:
         vehicles = "veh" in present
         ends: dict[str, set[str]] = defaultdict(set)  # item -> records one hop away
         for a in changed:
-            if a.rtype in ("marker", "link"):
+            if a.rtype in ("marker", "link", "missing_episode"):  # an episode's subject is its person
                 ends[a.rkey] |= {t for _, t in a.refs()}
         plain = [a.rkey for a in changed if a.rtype in ("event", "location", "vehicle")] \
             if people or vehicles else []
