@@ -21,6 +21,9 @@ CODE = BY_ID["code.standard"].bit
 DUPLICATE = BY_ID["person.duplicate_in_source"].bit
 
 
+RULED_TYPES = frozenset({"person", "link", "event"})  # the record types some rule reads
+
+
 @dataclass(slots=True)
 class Fact:
     checked: int

@@ -20,8 +20,8 @@ from leds.db.bulk import insert_rows, select_in, update_rows
 from leds.ingest import projectors
 from leds.ingest.accepted import Accepted
 
-from .evaluate import DUPLICATE, NONE, Fact, day_of, evaluate
-from .rules import RECORD_RULES
+from .evaluate import DUPLICATE, NONE, RULED_TYPES, Fact, day_of, evaluate
+from .rules import RECORD_RULES, rules_of
 from .tables import quality_counts, quality_facts, quality_failures
 
 FACT_COLUMNS = ("rkey", "force", "source", "sequence", "day", "checked", "failed")
@@ -65,6 +65,8 @@ class QualityProjector:
             total[k] += 1
         newest: dict[str, Accepted] = {}
         for a in items:
+            if a.rtype not in RULED_TYPES:
+                continue  # no rule reads vehicles, locations or markers: no fact to keep
             cur = newest.get(a.rkey)
             if cur is None or a.sequence > cur.sequence:
                 newest[a.rkey] = a
@@ -81,26 +83,34 @@ class QualityProjector:
         resolved: list[tuple[Any, ...]] = []
         fresh: list[tuple[Any, ...]] = []
         changed: list[tuple[Any, ...]] = []
+        # Records are counted by kind of fact first, (day, force, source, checked, failed): one
+        # dict update per record; the rules are expanded once per kind (measured: a third of
+        # the projector's time at 60,000 lines when expanded per record).
+        kinds: Counter[tuple[str, str, str, int, int]] = Counter()
         for rkey, (a, f) in facts.items():
             day = day_of(a.issued_at)
             before = old.get(rkey)
-            b_day, b_checked, b_failed = (before[4], before[5], before[6]) if before else (day, 0, 0)
-            for r in RECORD_RULES:
-                if b_checked & r.bit:
-                    k = (b_day, a.force, a.source, r.id)
-                    total[k] -= 1
-                    passed[k] -= 0 if b_failed & r.bit else 1
-                if f.checked & r.bit:
-                    k = (day, a.force, a.source, r.id)
-                    total[k] += 1
-                    passed[k] += 0 if f.failed & r.bit else 1
-                was, now = bool(b_failed & r.bit), bool(f.failed & r.bit)
-                if now and not was:
-                    opened.append((r.id, rkey, day, a.force, a.source, f.detail.get(r.bit)))
-                elif was and not now:
-                    resolved.append((day, r.id, rkey))
+            b_failed = 0
+            if before is not None:
+                b_failed = before[6]
+                kinds[(before[4], a.force, a.source, before[5], b_failed)] -= 1
+            kinds[(day, a.force, a.source, f.checked, f.failed)] += 1
+            flipped = b_failed ^ f.failed
+            if flipped:
+                for r in rules_of(flipped):
+                    if f.failed & r.bit:
+                        opened.append((r.id, rkey, day, a.force, a.source, f.detail.get(r.bit)))
+                    else:
+                        resolved.append((day, r.id, rkey))
             row = (rkey, a.force, a.source, a.sequence, day, f.checked, f.failed)
             (changed if before else fresh).append(row)
+        for (day, force, source, checked, failed), n in kinds.items():
+            if n:
+                for r in rules_of(checked):
+                    k = (day, force, source, r.id)
+                    total[k] += n
+                    if not failed & r.bit:
+                        passed[k] += n
         insert_rows(conn, quality_facts, FACT_COLUMNS, fresh)
         update_rows(conn, quality_facts, FACT_COLUMNS[3:], "rkey = ?", [(*r[3:], r[0]) for r in changed])
         update_rows(conn, quality_failures, ("resolved",), "rule = ? AND rkey = ? AND resolved IS NULL", resolved)

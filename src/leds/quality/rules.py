@@ -10,6 +10,7 @@ record-level rule has a bit: a record's quality fact stores which rules apply to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 DIMENSIONS: dict[str, str] = {
     "accuracy": "the data describes the real world correctly",
@@ -53,5 +54,7 @@ RECORD_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.bit)
 ARREST_WITHIN_S = 24 * 3600
 
 
-def rules_of(mask: int) -> list[Rule]:
-    return [r for r in RECORD_RULES if mask & r.bit]
+@cache
+def rules_of(mask: int) -> tuple[Rule, ...]:
+    """The record rules whose bits are set in ``mask``."""
+    return tuple(r for r in RECORD_RULES if mask & r.bit)
