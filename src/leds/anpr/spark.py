@@ -22,7 +22,7 @@ def session(app: str = "leds-anpr") -> Any:
 
     return (SparkSession.builder.appName(app)
             .config("spark.master", "local[2]")
-            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.sql.shuffle.partitions", "2")  # local[2]: one task per core per stage
             .config("spark.ui.enabled", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
