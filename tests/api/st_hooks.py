@@ -59,7 +59,26 @@ def filter_body(ctx, body):  # type: ignore[no-untyped-def]
         a, b = body.get(lo), body.get(hi)
         if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
             return False
-    return True
+    return _framework_consistent(body)
+
+
+def _framework_consistent(body: dict) -> bool:  # type: ignore[type-arg]
+    """A maturity framework (leds.office, said in its description): levels distinct and in
+    order, question ids distinct, each question in one of its topics and themes, level
+    descriptors only for levels on the scale."""
+    if not ("scale" in body and "questions" in body):
+        return True
+    try:
+        levels = [s["level"] for s in body["scale"]]
+        topics = {t["id"] for t in body["topics"]}
+        themes = {t["id"] for t in body["themes"]}
+        ids = [q["id"] for q in body["questions"]]
+        return (levels == sorted(set(levels)) and len(ids) == len(set(ids))
+                and all(q["topic"] in topics and q["theme"] in themes
+                        and all(k.isdigit() and int(k) in levels for k in q.get("levels", {}))
+                        for q in body["questions"]))
+    except (KeyError, TypeError, AttributeError):
+        return True
 
 
 def _missing_times_in_order(body: dict) -> bool:  # type: ignore[type-arg]
