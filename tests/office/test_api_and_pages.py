@@ -106,3 +106,44 @@ def test_pages_catalogue_assessment_dashboard_and_duplicate_warning(sqlite_setti
     assert c.get("/office/objectives").status_code == 200
     officer = signed_in(sqlite_settings, "fo", "frontline_officer", "WYP")
     assert officer.get("/office/maturity").status_code == 403
+
+
+def test_the_assessor_scores_and_decides_on_the_request_page(sqlite_settings: Settings) -> None:
+    from leds.db.engine import get_engine
+    from leds.office import benefits, commissioning, objectives
+    from leds.office.models import RequestIn
+
+    from ..callers import principal
+
+    office = principal("national_data_office_analyst", "WYP")
+    with get_engine(sqlite_settings).begin() as conn:
+        rid = commissioning.submit(conn, principal("force_data_manager", "MPS"), RequestIn(
+            title="Repeat victims indicator", problem="Repeat domestic abuse victims within a year, by force.",
+            portfolio="VAWG", priority="medium", evidence="Board decision"))["id"]
+        benefits.seed_examples(conn, office)
+        objectives.seed_examples(conn, office)
+    c = signed_in(sqlite_settings, "analyst", "national_data_office_analyst", "WYP")
+    page = c.get(f"/office/commissioning/{rid}")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = {"csrf_token": csrf, "action": "score"}
+    for crit in ("strategic_alignment", "capability", "stakeholder_engagement", "feasibility", "cost"):
+        form[f"score-{crit}"] = "3"
+        form[f"rationale-{crit}"] = f"{crit}: fair"
+    bad = c.post(f"/office/commissioning/{rid}", data={**form, "rationale-cost": ""})
+    assert bad.status_code == 400 and "rationale" in bad.text
+    assert c.post(f"/office/commissioning/{rid}", data=form, follow_redirects=False).status_code == 303
+    page = c.get(f"/office/commissioning/{rid}").text
+    assert "15" in re.search(r'id="total">([^<]*)<', page).group(1)  # type: ignore[union-attr]
+    decided = c.post(f"/office/commissioning/{rid}", data={"csrf_token": csrf, "action": "decide",
+                                                           "decision": "approved", "category": "P3",
+                                                           "note": "Approved for the next quarter"})
+    assert decided.status_code == 200 and "approved · category P3" in decided.text
+    assert "Approved for the next quarter (category P3)" in decided.text
+    b = c.get("/office/benefits").text
+    assert "BEN_001: Increased scale of data sharing" in b and "computed by leds" in b
+    assert c.post("/office/benefits/refresh", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    assert "87.5" in c.get("/office/benefits").text  # 7 of 8 key services in the catalogue
+    o = c.get("/office/objectives").text
+    assert "2 out of 4 objectives report little or no overall risk" in o
+    md = c.get("/office/objectives/report.md")
+    assert md.headers["content-type"].startswith("text/markdown") and "## 2. Delivery plan risk assessment" in md.text
