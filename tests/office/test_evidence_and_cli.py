@@ -32,6 +32,11 @@ def test_leds_held_evidence_per_force_and_beside_the_questions(sqlite_settings: 
     assert ev["MPS"]["quarantine_rate"]["value"] == 0.0
     assert ev["MPS"]["timeliness"]["value"] == 60.0  # 3 of 5 arrests on within 24 hours
     assert 0 < ev["DER"]["quality_score"]["value"] < 100
+    with get_engine(sqlite_settings).connect() as conn:
+        from leds.office.benefits import compute, trend
+
+        months = trend(conn, "data_quality")
+        assert [m["period"] for m in months] == ["2025-03"] and months[0]["value"] == compute(conn, "data_quality")
     c = signed_in(sqlite_settings, "dm-der", "force_data_manager", "DER")
     page = c.get("/office/maturity/assess", params={"framework": FW, "label": "2025"}).text
     assert 'id="leds-processes-quality"' in page and f"{ev['DER']['quality_score']['value']}%" in page

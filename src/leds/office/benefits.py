@@ -61,6 +61,20 @@ def compute(conn: Connection, name: str) -> float | None:
     raise BadRequest(f"no computed measure {name}: leds computes {', '.join(COMPUTED)}", field="computed")
 
 
+def trend(conn: Connection, name: str | None) -> list[dict[str, Any]]:
+    """A computed measure's history where leds keeps one: data quality by month, from the
+    quality counters (each month's passed over checked, by the records' issue days)."""
+    if name != "data_quality":
+        return []
+    try:
+        from leds.quality.tables import quality_counts as qc
+    except ImportError:
+        return []
+    month = func.substr(qc.c.day, 1, 7)
+    rows = conn.execute(select(month, func.sum(qc.c.passed), func.sum(qc.c.total)).group_by(month).order_by(month))
+    return [{"period": m, "value": round(100.0 * float(p) / float(t), 1)} for m, p, t in rows if t]
+
+
 def _sharing(conn: Connection, name: str) -> float | None:
     """From the sharing domain's tables, when that domain is installed (its columns as its
     migration 0014 made them)."""
@@ -139,7 +153,8 @@ def _profile(conn: Connection, row: Any) -> dict[str, Any]:
     return {"ref": row.ref, "title": row.title, "rationale": row.rationale, "owner": row.owner,
             "category": row.category, "measure": row.measure, "unit": row.unit, "calculation": row.calculation,
             "baseline": row.baseline, "target": row.target, "stage": row.stage, "rag": row.rag,
-            "computed": row.computed, "latest": latest, "progress": progress, "measurements": ms}
+            "computed": row.computed, "latest": latest, "progress": progress, "measurements": ms,
+            "trend": trend(conn, row.computed)}
 
 
 def get(conn: Connection, benefit_ref: str) -> dict[str, Any]:

@@ -335,6 +335,7 @@ class Benefit(BaseModel):
     latest: float | None
     progress: float | None
     measurements: list[dict[str, Any]]
+    trend: list[dict[str, Any]] = Field(default_factory=list, description="A computed measure's history by month.")
 
 
 class Benefits(BaseModel):
