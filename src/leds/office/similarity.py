@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 # A pair at or above this is shown as a likely duplicate.  On the judged set in
 # bench/bench_office.py --duplicates, reworded requests score 0.53-0.72 with the embedding and
@@ -50,6 +49,8 @@ def scores(query: str, texts: list[str], home: Path | None = None) -> list[float
     """Similarity of ``query`` to each of ``texts``, in 0-1."""
     if not texts or not query.strip():
         return [0.0] * len(texts)
+    from sklearn.feature_extraction.text import TfidfVectorizer  # on first use: not in every worker
+
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True)
     m = vec.fit_transform([query, *texts])
     lexical = (m[1:] @ m[0].T).toarray().ravel()
