@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from leds.config import Settings
 from leds.documents import evaluate, judged
 
 from ..conftest import env_for
+
+LEDS = str(Path(sys.executable).with_name("leds"))
 
 
 def test_the_judged_collection_is_large_enough_and_word_match_alone_cannot_find_every_answer() -> None:
@@ -49,11 +52,11 @@ def test_cli_ingest_then_search_prints_the_results_contract(sqlite_settings: Set
     (files / "a.txt").write_text("Dumped the blade in the canal near Armley.")
     (files / "b.txt").write_text("The boiler is playing up again.")
     env = env_for(sqlite_settings)
-    run = subprocess.run([".venv/bin/leds", "documents", "ingest", str(files), "--collection", "op-x", "--json"],
+    run = subprocess.run([LEDS, "documents", "ingest", str(files), "--collection", "op-x", "--json"],
                          env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["added"] == 2
-    run = subprocess.run([".venv/bin/leds", "documents", "search", "getting rid of a knife", "--collection", "op-x",
+    run = subprocess.run([LEDS, "documents", "search", "getting rid of a knife", "--collection", "op-x",
                           "--limit", "1", "--json"], env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
@@ -71,14 +74,14 @@ def test_cli_ingest_in_the_background_is_searchable_by_words_at_once_and_finishe
     for i in range(30):
         (files / f"n{i}.txt").write_text(f"Note {i}: moving hot handsets at the market.")
     env = env_for(sqlite_settings)
-    run = subprocess.run([".venv/bin/leds", "documents", "ingest", str(files), "--collection", "op-bg", "--background",
+    run = subprocess.run([LEDS, "documents", "ingest", str(files), "--collection", "op-bg", "--background",
                           "--json"], env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["progress"]["searchable_by_words"] == 30 and report["background_pid"] > 0
     status: dict[str, int] = {}
     for _ in range(240):
-        got = subprocess.run([".venv/bin/leds", "documents", "status", "--collection", "op-bg", "--json"], env=env,
+        got = subprocess.run([LEDS, "documents", "status", "--collection", "op-bg", "--json"], env=env,
                              capture_output=True, text=True, timeout=120)
         status = json.loads(got.stdout)
         if status["fully_processed"] == 30:
