@@ -28,8 +28,9 @@ from leds.standard.codes import DATASETS, FORCES, HANDLING_ORDER, RECORD_TYPES
 ID_PATTERN = r"^[A-Z0-9][A-Z0-9-]{2,39}$"
 MAX_DOCUMENT = 256 * 1024
 _DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-_TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
-_NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+_PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # no control characters (tab and newlines allowed)
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": _PRINTABLE}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": _PRINTABLE}
 _FIELD = {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,63}$"}
 GENERALISE = ("year", "month", "day")
 
@@ -191,6 +192,8 @@ def schema_errors(doc: Any) -> list[dict[str, str]]:
             errors.append({"path": _path(path), "message": e.message.replace("Additional properties", "unknown fields")})
             continue
         msg = f"{e.instance!r} is not one of the allowed values" if e.validator == "enum" else e.message
+        if e.validator == "pattern" and e.validator_value == _PRINTABLE:
+            msg = "contains a control character, which is not allowed"
         msg = msg if len(msg) <= 300 else msg[:297] + "..."
         errors.append({"path": _path(path), "message": msg})
     unique = {(e["path"], e["message"]): e for e in errors}  # one "required" error names every missing field
@@ -248,6 +251,14 @@ def _semantic(doc: dict[str, Any]) -> list[dict[str, str]]:
     return errs
 
 
+def parse_document(doc: Any) -> dict[str, Any]:
+    """``doc`` (already parsed JSON) checked against the schema; raises :class:`AgreementInvalid`."""
+    errors = schema_errors(doc)
+    if errors:
+        raise AgreementInvalid(errors)
+    return doc  # type: ignore[no-any-return]
+
+
 def parse(raw: bytes | str) -> dict[str, Any]:
     """The agreement in ``raw`` (JSON), checked against the schema; raises
     :class:`AgreementInvalid` with every error (its :func:`problems` are left to approval)."""
@@ -257,10 +268,7 @@ def parse(raw: bytes | str) -> dict[str, Any]:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise AgreementInvalid([{"path": "$", "message": f"not JSON: {exc}"}]) from exc
-    errors = schema_errors(doc)
-    if errors:
-        raise AgreementInvalid(errors)
-    return doc  # type: ignore[no-any-return]
+    return parse_document(doc)
 
 
 def canonical(doc: dict[str, Any]) -> bytes:

@@ -67,7 +67,8 @@ class AgreementDetail(AgreementSummary):
 
 class SuspendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="Why (not blank).")
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"[^\s\x00-\x1f\x7f]",
+                        description="Why (at least one visible character).")
 
 
 class ExportIn(BaseModel):

@@ -95,7 +95,7 @@ def add_agreement(conn: Connection, actor: str, raw: bytes | str | dict[str, Any
     """Check the agreement against its schema (every error at once) and enter it as a draft.
     Adding an id again replaces a draft or a suspended agreement (a new version, a draft again);
     an approved one must be suspended first."""
-    doc = ag.parse(orjson.dumps(raw) if isinstance(raw, dict) else raw)
+    doc = ag.parse_document(raw) if isinstance(raw, dict) else ag.parse(raw)
     sha = ag.digest(doc)
     aid = doc["id"]
     values = {"title": doc["title"], "state": "draft", "recipient": ag.recipient(doc),
