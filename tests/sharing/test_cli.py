@@ -44,3 +44,6 @@ def test_the_sharing_commands_from_agreement_to_verified_export(sqlite_settings:
     r = _leds(sqlite_settings, "export", "--agreement", "DSA-2026-001", "--out", str(tmp_path / "x"), "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["records"] == 45
     assert _leds(sqlite_settings, "verify", str(tmp_path / "x")).returncode == 0
+    (tmp_path / "x" / "event.ndjson").write_bytes(b"")
+    bad = _leds(sqlite_settings, "verify", str(tmp_path / "x"))
+    assert bad.returncode == 1 and "event.ndjson" in bad.stderr
