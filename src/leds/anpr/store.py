@@ -21,11 +21,13 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from leds.config import Settings
 from leds.search.keys import CONFUSABLE
+
+if TYPE_CHECKING:
+    import duckdb  # loaded by connect(): a serving process that runs no ANPR query does not carry it
 
 # The confusable key in SQL, derived from the one table the vehicle check uses.  A chain of
 # replace() is 30% faster than translate() in DuckDB (3M plates: 1.8 s against 2.6 s).
@@ -71,6 +73,8 @@ def cutoff(settings: Settings, today: date | None = None) -> str:
 
 
 def connect(threads: int | None = None, memory: str | None = None) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     if threads:

@@ -9,8 +9,6 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from markupsafe import Markup, escape
 
 FONT = 'font-family="Arial, sans-serif" font-size="13"'
@@ -88,6 +86,9 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
 
 
 def to_parquet(rows: list[dict[str, Any]]) -> bytes:
+    import pyarrow as pa  # loaded on the first export, not when the service starts
+    import pyarrow.parquet as pq
+
     cols = list(rows[0]) if rows else ["empty"]
     table = pa.table({c: pa.array([_flat(r.get(c)) for r in rows]) for c in cols}) if rows else \
         pa.table({"empty": pa.array([], pa.string())})

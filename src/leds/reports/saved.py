@@ -16,11 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import orjson
-import pyarrow as pa
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from leds.access.lookup import Lookup
@@ -29,6 +27,12 @@ from leds.db.engine import write_transaction
 from leds.errors import BadRequest, NotFound
 
 from .tables import report_runs, saved_reports
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# DuckDB and Arrow load when a report first runs, not when the service starts (a serving
+# process that never runs a report does not carry them).
 
 
 class QueryRefused(AccessDenied):
@@ -49,6 +53,7 @@ def _now() -> str:
 
 
 def _select(conn: Connection, stmt: Any) -> pa.Table:
+    import pyarrow as pa
     res = conn.execute(stmt)
     names = list(res.keys())
     rows = res.fetchall()
@@ -69,6 +74,8 @@ def _opendata(name: str) -> Callable[[Connection, Principal, Lookup], pa.Table]:
 
 
 def _scorecard(conn: Connection, _: Principal, __: Lookup) -> pa.Table:
+    import pyarrow as pa
+
     from leds.quality.rules import BY_ID
     from leds.quality.tables import quality_counts
 
@@ -80,6 +87,7 @@ def _scorecard(conn: Connection, _: Principal, __: Lookup) -> pa.Table:
 def _record_counts(conn: Connection, principal: Principal, lookup: Lookup) -> pa.Table:
     """Counts of the records the user may see, by dataset, type and force: through the access
     policy (its row predicate, and its audit of the consultation)."""
+    import pyarrow as pa
     facets, keys, counts = [], [], []
     for by in ("dataset", "rtype", "force"):
         for k, n in sorted(count_records(conn, principal, lookup.purpose if not principal.is_system
@@ -136,6 +144,8 @@ def _walk(node: Any, tables: set[str], ctes: set[str], functions: set[str]) -> N
 def check_query(query: str, principal: Principal) -> list[str]:
     """The relations ``query`` reads, or a refusal (:class:`QueryRefused`, 403): not one read,
     a table function, an unknown relation, or a relation the principal may not see."""
+    import duckdb
+
     db = duckdb.connect()
     try:
         statements = db.extract_statements(query)
@@ -169,6 +179,8 @@ def check_query(query: str, principal: Principal) -> list[str]:
 def run_query(conn: Connection, lookup: Lookup, query: str, params: dict[str, Any] | None = None,
               *, name: str = "ad hoc") -> dict[str, Any]:
     """Run a report's query as ``lookup``'s principal; audited (the relations and row count)."""
+    import duckdb
+
     from leds.audit import AuditEvent
 
     principal = lookup.principal
