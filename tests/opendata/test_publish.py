@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from leds.audit import get_writer
+from leds.audit.tables import audit_entries
 from leds.config import Settings
 from leds.db.engine import get_engine
 from leds.errors import BadRequest
@@ -116,7 +119,10 @@ def test_publishing_synthetic_events_never_puts_out_a_raw_location_and_each_poin
     raw_text = {f"{v:.6f}" for lat, lon in raw for v in (lat, lon)}
     address_text = {f"{v:.6f}" for *_, lat, lon in _addresses() for v in (lat, lon)}
     with get_engine(settings).connect() as conn:
-        street = publish(conn, publish_key(settings), month="2024-05", kind="street", out=tmp_path, min_addresses=N)
+        street = publish(conn, publish_key(settings), month="2024-05", kind="street", out=tmp_path, min_addresses=N,
+                         audit=get_writer(settings).record, actor="os:tester")
+        entry = conn.execute(select(audit_entries.c.partner, audit_entries.c.detail)
+                             .where(audit_entries.c.action == "disclosure")).one()
         search = publish(conn, publish_key(settings), month="2024-05", kind="stop-and-search", out=tmp_path,
                          min_addresses=N)
     points = {(r[1], r[2]): r for r in _rows(tmp_path / "points.csv")[1:]}
@@ -134,6 +140,7 @@ def test_publishing_synthetic_events_never_puts_out_a_raw_location_and_each_poin
                 assert r["Longitude"] not in raw_text and r["Latitude"] not in raw_text
                 assert r["Longitude"] not in address_text or r["Latitude"] not in address_text
         assert "narrative" not in (tmp_path / name).read_text()
+    assert entry.partner == "the public (open data)" and f'"rows":{street.event_rows}' in entry.detail
     assert street.event_rows + street.suppressed == 270 and search.event_rows + search.suppressed == 90
     rows = _rows(tmp_path / "2024-05-west-yorkshire-stop-and-search.csv")
     assert {r[1] for r in rows[1:]} == {"2024-05-01T00:00:00+00:00"}  # month granularity

@@ -61,8 +61,11 @@ def publish_cmd(
     min_cell: Annotated[int, typer.Option(min=2, max=1000, help="Smallest class of rows released.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Publish a month in data.police.uk's format (see docs/opendata.md): imported months as they
+    """Publish a month in data.police.uk's format (see docs/sharing.md): imported months as they
     came, leds' own events snapped to anonymous points, with small cells suppressed."""
+    import getpass
+
+    from leds.audit import get_writer
     from leds.errors import LedsError
 
     from .publish import publish, publish_key
@@ -71,7 +74,8 @@ def publish_cmd(
     try:
         with get_engine(settings).connect() as conn:
             r = publish(conn, publish_key(settings), month=month, kind=kind, out=out, force=force,
-                        min_addresses=min_addresses, min_cell=min_cell)
+                        min_addresses=min_addresses, min_cell=min_cell, audit=get_writer(settings).record,
+                        actor=settings.actor or f"os:{getpass.getuser()}")
     except LedsError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc

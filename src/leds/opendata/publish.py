@@ -198,9 +198,12 @@ def _force_code(force: str | None) -> tuple[str | None, str | None]:
 
 
 def publish(conn: Connection, key: bytes, *, month: str, kind: str, out: Path, force: str | None = None,
-            min_addresses: int = MIN_ADDRESSES, min_cell: int = MIN_CELL) -> PublishResult:
+            min_addresses: int = MIN_ADDRESSES, min_cell: int = MIN_CELL, audit: Any = None,
+            actor: str = "system") -> PublishResult:
     """Write the month's files of ``kind`` (street, outcomes, stop-and-search) into ``out``.
-    ``key`` keys the published Crime IDs (a pseudonym of the record: stable, not reversible)."""
+    ``key`` keys the published Crime IDs (a pseudonym of the record: stable, not reversible).
+    With ``audit`` (a sink), a publication from leds' own events is recorded as a disclosure to
+    the public, with the counts and files (no record keys: nothing personal is released)."""
     started = time.perf_counter()
     if kind not in KINDS:
         raise BadRequest(f"kind is one of {', '.join(KINDS)}")
@@ -269,6 +272,16 @@ def publish(conn: Connection, key: bytes, *, month: str, kind: str, out: Path, f
         res.files.append({"name": "points.csv", "rows": len(points), "source": "leds"})
         res.timings["write"] = time.perf_counter() - t
     res.rows = res.imported_rows + res.event_rows
+    if conn.in_transaction():
+        conn.commit()  # end the read: the audit writer commits on its own connection
+    if audit is not None and res.event_rows:
+        from leds.audit import AuditEvent
+
+        audit(AuditEvent(action="disclosure", actor=actor, purpose=PURPOSE, reason=f"open data {month} {kind}",
+                         detail={"kind": "open_data", "partner": "the public (open data)", "month": month,
+                                 "data": kind, "rows": res.event_rows, "generalised": res.generalised,
+                                 "suppressed": res.suppressed, "points": res.points,
+                                 "files": [f["name"] for f in res.files if f["source"] == "leds"]}))
     res.seconds = time.perf_counter() - started
     return res
 
