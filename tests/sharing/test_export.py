@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -113,12 +114,16 @@ def test_exports_without_an_approved_unexpired_agreement_or_beyond_it_are_refuse
         service.suspend(conn, dpo, "DSA-2026-001", "under review", get_writer(crimes).record)
     with pytest.raises(ExportRefused, match="suspended"):
         _export(crimes, tmp_path / "d")
-    assert not any((tmp_path / x).exists() for x in "abcd")
+    with get_engine(crimes).connect() as conn:
+        service.approve(conn, dpo, "DSA-2026-001", get_writer(crimes).record)
+    with pytest.raises(ExportRefused, match="expired"):
+        _export(crimes, tmp_path / "e", on=date(2029, 1, 1))  # the day after expiry
+    assert not any((tmp_path / x).exists() for x in "abcde")
     with get_engine(crimes).connect() as conn:
         whys = [orjson.loads(d)["why"] for d in conn.execute(
             select(audit_entries.c.detail).where(audit_entries.c.action == "denied")).scalars()]
         disclosures = conn.execute(select(audit_entries.c.id).where(audit_entries.c.action == "disclosure")).all()
-    assert len(whys) == 4 and "no agreement DSA-NONE" in whys[0]
+    assert len(whys) == 5 and "no agreement DSA-NONE" in whys[0]
     assert disclosures == []
 
 
