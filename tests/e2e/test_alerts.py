@@ -4,13 +4,10 @@ Chromium (Debian's) through Playwright, against a real ``leds serve`` on loopbac
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +16,9 @@ from leds.access import identity
 from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
 
-from ..alerts.conftest import Receiver, free_port, make_user, receiver  # noqa: F401 (a fixture)
-from ..conftest import env_for
+from ..alerts.conftest import Receiver, make_user, receiver  # noqa: F401 (a fixture)
 from ..factories import P1, load, mps_records, rec, ug, wyp_records
+from ..serving import serving
 from .test_browser import CHROMIUM, FLAGS, PASSWORD, choose_reason, sign_in
 
 pytestmark = pytest.mark.slow
@@ -35,26 +32,8 @@ def alerts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
     identity.create_user(get_engine(settings), "e2e-oic", roles=["investigator"], force="WYP", vetting="SC",
                          password=PASSWORD, display_name="E2E officer in the case")
     dispose_all()
-    port = free_port()
-    log = home / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("leds")), "serve", "--port", str(port)],
-                                env={**env_for(settings), "LEDS_COOKIE_SECURE": "0"}, stdout=out,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(base + "/api/v1/health", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None:
-                    raise AssertionError(f"leds serve stopped: {log.read_text()[-2000:]}") from None
-                time.sleep(0.5)
+    with serving(settings, home / "serve.log") as base:
         yield settings, base
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture(scope="module")

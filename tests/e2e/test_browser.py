@@ -17,12 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +31,7 @@ from leds.access import identity
 from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
 
-from ..conftest import env_for
+from ..serving import sample_store, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -98,24 +93,11 @@ def _pick(sample_dir: Path) -> Sample:
     raise AssertionError("the sample has no person with a marker and a rare surname")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Sample]]:
     """A small national sample (300 people, seed 11), ingested and matched, with accounts."""
     home = tmp_path_factory.mktemp("e2e") / "home"
-    settings = Settings(home=home)
-    env = env_for(settings)
-    leds = str(Path(sys.executable).with_name("leds"))
-    subprocess.run([leds, "synth", "--out", str(home / "sample"), "--persons", "300", "--seed", "11", "-q"],
-                   env=env, check=True, capture_output=True)
-    files = [str(p) for p in sorted((home / "sample").rglob("*.ndjson"))]
-    subprocess.run([leds, "ingest", *files, "--json"], env=env, check=True, capture_output=True)
-    subprocess.run([leds, "match"], env=env, check=True, capture_output=True)
+    settings = sample_store(home, persons=300, seed=11)
     engine = get_engine(settings)
     for name, role in USERS.items():
         identity.create_user(engine, name, roles=[role], force="WYP", vetting="SC", password=PASSWORD,
@@ -127,32 +109,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
 @pytest.fixture(scope="session")
 def server(store: tuple[Settings, Sample], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings, _ = store
-    port = _free_port()
-    env = {**env_for(settings), "LEDS_COOKIE_SECURE": "0"}  # plain http on loopback
-    log = tmp_path_factory.mktemp("server") / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("leds")), "serve", "--port", str(port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(base + "/api/v1/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None:
-                    raise AssertionError(f"leds serve stopped: {log.read_text()[-2000:]}") from None
-                time.sleep(0.5)
-        else:
-            raise AssertionError(f"leds serve did not answer within 60 s: {log.read_text()[-2000:]}")
+    with serving(settings, tmp_path_factory.mktemp("server") / "serve.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="session")

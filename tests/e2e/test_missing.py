@@ -5,13 +5,8 @@ records, served by a real ``leds serve``."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +15,10 @@ from leds.access import identity
 from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
 
-from ..conftest import env_for
 from ..factories import load, mps_records, wyp_records
 from ..missing.helpers import ago, episode, send, wyp
-from .test_browser import PASSWORD, _free_port, browser, new_page, shot, sign_in
+from ..serving import serving
+from .test_browser import PASSWORD, browser, new_page, shot, sign_in
 
 pytestmark = pytest.mark.slow
 __all__ = ["browser", "new_page"]  # fixtures used here
@@ -43,32 +38,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     identity.create_user(engine, "e2e-officer", roles=["frontline_officer"], force="GMP", vetting="SC",
                          password=PASSWORD, display_name="E2E officer")
     dispose_all()
-    port = _free_port()
-    env = {**env_for(settings), "LEDS_COOKIE_SECURE": "0"}
-    log = home.parent / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("leds")), "serve", "--port", str(port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(base + "/api/v1/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None:
-                    raise AssertionError(f"leds serve stopped: {log.read_text()[-2000:]}") from None
-                time.sleep(0.5)
-        else:
-            raise AssertionError("leds serve did not answer within 60 s")
+    with serving(settings, home.parent / "serve.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_the_live_view_shows_every_live_episode_with_repeat_missing_highlighted(new_page: Any) -> None:

@@ -4,12 +4,7 @@ flagged); an investigator has no retention menu and is refused the page."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +16,10 @@ from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
 from leds.retention import rights
 
-from ..conftest import env_for
 from ..factories import load, rec, ug
 from ..retention.people import ERASED_PERSON, quixleberry_docs
-from .test_browser import CHROMIUM, FLAGS, PASSWORD, _free_port
+from ..serving import serving
+from .test_browser import CHROMIUM, FLAGS, PASSWORD
 
 pytestmark = pytest.mark.slow
 OLD_EVENT = "WYP|NICHE-RMS|event|OLD-1"
@@ -48,29 +43,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         rights.create_request(conn, dpo, "access", ERASED_PERSON, "a copy of my data",
                               received_at="2025-01-05T09:00:00Z")
     dispose_all()
-    port = _free_port()
-    log = home.parent / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("leds")), "serve", "--port", str(port)],
-                                env={**env_for(settings), "LEDS_COOKIE_SECURE": "0"}, stdout=out,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(base + "/api/v1/health", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None:
-                    raise AssertionError(log.read_text()[-2000:]) from None
-                time.sleep(0.5)
+    with serving(settings, home.parent / "serve.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,7 @@ export under it and opens its signed manifest."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +16,10 @@ from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
 from leds.sharing.agreement import example
 
-from ..conftest import env_for
 from ..factories import load
+from ..serving import serving
 from ..sharing.conftest import crime_docs
-from .test_browser import CHROMIUM, FLAGS, PASSWORD, _free_port
+from .test_browser import CHROMIUM, FLAGS, PASSWORD
 
 pytestmark = pytest.mark.slow
 
@@ -40,29 +35,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     identity.create_user(engine, "e2e-inv", roles=["investigator"], force="WYP", vetting="SC", password=PASSWORD,
                          display_name="E2E investigator")
     dispose_all()
-    port = _free_port()
-    log = home.parent / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("leds")), "serve", "--port", str(port)],
-                                env={**env_for(settings), "LEDS_COOKIE_SECURE": "0"}, stdout=out,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(base + "/api/v1/health", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None:
-                    raise AssertionError(log.read_text()[-2000:]) from None
-                time.sleep(0.5)
+    with serving(settings, home.parent / "serve.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
 
 from leds.access.rules import PURPOSES
 from leds.missing.models import MissingBanner
@@ -31,10 +32,10 @@ POSTCODE_PATTERN = r"^ *[A-Za-z]( *[A-Za-z0-9]){1,6} *$"
 PNC_FORMAT = {"format": "pnc-id"}
 
 
-def _one_of_given(*fields: str, texts: tuple[str, ...] = ()) -> dict[str, object]:
+def _one_of_given(*fields: str, texts: tuple[str, ...] = ()) -> JsonDict:
     """JSON Schema for "at least one of these fields, not null" (and, for ``texts``, not blank)."""
-    given: dict[str, object] = {"not": {"type": "null"}}
-    text: dict[str, object] = {"type": "string", "pattern": "[!-~]"}
+    given: JsonDict = {"not": {"type": "null"}}
+    text: JsonDict = {"type": "string", "pattern": "[!-~]"}
     return {"anyOf": [{"required": [f], "properties": {f: text if f in texts else given}} for f in fields]}
 PURPOSE_TEXT_MAX = 500
 
