@@ -42,6 +42,16 @@ if [ ! -f "$web_stamp" ] || [ web/package-lock.json -nt "$web_stamp" ]; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   touch "$web_stamp"
 fi
+# Redis, for the alert workers' Redis Streams and their tests (the tests start their own
+# redis-server on a loopback port; they need the program, not a running service).
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "setup: installing Debian's redis-server for the alert delivery tests" >&2
+  if ! { apt-get install -y -q redis-server >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 &&
+         apt-get install -y -q redis-server >/dev/null 2>&1; }; }; then
+    echo "setup: warning: could not install redis-server ('apt-get install -y redis-server' needs root);" \
+         "the embedded default runs without it, but the Redis Streams tests will fail" >&2
+  fi
+fi
 # The browser for the end-to-end tests: Debian's chromium (browser downloads are not used).
 if [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian's chromium for the browser tests" >&2
