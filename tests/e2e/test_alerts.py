@@ -19,7 +19,7 @@ from leds.db.engine import dispose_all, get_engine
 from ..alerts.conftest import Receiver, make_user, receiver  # noqa: F401 (a fixture)
 from ..factories import P1, load, mps_records, rec, ug, wyp_records
 from ..serving import serving
-from .test_browser import CHROMIUM, FLAGS, PASSWORD, choose_reason, sign_in
+from .test_browser import PASSWORD, choose_reason, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -36,18 +36,8 @@ def alerts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
         yield settings, base
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
-
-
 def test_subscribe_from_the_person_page_and_see_a_change_arrive_without_reloading(
-        alerts_server: tuple[Settings, str], chromium: Any, receiver: Receiver) -> None:  # noqa: F811
+        alerts_server: tuple[Settings, str], browser: Any, receiver: Receiver) -> None:  # noqa: F811
     settings, base = alerts_server
     # A colleague's webhook subscription on the same person: the serving process delivers it
     # itself (the embedded worker), with no worker of its own started.
@@ -57,7 +47,7 @@ def test_subscribe_from_the_person_page_and_see_a_change_arrive_without_reloadin
     colleague, _ = make_user(settings, "e2e-colleague")
     with get_engine(settings).connect() as conn:
         subscribe(conn, colleague, SubscriptionRequest(reason="op alpha", person_id=P1, webhook_url=receiver.url))
-    ctx = chromium.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
     problems: list[str] = []
     page = ctx.new_page()
     page.set_default_timeout(15_000)

@@ -32,13 +32,11 @@ from leds.config import Settings
 from leds.db.engine import dispose_all, get_engine
 
 from ..serving import sample_store, serving
+from .conftest import CHROMIUM, FLAGS  # noqa: F401 (other browser tests import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "docs" / "screenshots"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]  # Playwright adds --headless and a fresh profile
 PASSWORD = "e2e password that is long enough"
 USERS = {"e2e-investigator": "investigator", "e2e-analyst": "intelligence_analyst", "e2e-auditor": "auditor"}
 CONFUSABLE = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8", "2": "Z", "Z": "2"}
@@ -111,44 +109,6 @@ def server(store: tuple[Settings, Sample], tmp_path_factory: pytest.TempPathFact
     settings, _ = store
     with serving(settings, tmp_path_factory.mktemp("server") / "serve.log") as base:
         yield base
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `bash scripts/setup.sh` "
-                    "(it installs Debian's chromium with apt-get)", pytrace=False)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright is not installed: run `bash scripts/setup.sh`", pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def new_page(browser: Any, server: str) -> Iterator[Any]:
-    """Makes pages in fresh browser contexts (separate cookies), each watched for
-    Content-Security-Policy violations and script errors."""
-    contexts = []
-    problems: list[str] = []
-
-    def make(viewport: tuple[int, int] = (1280, 900)) -> Any:
-        ctx = browser.new_context(base_url=server, viewport={"width": viewport[0], "height": viewport[1]})
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(15_000)
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and (
-            "Content Security Policy" in m.text or "Uncaught" in m.text) else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        return page
-
-    yield make
-    for ctx in contexts:
-        ctx.close()
-    assert problems == [], f"errors in the browser console: {problems}"
 
 
 def sign_in(page: Any, username: str) -> None:

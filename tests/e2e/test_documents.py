@@ -18,10 +18,9 @@ from leds.documents.ingest import ingest
 
 from ..factories import load, mps_records, wyp_records
 from ..serving import serving
-from .test_browser import PASSWORD, browser, choose_reason, new_page, shot, sign_in
+from .test_browser import PASSWORD, choose_reason, shot, sign_in
 
 pytestmark = pytest.mark.slow
-__all__ = ["browser", "new_page"]  # fixtures used here
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,9 @@ from leds.db.engine import dispose_all, get_engine
 from ..factories import load, mps_records, wyp_records
 from ..missing.helpers import ago, episode, send, wyp
 from ..serving import serving
-from .test_browser import PASSWORD, browser, new_page, shot, sign_in
+from .test_browser import PASSWORD, shot, sign_in
 
 pytestmark = pytest.mark.slow
-__all__ = ["browser", "new_page"]  # fixtures used here
 
 
 @pytest.fixture(scope="module")

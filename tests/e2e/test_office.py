@@ -18,10 +18,9 @@ from leds.office import commissioning, maturity
 from leds.office.models import Assessment, RequestIn
 
 from ..serving import serving
-from .test_browser import PASSWORD, browser, new_page, shot, sign_in
+from .test_browser import PASSWORD, shot, sign_in
 
 pytestmark = pytest.mark.slow
-__all__ = ["browser", "new_page"]  # fixtures used here
 FW = "force-data-strategy"
 
 

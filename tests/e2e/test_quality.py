@@ -18,10 +18,9 @@ from leds.opendata.importer import import_file
 
 from ..quality.planted import planted_lines
 from ..serving import serving
-from .test_browser import PASSWORD, browser, new_page, shot, sign_in
+from .test_browser import PASSWORD, shot, sign_in
 
 pytestmark = pytest.mark.slow
-__all__ = ["browser", "new_page"]  # fixtures used here
 MET = Path("/work/shared/data/police-uk/2022-08-metropolitan-stop-and-search.csv")
 
 

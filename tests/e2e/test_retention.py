@@ -19,7 +19,7 @@ from leds.retention import rights
 from ..factories import load, rec, ug
 from ..retention.people import ERASED_PERSON, quixleberry_docs
 from ..serving import serving
-from .test_browser import CHROMIUM, FLAGS, PASSWORD
+from .test_browser import PASSWORD
 
 pytestmark = pytest.mark.slow
 OLD_EVENT = "WYP|NICHE-RMS|event|OLD-1"
@@ -45,16 +45,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     dispose_all()
     with serving(settings, home.parent / "serve.log") as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 def _signed_in(browser: Any, server: str, username: str) -> Any:
