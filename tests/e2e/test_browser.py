@@ -119,6 +119,14 @@ def sign_in(page: Any, username: str) -> None:
     page.get_by_role("heading", name="What you can do").wait_for()
 
 
+def signed_in(browser: Any, server: str, username: str) -> Any:
+    """A page in a fresh browser context, signed in as ``username``."""
+    page = browser.new_context(base_url=server).new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, username)
+    return page
+
+
 def choose_reason(page: Any, label: str, text: str | None = None) -> None:
     page.get_by_role("radio", name=label, exact=True).check()
     if text is not None:

@@ -19,7 +19,7 @@ from leds.retention import rights
 from ..factories import load, rec, ug
 from ..retention.people import ERASED_PERSON, quixleberry_docs
 from ..serving import serving
-from .test_browser import PASSWORD
+from .test_browser import PASSWORD, signed_in
 
 pytestmark = pytest.mark.slow
 OLD_EVENT = "WYP|NICHE-RMS|event|OLD-1"
@@ -47,20 +47,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-def _signed_in(browser: Any, server: str, username: str) -> Any:
-    page = browser.new_context(base_url=server).new_page()
-    page.set_default_timeout(15_000)
-    page.goto("/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="What you can do").wait_for()
-    return page
-
-
 def test_a_data_protection_officer_reviews_a_due_record_and_sees_an_overdue_request(browser: Any,
                                                                                     server: str) -> None:
-    page = _signed_in(browser, server, "e2e-dpo")
+    page = signed_in(browser, server, "e2e-dpo")
     page.get_by_role("link", name="Retention").first.click()
     page.get_by_role("heading", name="Retention review").wait_for()
     row = page.locator("#app-retention-queue tr", has_text=OLD_EVENT)
@@ -82,7 +71,7 @@ def test_a_data_protection_officer_reviews_a_due_record_and_sees_an_overdue_requ
 
 
 def test_an_investigator_has_no_retention_menu_and_is_refused(browser: Any, server: str) -> None:
-    page = _signed_in(browser, server, "e2e-inv")
+    page = signed_in(browser, server, "e2e-inv")
     assert page.get_by_role("link", name="Retention").count() == 0
     resp = page.goto("/retention")
     assert resp is not None and resp.status == 403

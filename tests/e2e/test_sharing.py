@@ -19,7 +19,7 @@ from leds.sharing.agreement import example
 from ..factories import load
 from ..serving import serving
 from ..sharing.conftest import crime_docs
-from .test_browser import PASSWORD
+from .test_browser import PASSWORD, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -39,19 +39,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-def _signed_in(browser: Any, server: str, username: str) -> Any:
-    page = browser.new_context(base_url=server).new_page()
-    page.set_default_timeout(15_000)
-    page.goto("/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="What you can do").wait_for()
-    return page
-
-
 def test_propose_approve_export_and_read_the_manifest(browser: Any, server: str) -> None:
-    inv = _signed_in(browser, server, "e2e-inv")
+    inv = signed_in(browser, server, "e2e-inv")
     inv.get_by_role("link", name="Data sharing").first.click()
     inv.get_by_role("heading", name="Data sharing agreements").wait_for()
     inv.locator("#app-new-agreement").click()
@@ -66,7 +55,7 @@ def test_propose_approve_export_and_read_the_manifest(browser: Any, server: str)
     assert inv.locator("#app-agreement-state").inner_text().startswith("Draft")
     assert inv.locator("#app-approve").count() == 0  # an investigator cannot approve
 
-    dpo = _signed_in(browser, server, "e2e-dpo")
+    dpo = signed_in(browser, server, "e2e-dpo")
     dpo.goto("/sharing/DSA-2026-001")
     dpo.locator("#app-approve").click()
     dpo.get_by_role("heading", name=example()["title"]).wait_for()
