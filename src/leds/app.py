@@ -2,7 +2,6 @@
 
 
 import gc
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +13,7 @@ from pydantic import BaseModel
 from leds import __version__
 from leds.config import Settings, get_settings
 from leds.db.engine import get_engine
+from leds.domains import present
 
 # Domains whose API routes are part of the service: each module has a module-level
 # ``router`` (an APIRouter that declares the look-up dependency, leds.access.deps).  A domain
@@ -116,13 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    for name in API_DOMAINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
-                raise
-            continue
+    for module in present(API_DOMAINS):
         app.include_router(module.router)
     oidc.install(app, settings, engine)
     web.install(app, settings, engine)

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from leds.domains import present
 
 app = typer.Typer(
     name="leds",
@@ -41,14 +41,7 @@ DOMAINS = (
 
 
 def _register_all() -> None:
-    for name in DOMAINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            # Only tolerate a domain that does not exist yet, never a broken import inside one.
-            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
-                raise
-            continue
+    for module in present(DOMAINS):
         module.register(app)
 
 

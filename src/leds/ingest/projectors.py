@@ -49,16 +49,11 @@ def register(projector: Projector) -> None:
 def registered() -> list[Projector]:
     global _loaded
     if not _loaded:
-        import importlib
+        from leds.domains import present
 
         _loaded = True
-        for name in PROJECTOR_MODULES:
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                # A domain that does not exist (yet) has no projector; a broken import inside one fails.
-                if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
-                    raise
+        for _ in present(PROJECTOR_MODULES):  # importing a module registers its projector
+            pass
     return list(_REGISTRY.values())
 
 

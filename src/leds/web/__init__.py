@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from leds.config import Settings
+from leds.domains import present
 
 # Domains with pages of their own: each module has a module-level ``router`` (an APIRouter of
 # page routes) and adds its menu entry to ``leds.web.render.NAV``.  A domain that does not
@@ -40,15 +41,7 @@ def install(app: FastAPI, settings: Settings, engine: Engine) -> None:
     assets.mount(app, settings)  # fails at start, saying to run scripts/setup.sh, when the assets are missing
     for own in (signin, pages, review, lookups):
         app.include_router(own.router)
-    import importlib
-
-    for name in PAGE_DOMAINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
-                raise
-            continue
+    for module in present(PAGE_DOMAINS):
         app.include_router(module.router)
     errors.install(app)
     app.add_middleware(SecurityHeaders)
