@@ -106,9 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from leds import web
     from leds.access import oidc
-    from leds.access.deps import complete_openapi, install_error_map
-
-    install_error_map(app)
+    from leds.access.deps import complete_openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

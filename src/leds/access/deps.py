@@ -6,7 +6,7 @@ token's scope, requires a purpose, runs the domain's service with a connection a
 :class:`~leds.access.lookup.Lookup`, and remembers the purpose for a web session. The
 service reads records only through :mod:`leds.access.policy`, which applies the role's
 action, row rules and redactions and audits what it returns. Errors are
-:class:`leds.errors.LedsError`; the app answers them once (:func:`install_error_map`).
+:class:`leds.errors.LedsError`; the app answers them once (:func:`api_error_response`).
 
     from leds.access.deps import CallerDep, gate, looking_up
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -218,16 +218,10 @@ def errors_documented(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"model": ErrorBody, "description": _DESCRIPTIONS.get(c, "Error.")} for c in codes}
 
 
-def install_error_map(app: FastAPI) -> None:
-    """Answer every :class:`LedsError` raised under ``/api/`` with its status and the one body.
-    (The web app installs its own handler for pages, which delegates here for the API.)"""
-
-    @app.exception_handler(LedsError)
-    async def leds_error(request: Request, exc: LedsError) -> JSONResponse:
-        return api_error_response(exc)
-
-
 def api_error_response(exc: LedsError) -> JSONResponse:
+    """The API's answer to a :class:`LedsError`: its status and the one body.  The app's one
+    handler for LedsError (``leds.web.errors``) answers so under ``/api/``, and with a GOV.UK
+    error page on a page."""
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
