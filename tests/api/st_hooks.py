@@ -11,7 +11,7 @@ import json
 import schemathesis
 from hypothesis import strategies as st
 
-from leds.access import rules
+from leds.access.deps import NEEDS_TEXT
 from leds.standard.validators import EARLIEST_DATE, format_pnc_id, today
 
 _values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
@@ -28,12 +28,11 @@ schemathesis.openapi.media_type("application/x-ndjson",
 # A look-up whose purpose needs an explanation needs a reason that is not blank.  In a JSON
 # body the schema says so (if/then); query parameters cannot express a rule between two of
 # them, so the parameter's description says it and this filter keeps generated queries to it.
-_NEEDS_TEXT = {k for k, v in rules.PURPOSES.items() if v["needs_text"]}
 
 
 @schemathesis.hook
 def filter_query(ctx, query):  # type: ignore[no-untyped-def]
-    if not query or query.get("purpose") not in _NEEDS_TEXT:
+    if not query or query.get("purpose") not in NEEDS_TEXT:
         return True
     return bool(str(query.get("reason") or "").strip())
 

@@ -168,12 +168,15 @@ def gate(action: str) -> Callable[..., Gate]:
     return dependency
 
 
+# The published purposes that need an explanation (the case reference): said in the schema.
+NEEDS_TEXT = tuple(k for k, v in rules.PURPOSES.items() if v["needs_text"])
+
 PurposeQuery = Annotated[str | None, Query(max_length=40, description="Reason code (see GET /api/v1/purposes).",
                                            json_schema_extra={"enum": list(rules.PURPOSES)})]
 ReasonQuery = Annotated[str | None, Query(
     max_length=PURPOSE_TEXT_MAX,
     description="Explanation, e.g. the case reference. Required, and not blank, when the purpose needs one: "
-    + ", ".join(k for k, v in rules.PURPOSES.items() if v["needs_text"]) + ".")]
+    + ", ".join(NEEDS_TEXT) + ".")]
 
 
 def looking_up(action: str) -> Callable[..., Gate]:
@@ -269,15 +272,16 @@ def complete_openapi(doc: dict[str, Any]) -> dict[str, Any]:
     * a route with a JSON body can answer 400 for a body that is not JSON;
     * a route behind a bearer token can answer 401."""
     enum = {"type": "string", "enum": list(rules.PURPOSES), "description": "Reason code (GET /api/v1/purposes)."}
-    needs_text = [k for k, v in rules.PURPOSES.items() if v["needs_text"]]
-    explained = {"if": {"properties": {"purpose": {"enum": needs_text}}, "required": ["purpose"]},
+    explained = {"if": {"properties": {"purpose": {"enum": list(NEEDS_TEXT)}}, "required": ["purpose"]},
                  "then": {"properties": {"reason": {"type": "string", "pattern": r"\S"}}, "required": ["reason"]}}
     schemas = doc.get("components", {}).get("schemas", {})
     for model in schemas.values():
         props = model.get("properties", {})
         if "purpose" in props and "reason" in props:
-            props["purpose"] = {**enum, "title": "Purpose"}
-            model["required"] = sorted({*model.get("required", []), "purpose"})
+            default = props["purpose"].get("default")
+            props["purpose"] = {**enum, "title": "Purpose", **({"default": default} if default else {})}
+            if default is None:  # required unless the model gives it a default (the gate refuses none)
+                model["required"] = sorted({*model.get("required", []), "purpose"})
             model["allOf"] = [*model.get("allOf", []), explained]
     error = {"description": "The request cannot be answered as asked; `detail` says why.",
              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
