@@ -27,6 +27,8 @@ Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"[A-Za-z]")] 
 # OpenAPI document sends only what is accepted): letters and digits, with spaces between.
 VRM_PATTERN = r"^ *([A-Za-z0-9][ -]*){2,8}$"
 POSTCODE_PATTERN = r"^ *[A-Za-z]( *[A-Za-z0-9]){1,6} *$"
+# Free text is searched by its words (letters and digits, search.keys.words): one is needed.
+WORD_PATTERN = r"[A-Za-z0-9]"
 # A PNC ID's last letter is a check character (mod 23), which a pattern cannot say: the schema
 # names the format, and the validator verifies the letter.
 PNC_FORMAT = {"format": "pnc-id"}
@@ -35,7 +37,7 @@ PNC_FORMAT = {"format": "pnc-id"}
 def _one_of_given(*fields: str, texts: tuple[str, ...] = ()) -> JsonDict:
     """JSON Schema for "at least one of these fields, not null" (and, for ``texts``, not blank)."""
     given: JsonDict = {"not": {"type": "null"}}
-    text: JsonDict = {"type": "string", "pattern": "[!-~]"}
+    text: JsonDict = {"type": "string", "pattern": WORD_PATTERN}
     return {"anyOf": [{"required": [f], "properties": {f: text if f in texts else given}} for f in fields]}
 PURPOSE_TEXT_MAX = 500
 
@@ -120,14 +122,15 @@ class SearchQuery(_Query):
     height_from: Annotated[int, Field(ge=40, le=260)] | None = Field(None, description="Lowest height in cm; "
                                                                      "not above height_to.")
     height_to: Annotated[int, Field(ge=40, le=260)] | None = None
-    marks: Annotated[str, Field(max_length=200)] | None = Field(None, description="Marks, scars, tattoos: free text.")
+    marks: Annotated[str, Field(max_length=200, json_schema_extra={"pattern": f"^$|{WORD_PATTERN}"})] | None = Field(
+        None, description="Marks, scars, tattoos: free text, with at least one word.")
     district: Annotated[str, Field(max_length=10, json_schema_extra={"pattern": POSTCODE_PATTERN}),
                         AfterValidator(_postcode_like)] | None = Field(
         None, description="Postcode district (LS1) or full postcode.")
     force: Annotated[str, Field(max_length=8, json_schema_extra={"enum": list(FORCES)})] | None = None
     dataset: Annotated[str, Field(max_length=32, json_schema_extra={"enum": list(DATASETS)})] | None = None
-    text: Annotated[str, Field(max_length=200)] | None = Field(
-        None, description="Full text over event descriptions and intelligence.")
+    text: Annotated[str, Field(max_length=200, json_schema_extra={"pattern": f"^$|{WORD_PATTERN}"})] | None = Field(
+        None, description="Full text over event descriptions and intelligence, with at least one word.")
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 20
 
