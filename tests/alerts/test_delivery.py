@@ -132,3 +132,40 @@ def test_a_throttled_subscription_sends_one_digest_when_its_minute_ends(sqlite_s
     kinds = [g["body"]["alert"]["kind"] for g in receiver.got]
     assert kinds == ["change", "change", "digest"]
     assert receiver.got[2]["body"]["alert"]["detail"]["folded"] == 4
+
+
+def test_an_idle_embedded_worker_skips_its_queries_until_something_is_committed(
+        sqlite_store: Settings, receiver: Receiver) -> None:
+    """SQLite: the worker reads PRAGMA data_version between turns; a commit by anyone (here an
+    ingest that raises an alert) wakes it at the next poll, and an idle interval still runs a
+    turn now and then (retries falling due)."""
+    import threading
+
+    settings = sqlite_store
+    _sub(settings, webhook_url=receiver.url)
+    w = Worker(settings, pace=Pace(idle_s=60.0, base_s=60.0, poll_s=0.01))
+    assert not w._unchanged()  # the first look always runs a turn
+    w.run_once()  # which commits (the watch follower's cursor starts)
+    assert not w._unchanged()
+    w.run_once()  # which commits nothing
+    assert w._unchanged() and w._unchanged()  # nothing committed since: no turn
+    load(settings, [marker_on("P-1", "M-NEW", "WE")])
+    assert not w._unchanged()  # the ingest's commit wakes it
+    w.run_once()
+    assert len(receiver.got) == 1
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()  # the loop itself: a second alert arrives while it polls
+    load(settings, [marker_on("P-1", "M-NEWER", "FI")])
+    import time
+
+    for _ in range(300):
+        if len(receiver.got) == 2:
+            break
+        time.sleep(0.01)
+    stop.set()
+    t.join()
+    assert len(receiver.got) == 2
+    w2 = Worker(settings, pace=Pace(idle_s=0.0, base_s=60.0))
+    w2._unchanged()
+    assert not w2._unchanged()  # idle_s elapsed: a turn runs even with nothing committed

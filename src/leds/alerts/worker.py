@@ -64,6 +64,7 @@ class Pace:
     lease_s: float = 30.0  # a claim older than this was a worker that died
     relay_s: float = 10.0  # a relayed row not delivered by then is relayed again
     poll_s: float = 0.1  # how often an idle worker looks for due rows
+    idle_s: float = 1.0  # on SQLite, a turn runs at least this often even when nothing was committed
 
 
 def _at(delta_s: float = 0.0) -> str:
@@ -90,6 +91,9 @@ class Worker:
         self.counts: dict[str, int] = {}
         self._redis: Any = None
         self._last_reap = 0.0
+        self._probe: Any = None  # SQLite: a connection kept to read PRAGMA data_version
+        self._seen_version: int | None = None
+        self._last_turn = 0.0
 
     # -- deliveries -------------------------------------------------------------------------
     def deliver(self, outbox_id: int) -> str:
@@ -238,10 +242,32 @@ class Worker:
     def _count(self, outcome: str) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
 
+    def _unchanged(self) -> bool:
+        """SQLite only: nobody has committed anything since the last turn (``PRAGMA data_version``
+        on a connection that never writes), and a turn ran within ``idle_s`` (or the retry
+        back-off, if shorter), so retries falling due and stale claims are still seen in time.
+        An idle serving process then costs a pragma every ``poll_s`` instead of a turn's five
+        queries.  Anything committed (an outbox row, an audit entry a watch may care about)
+        changes the version, and the next poll runs a turn."""
+        if self.engine.dialect.name != "sqlite":
+            return False
+        if self._probe is None:
+            self._probe = self.engine.raw_connection()
+        version = self._probe.cursor().execute("PRAGMA data_version").fetchone()[0]
+        fresh = time.monotonic() - self._last_turn < min(self.pace.idle_s, self.pace.base_s)
+        if version == self._seen_version and fresh:
+            return True
+        self._seen_version = version
+        self._last_turn = time.monotonic()
+        return False
+
     def run(self, stop: threading.Event | None = None) -> None:
         stop = stop or threading.Event()
         while not stop.is_set():
             try:
+                if not self.broker_url and self._unchanged():
+                    stop.wait(self.pace.poll_s)
+                    continue
                 busy = self.run_once_broker() if self.broker_url else self.run_once()
             except Exception:  # the store or the broker is away: keep trying, lose nothing
                 log.exception("alert worker: will retry")
@@ -249,6 +275,9 @@ class Worker:
                 busy = 0
             if not busy:
                 stop.wait(self.pace.poll_s)
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None
 
     # -- Redis Streams ------------------------------------------------------------------------
     def _r(self) -> Any:
