@@ -15,11 +15,11 @@ from leds.alerts.service import notify
 from leds.alerts.subscriptions import cancel, subscribe, webhook_allowed
 from leds.alerts.tables import alert_inbox, alert_keys, alert_subscriptions
 from leds.config import Settings
-from leds.db.engine import get_engine
+from leds.db.engine import get_engine, write_transaction
 from leds.errors import LedsError
 from leds.matching.tables import person_ids
 
-from ..factories import P1, P9, john, load, rec, rec_link, ug
+from ..factories import P1, P2, P9, john, load, rec, rec_link, ug
 from .conftest import make_user
 
 SEQ = iter(range(1000, 100_000))
@@ -264,3 +264,31 @@ def test_a_rebuild_replays_the_log_without_raising_alerts_again(sqlite_store: Se
     sub(sqlite_store, lk, person_id=P1)  # made after the change: must not hear of it
     rebuild(get_engine(sqlite_store))
     assert len(alerts_of(sqlite_store, lk)) == 1
+
+
+def test_a_merge_or_split_made_by_matching_is_news_to_the_persons_subscribers(store: Settings) -> None:
+    """Batch matching, a judgement or an erasure's re-resolution log identity events through
+    matching.store.log_events; a person's subscribers hear of a merge or a split at once, in
+    the same transaction, once per event and subscription, with no record named."""
+    from leds.matching import store as matching_store
+    from leds.matching.clusters import IdentityEvent
+
+    lk, _ = make_user(store, "oic")
+    other, _ = make_user(store, "oic2")
+    _assign(store, {P1: "NP-A", P9: "NP-B", P2: "NP-Z"})
+    sid = sub(store, lk, person_id="NP-A")
+    sub(store, other, person_id="NP-Z")  # not concerned: hears nothing
+    with get_engine(store).connect() as conn, write_transaction(conn):
+        matching_store.log_events(conn, [IdentityEvent("merge", ["NP-B", "NP-A"], [P1, P9]),
+                                         IdentityEvent("new", ["NP-Q"], ["x"])], "judgement 7 (same) by DS: why",
+                                  judgement_id=7)
+    got = alerts_of(store, lk)
+    assert [(a.subscription, a.kind, a.person_id, a.rkey) for a in got] == [(sid, "merge", "NP-A", None)]
+    assert got[0].detail["person_ids"] == ["NP-B", "NP-A"] and got[0].detail["by"] == "judgement"
+    assert "why" not in str(got[0].detail)  # the judge's free text is not disclosed
+    _assign(store, {P1: "NP-B"})
+    with get_engine(store).connect() as conn, write_transaction(conn):  # a later split, found through the records it followed
+        matching_store.log_events(conn, [IdentityEvent("split", ["NP-B", "NP-C"], [P9])], "batch run 3", run_id=3)
+    got = alerts_of(store, lk)
+    assert [(a.kind, a.detail["by"]) for a in got] == [("split", "batch"), ("merge", "judgement")]
+    assert alerts_of(store, other) == []

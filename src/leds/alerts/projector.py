@@ -95,6 +95,48 @@ class AlertsProjector:
         insert_rows(conn, alert_keys, ("key", "subscription_id"), sorted(follow - existing))
 
 
+    def identity_changed(self, conn: Connection, events: list[Any], origin: dict[str, Any]) -> None:
+        """A merge or a split made by batch matching, a judgement or an erasure's re-resolution
+        is news to the subscribers of the persons concerned (found through the same index:
+        ``pid:`` each person id, ``rec:`` each record), in the transaction that makes it.  The
+        alert names the persons involved and no record (the subscriber reads those through
+        the access policy as usual); the subscription already follows each record it kept, so
+        it stays on the person or persons they now form."""
+        news = [e for e in events if e.kind in ("merge", "split")]
+        if not news or not {"pid", "rec"} & _present(conn):
+            return
+        per_event = [[f"pid:{p}" for p in e.person_ids] + [f"rec:{r}" for r in e.rkeys] for e in news]
+        found = select_in(conn, alert_keys, ("key", "subscription_id"), "key",
+                          sorted({k for ks in per_event for k in ks}))
+        by_key: dict[str, set[int]] = defaultdict(set)
+        for k, sid in found:
+            by_key[k].add(int(sid))
+        subs = {i: s for i, s in _live(conn, {sid for v in by_key.values() for sid in v}).items() if s.kind == "person"}
+        if not subs:
+            return
+        who = principals(conn, {s.owner for s in subs.values()})
+        mark = origin.get("run_id") or origin.get("judgement_id") or origin.get("at")
+        out: list[NewAlert] = []
+        follow: set[tuple[str, int]] = set()
+        for e, ks in zip(news, per_event, strict=True):
+            told: set[int] = set()
+            for k in ks:
+                for sid in by_key.get(k, ()):
+                    sub = subs.get(sid)
+                    p = who.get(sub.owner) if sub else None
+                    if sub is None or sid in told or p is None or "manage_alerts" not in p.actions():
+                        continue
+                    told.add(sid)
+                    pid = sub.target if sub.target in e.person_ids else e.person_ids[0]
+                    out.append(NewAlert(sub, e.kind, pid, None, {
+                        "change": e.kind, "person_ids": list(e.person_ids), "records": len(e.rkeys),
+                        "by": origin.get("by")}, f"identity:{origin.get('by')}:{mark}:{e.kind}:{e.person_ids[0]}"))
+                    if e.kind == "merge":  # it follows the merged person's every record from now on
+                        follow |= {(f"rec:{r}", sid) for r in e.rkeys} | {(f"pid:{e.person_ids[0]}", sid)}
+        write_alerts(conn, out)
+        insert_rows(conn, alert_keys, ("key", "subscription_id"), sorted(follow - {(k, int(s)) for k, s in found}))
+
+
 def _may(p: Principal, a: Accepted) -> bool:
     view = RecordView(a.rkey, a.force, a.source, a.rtype, a.ref, a.sequence, False, a.dataset, a.handling,
                       a.sharing, a.issued_at, None)

@@ -67,6 +67,18 @@ def quarantined(conn: Connection, rejected: list[Any]) -> None:
                 hook(conn, rejected)
 
 
+def identity_changed(conn: Connection, events: list[Any], origin: dict[str, Any]) -> None:
+    """Tell the projectors that follow national person ids (``identity_changed(conn, events,
+    origin)``, e.g. alerts: a merge or a split is news to a person's subscribers) about
+    matching's identity events, in the transaction that makes them.  ``origin`` says what
+    made them (``{"by": "batch", "run_id": ...}``, ``{"by": "judgement", ...}``)."""
+    if events:
+        for projector in registered():
+            hook = getattr(projector, "identity_changed", None)
+            if hook is not None:
+                hook(conn, events, origin)
+
+
 def _chunks(seq: list, n: int = 500):  # type: ignore[no-untyped-def, type-arg]
     for i in range(0, len(seq), n):
         yield seq[i : i + n]

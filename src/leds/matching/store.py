@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from leds.db.bulk import insert_rows, select_in, update_rows
+from leds.ingest.projectors import identity_changed
 
 from .clusters import IdentityEvent
 from .comparisons import block_keys
@@ -208,6 +209,8 @@ def log_events(conn: Connection, events: list[IdentityEvent], reason: str, *, mo
                 [(at, e.kind, json.dumps(e.person_ids), json.dumps(e.rkeys), reason, model_version,
                   judgement_id, run_id) for e in events])
     _audit_combination(conn, events, reason, model_version, judgement_id, run_id)
+    by = "batch" if run_id is not None else "judgement" if judgement_id is not None else "re-resolution"
+    identity_changed(conn, events, {"by": by, "run_id": run_id, "judgement_id": judgement_id, "at": at})
 
 
 AUDIT_SUBJECTS_MAX = 1000
