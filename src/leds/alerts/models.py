@@ -236,7 +236,8 @@ class Alert(BaseModel):
     id: int
     subscription: int | None
     person_id: str | None
-    kind: str
+    kind: str = Field(description="change, digest, lookup (a watched person was looked up), merge or split "
+                      "(the person was merged or split by matching)")
     at: str
     rkey: str | None = None
     detail: dict[str, Any] = {}
