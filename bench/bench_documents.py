@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_documents.py --models       # the model choice, on the judged collection
 
 1. ``--docs`` documents of about 10 KB each (the target's 100,000 documents are ~1 GB:
-   10 KB apiece) are generated (seeded): prose paragraphs from a 5,000-word vocabulary,
+   10 KB apiece) are generated (seeded): prose paragraphs of English words drawn by Zipf's law,
    chat-like lines, names, phones, VRMs and dates.  1% of them have one planted paragraph
    describing children used to carry drugs (in the words of the judged collection); as
    many decoys talk about children and school innocently.
@@ -50,22 +50,26 @@ DECOY = ["the children walked to school together", "the school trip to the coast
          "the kids are doing their homework", "a fifteen year old won the swimming gala"]
 
 
-def _vocab(rng: random.Random) -> list[str]:
-    from faker import Faker
+def _vocab() -> tuple[list[str], list[float]]:
+    """English words with Zipf weights: MiniLM's whole-word vocabulary (21,719 words), in the
+    tokenizer's order, which is roughly by frequency ("the" comes early), weighted 1 / rank.
+    A realistic vocabulary matters to full-text indexing: each distinct word is a posting list."""
+    from leds.documents import minilm
 
-    f = Faker("en_GB")
-    f.seed_instance(7)
-    words = sorted({w.lower() for w in f.words(nb=20000, unique=False) if w.isalpha()})
-    extra = ("meeting invoice delivery account transfer payment warehouse van shift rota supplier order "
-             "customer parcel deposit contract receipt booking schedule").split()
-    return words + extra * 20
+    vocab = minilm.tokenizer().get_vocab()
+    words = [t for t, _ in sorted(vocab.items(), key=lambda x: x[1]) if t.isalpha() and t.isascii() and len(t) > 1]
+    cum, total = [], 0.0
+    for rank in range(1, len(words) + 1):
+        total += 1.0 / rank
+        cum.append(total)
+    return words, cum
 
 
 def make_docs(n: int, seed: int = 5) -> tuple[list[tuple[str, str]], set[str]]:
     from leds.documents.judged import FORENAMES, SURNAMES
 
     rng = random.Random(seed)
-    vocab = _vocab(rng)
+    vocab, cum = _vocab()
     docs, planted = [], set()
     plant = set(rng.sample(range(n), max(1, n // 100)))
     decoy = set(rng.sample(sorted(set(range(n)) - plant), max(1, n // 100)))
@@ -73,7 +77,7 @@ def make_docs(n: int, seed: int = 5) -> tuple[list[tuple[str, str]], set[str]]:
         paras = []
         size = 0
         while size < 10_000:
-            words = [rng.choice(vocab) for _ in range(rng.randint(40, 110))]
+            words = rng.choices(vocab, cum_weights=cum, k=rng.randint(40, 110))
             if rng.random() < 0.3:
                 who = f"{rng.choice(FORENAMES)} {rng.choice(SURNAMES)}"
                 words[5:5] = [who, "on", f"07{rng.randint(100, 999)}", f"{rng.randint(100000, 999999)}", "drives",

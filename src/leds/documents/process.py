@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 
 from . import embed, entities, triage
 from .cases import Collection
+from .ingest import chunks
 from .tables import doc_chunks, doc_entities, documents
 
 
@@ -38,10 +39,11 @@ def process(engine: Engine, c: Collection, home: Path | None = None, *, batch: i
             if not docs:
                 return done
             ids = [d.id for d in docs]
-            rows = conn.execute(select(doc_chunks.c.id, doc_chunks.c.document_id, doc_chunks.c.body).where(
+            rows = conn.execute(select(doc_chunks.c.id, doc_chunks.c.document_id, doc_chunks.c.n).where(
                 doc_chunks.c.document_id.in_(ids))).all()
+            parts = {d.id: chunks(d.body) for d in docs}  # the indexed texts, cut again (not stored twice)
             if rows:
-                vecs = embed.embed([r.body for r in rows], home)
+                vecs = embed.embed([parts[r.document_id][r.n] for r in rows], home)
                 conn.execute(update(doc_chunks).where(doc_chunks.c.id == bindparam("cid"))
                              .values(vec=bindparam("v")),
                              [{"cid": r.id, "v": embed.to_bytes(v)} for r, v in zip(rows, vecs, strict=True)])

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, func, select, text
 from leds.matching.names import fold
 
 from . import embed
+from .ingest import chunk_text
 from .tables import doc_chunks, doc_entities, documents
 
 RRF_K = 60
@@ -188,8 +189,11 @@ def results(conn: Connection, collection_id: int, q: str, *, mode: str = "hybrid
     docs = {r.id: r for r in conn.execute(select(documents.c.id, documents.c.name, documents.c.title,
                                                  documents.c.doc_type, documents.c.doc_date, documents.c.parent_id)
                                           .where(documents.c.id.in_([d for d, _, _ in ranked])))}
-    chunks = dict(conn.execute(select(doc_chunks.c.id, doc_chunks.c.body).where(
-        doc_chunks.c.id.in_([c for _, _, c in ranked]))).all())
-    return [{"id": d, "document": docs[d].name, "score": s, "snippet": snippet(chunks.get(c, ""), q),
+    where = {r.id: (r.document_id, r.n) for r in conn.execute(select(
+        doc_chunks.c.id, doc_chunks.c.document_id, doc_chunks.c.n).where(doc_chunks.c.id.in_([c for _, _, c in ranked])))}
+    bodies = dict(conn.execute(select(documents.c.id, documents.c.body).where(
+        documents.c.id.in_(sorted({d for d, _ in where.values()})))).all())
+    texts = {c: chunk_text(bodies[d], n) for c, (d, n) in where.items()}
+    return [{"id": d, "document": docs[d].name, "score": s, "snippet": snippet(texts.get(c, ""), q),
              "title": docs[d].title, "type": docs[d].doc_type, "date": docs[d].doc_date,
              "parent_id": docs[d].parent_id} for d, s, c in ranked]

@@ -1,4 +1,4 @@
-"""The tables of document search (migration 0016).
+"""The tables of document search (migrations 0016 and 0018).
 
 * ``doc_collections`` and ``doc_team``: a case's material, its handling level and the
   team that may search it (user-owned state, not a projection of the log).
@@ -6,9 +6,11 @@
   content hash within a collection (so ingesting the same files twice adds nothing).
   ``parent_id`` ties an attachment to its e-mail and a member to its archive.
 * ``doc_failures``: files that could not be read, with the reason.
-* ``doc_chunks``: the searchable passages; full text in SQLite FTS5 (``doc_chunks_fts``)
-  or a PostgreSQL ``tsvector``; ``vec`` is the chunk's embedding (NULL until the
-  background stage has reached it).
+* ``doc_chunks``: the searchable passages, chunk ``n`` of its document (the text is cut
+  from the document's body by :func:`.ingest.chunks`, not stored twice); their words in
+  SQLite FTS5 (``doc_chunks_fts``, contentless, rowid = chunk id) or a PostgreSQL
+  ``tsvector`` (migrations 0016 and 0018); ``vec`` is the chunk's embedding (NULL until
+  the background stage has reached it).
 * ``doc_entities``: names, phones, e-mail addresses, VRMs, postcodes, PNC IDs and dates
   found in a document, with the leds record each links to where one does.
 * ``doc_categories`` and ``doc_triage``: the team's triage categories and each
@@ -88,7 +90,6 @@ doc_chunks = Table(
     Column("document_id", BigId, nullable=False),
     Column("collection_id", Integer, nullable=False),
     Column("n", Integer, nullable=False),
-    Column("body", Text, nullable=False),
     Column("vec", LargeBinary),
 )
 Index("ix_doc_chunks_document", doc_chunks.c.document_id, doc_chunks.c.n)
