@@ -1,7 +1,8 @@
 """The data office's services catalogue: the portal's home page.  Each service has its service
 group (the plan's), status (live, beta or coming soon), how to use it, and its guidance.  The
 plan's year-one measure, "80% of key NDAO services accessible through the portal", is computed
-from this table (benefits.COMPUTED["portal_coverage"])."""
+from this table (benefits.COMPUTED["portal_coverage"]).  ``actions`` are the service's forms
+(label, page, the action a role needs to see the link)."""
 
 from __future__ import annotations
 
@@ -16,25 +17,31 @@ SERVICES: list[dict[str, Any]] = [
                 "national picture and similar forces.",
      "how": "A force data manager starts a round for their force, answers each question with the level reached "
             "and the evidence for it, and submits. The national dashboard updates at once.",
-     "guidance": ["Force data strategy maturity scale (0-5)", "Data Maturity Assessment framework (CDDO-style)"]},
+     "guidance": ["Force data strategy maturity scale (0-5)", "Data Maturity Assessment framework (CDDO-style)"],
+     "actions": [("Complete a maturity round", "/office/maturity/assess", "assess_maturity")]},
     {"id": "commissioning", "title": "Commissioning and prioritisation", "group": "Setting up for success",
      "status": LIVE, "key": True, "href": "/office/commissioning",
      "summary": "Ask the data office for analysis, a data product or a national data set; requests are "
                 "triaged against the National Prioritisation Model and duplicate requests are spotted.",
      "how": "Describe the problem and the evidence of need; check the similar requests shown before you submit.",
-     "guidance": ["National Prioritisation Model criteria", "What makes good evidence of need"]},
+     "guidance": ["National Prioritisation Model criteria", "What makes good evidence of need"],
+     "actions": [("Ask the data office", "/office/commissioning/new", "request_commissioning")]},
     {"id": "benefits", "title": "Benefits realisation", "group": "Setting up for success", "status": LIVE,
      "key": True, "href": "/office/benefits",
      "summary": "Benefit profiles with baseline, target, owner and RAG status; measures leds can count are "
                 "filled in automatically.",
-     "how": "The data office keeps the profiles; anyone with portal access can follow them.",
-     "guidance": ["Benefit profile template (BEN_001)"]},
+     "how": "The data office adds the profiles and records their measurements here; anyone with portal access "
+            "can follow them.",
+     "guidance": ["Benefit profile template (BEN_001)"],
+     "actions": [("Add a benefit profile", "/office/benefits/new", "manage_benefits")]},
     {"id": "delivery", "title": "Delivery tracking", "group": "Setting up for success", "status": LIVE,
      "key": True, "href": "/office/objectives",
      "summary": "Objectives by strand with owners, RAG ratings and the risk register; a quarterly report is "
                 "generated in the delivery plan's shape.",
-     "how": "Objective owners update their RAG and progress; the quarterly report is one click.",
-     "guidance": ["Delivery plan RAG definitions"]},
+     "how": "The data office adds objectives and risks and updates their RAG and progress from the owners' "
+            "returns; the quarterly report is one click.",
+     "guidance": ["Delivery plan RAG definitions"],
+     "actions": [("Add an objective", "/office/objectives/new", "manage_benefits")]},
     {"id": "quality", "title": "Data quality and the performance framework", "group": "Enabling access to data",
      "status": LIVE, "key": True, "href": "/quality",
      "summary": "Data-quality scorecards by force and source, new and resolved failures, and the national data "

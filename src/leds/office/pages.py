@@ -1,7 +1,8 @@
 """The data office's portal pages: the services catalogue (the home of the office's users),
 the national maturity dashboard, completing a round (with what leds holds beside each
 question), commissioning requests (the similar requests shown before submitting; scoring and
-deciding), benefit profiles and delivery objectives with the quarterly report."""
+deciding).  Benefit profiles and delivery objectives, with their forms, are in
+``tracking_pages``."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from leds.web.errors import error_page
 from leds.web.render import CONTROL, Errors, render
 from leds.web.session import WebUser, check_csrf, current_user
 
-from . import benefits, catalogue, commissioning, maturity, objectives
+from . import catalogue, commissioning, maturity
 from .evidence import held
 from .models import Assessment, DecisionIn, RequestIn, ScoresIn
 
@@ -273,53 +274,3 @@ async def request_post(request: Request, rid: int) -> Response:
     if errors:
         return _request_page(request, me, rid, errors, 400)
     return RedirectResponse(f"/office/commissioning/{rid}?done={form.get('action') or 'decided'}", status_code=303)
-
-
-# -- benefits and delivery -------------------------------------------------------------------
-@router.get("/office/benefits")
-def benefits_page(request: Request) -> Response:
-    me = _user(request)
-    if isinstance(me, Response):
-        return me
-    with app_engine(request).connect() as conn:
-        rows = benefits.list_benefits(conn)
-    return render(request, "office_benefits.html", me=me, title="Benefits realisation", rows=rows,
-                  computed=benefits.COMPUTED)
-
-
-@router.post("/office/benefits/refresh")
-async def benefits_refresh(request: Request) -> Response:
-    form = _form(await request.form())
-    me = await run_in_threadpool(current_user, request)
-    check_csrf(me, form.get("csrf_token"))
-    if not me.may("manage_benefits"):
-        return error_page(request, 403, "Only a role with manage_benefits records measurements.")
-
-    def go() -> None:
-        with maturity.writing(app_engine(request)) as conn:
-            benefits.refresh(conn, me.principal.id)
-
-    await run_in_threadpool(go)
-    return RedirectResponse("/office/benefits", status_code=303)
-
-
-@router.get("/office/objectives")
-def objectives_page(request: Request) -> Response:
-    me = _user(request)
-    if isinstance(me, Response):
-        return me
-    with app_engine(request).connect() as conn:
-        report = objectives.quarterly_report(conn, None)
-    return render(request, "office_objectives.html", me=me, title="Delivery tracking", report=report)
-
-
-@router.get("/office/objectives/report.md")
-def objectives_report(request: Request) -> Response:
-    me = _user(request)
-    if isinstance(me, Response):
-        return me
-    q = _clean(request.query_params, "quarter", "", 7) or None
-    with app_engine(request).connect() as conn:
-        report = objectives.quarterly_report(conn, q)
-    return Response(report["markdown"], media_type="text/markdown; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="delivery-{report["quarter"]}.md"'})

@@ -31,6 +31,7 @@ PAGE_DOMAINS = (
     "leds.anpr.pages",
     "leds.documents.pages",
     "leds.office.pages",
+    "leds.office.tracking_pages",
 )
 
 
