@@ -1,7 +1,8 @@
 """The data office's portal in Chromium: from the services catalogue, complete a maturity
 round with evidence, see the national dashboard, then ask the data office for something
-already asked for and see the duplicate warning before submitting.  Served by a real
-``leds serve``."""
+already asked for and see the duplicate warning before submitting; and, as the data office,
+add a benefit profile and an objective through the forms (a missing baseline refused on the
+page first) and see them listed.  Served by a real ``leds serve``."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine = get_engine(settings)
     identity.create_user(engine, "e2e-office-dm", roles=["force_data_manager"], force="WYP", vetting="SC",
                          password=PASSWORD, display_name="E2E force data manager")
+    identity.create_user(engine, "e2e-office-analyst", roles=["national_data_office_analyst"], force="WYP",
+                         vetting="SC", password=PASSWORD, display_name="E2E data office analyst")
     office = Principal(id="user:e2e-seed", roles=frozenset({"national_data_office_analyst"}), force="WYP")
     questions = [q["id"] for q in maturity.BUILTIN[FW]["questions"]]
     with engine.begin() as conn:
@@ -94,3 +97,64 @@ def test_complete_an_assessment_see_the_dashboard_and_the_duplicate_warning(new_
     shot(page, "office-duplicate-warning")
     page.get_by_role("button", name="Submit request").click()
     page.get_by_text("Request REQ-0002: submitted").wait_for()
+
+
+def test_the_data_office_adds_a_benefit_and_an_objective_through_the_forms(new_page: Any) -> None:
+    page = new_page()
+    sign_in(page, "e2e-office-analyst")
+    page.get_by_role("link", name="Data office").first.click()
+    page.get_by_role("link", name="Add a benefit profile").click()
+    page.get_by_role("heading", name="Add a benefit profile").wait_for()
+    assert page.get_by_label("Reference").input_value() == "BEN_001"  # the next free one is suggested
+    page.get_by_label("Benefit title").fill("Fewer duplicate requests to the data office")
+    page.get_by_label("Rationale").fill("Spotting duplicates before they are submitted saves analysts' time.")
+    page.get_by_label("Benefits owner").fill("NDAO (Head of Governance)")
+    page.get_by_role("radio", name="Quantitative").check()
+    page.get_by_label("Measure", exact=True).fill("Requests marked duplicate in a quarter")
+    page.get_by_label("Unit").fill("requests")
+    page.get_by_label("Target").fill("2")
+    page.get_by_label("Realisation stage").fill("Year 1")
+    page.get_by_role("button", name="Add benefit profile").click()
+    summary = page.locator(".govuk-error-summary")
+    summary.wait_for()  # refused on the page: a benefit without a baseline
+    assert "Enter the baseline" in summary.inner_text()
+    assert "govuk-input--error" in (page.locator("#baseline").get_attribute("class") or "")
+    assert page.get_by_label("Benefit title").input_value() == "Fewer duplicate requests to the data office"
+    shot(page, "office-benefit-form-error")
+    page.get_by_label("Baseline").fill("10")
+    page.get_by_role("button", name="Add benefit profile").click()
+    page.get_by_text("Benefit BEN_001: added.").wait_for()
+    page.get_by_role("heading", name="BEN_001: Fewer duplicate requests to the data office").wait_for()
+    page.get_by_role("link", name="Record a measurement of BEN_001").click()
+    page.get_by_label("Value (requests)").fill("6")
+    page.get_by_role("button", name="Record measurement").click()
+    page.get_by_text("Benefit BEN_001: measurement recorded.").wait_for()
+    assert "(50.0% of the way)" in page.locator("main").inner_text()  # 10 -> 6, target 2
+
+    page.get_by_role("link", name="Data office").first.click()
+    page.get_by_role("link", name="Add an objective").click()
+    page.get_by_label("Objective number").fill("1.1")
+    page.get_by_label("Strand").fill("Setting up for success")
+    page.get_by_label("Objective", exact=True).fill("Launch the services portal")
+    page.get_by_label("Owner").fill("Head of Business Partnering")
+    page.get_by_role("radio", name="Amber").check()
+    page.get_by_label("Progress (optional)").fill("Six services are live.")
+    page.get_by_role("button", name="Add objective").click()
+    page.get_by_text("Objective 1.1: added.").wait_for()
+    row = page.locator("[id='objective-1.1']")
+    assert "Launch the services portal" in row.inner_text() and "Head of Business Partnering" in row.inner_text()
+    page.get_by_role("link", name="Add a risk to objective 1.1").click()
+    page.get_by_label("Risk", exact=True).fill("Guidance documents are not ready for launch.")
+    page.get_by_role("radio", name="4 Likely").check()
+    page.get_by_role("radio", name="4 Major").check()
+    page.get_by_label("Mitigation").fill("Publish the guidance in stages.")
+    page.get_by_label("Risk owner").fill("Head of Business Partnering")
+    page.get_by_role("button", name="Add risk").click()
+    page.get_by_text("Objective 1.1: risk added.").wait_for()
+    assert "Publish the guidance in stages." in page.locator("[id='objective-1.1']").inner_text()
+    page.get_by_role("link", name="Update objective 1.1").click()
+    page.get_by_role("radio", name="Red").check()
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Objective 1.1: updated.").wait_for()
+    assert "0 out of 1 objectives report little or no overall risk" in page.locator("#rag-summary").inner_text()
+    assert "red" in page.locator("[id='objective-1.1']").inner_text()
