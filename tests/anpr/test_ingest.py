@@ -93,3 +93,36 @@ def test_reads_past_the_retention_period_are_never_read_and_are_deleted(tmp_path
     assert _count(short) == 0
     res = ingest(short, get_engine(short), week["cameras"], [])
     assert res["purged_days"] and not store.has_reads(short)
+
+
+def test_a_read_id_given_twice_in_a_file_is_loaded_once_and_the_repeat_kept_aside(settings: Settings,
+                                                                                  tmp_path: Path) -> None:
+    (tmp_path / "cameras.csv").write_text(CAMERAS)
+    day = store.cutoff(settings)
+    reads = tmp_path / "reads.csv"
+    reads.write_text("read_id,vrm,camera_id,read_at,confidence\n"
+                     f"r1,AB12CDE,C1,{day}T10:00:00Z,0.9\n"
+                     f"r2,AB12CDE,C2,{day}T10:20:00Z,0.9\n"
+                     f" r1 ,XY12ZZZ,C2,{day}T11:00:00Z,0.9\n"  # the same id, spaced: a repeat
+                     f"r3,AB12CDE,C1,{day}T12:00:00Z,0.9\n"
+                     f"r2,AB12CDE,C2,{day}T10:20:00Z,0.9\n")
+    res = ingest(settings, get_engine(settings), tmp_path / "cameras.csv", [reads])
+    assert res["loaded"] == 3 and res["by_reason"] == {"duplicate_read_id": 2}
+    got = duckdb.sql(f"SELECT read_id, vrm FROM {store.reads_sql(settings)} ORDER BY read_id").fetchall()  # noqa: S608
+    assert got == [("r1", "AB12CDE"), ("r2", "AB12CDE"), ("r3", "AB12CDE")]
+    with get_engine(settings).connect() as conn:
+        kept = conn.execute(select(anpr_rejected.c.line, anpr_rejected.c.reason).order_by(anpr_rejected.c.line)).all()
+    assert [tuple(k) for k in kept] == [(4, "duplicate_read_id"), (6, "duplicate_read_id")]
+
+
+def test_files_left_by_a_load_that_crashed_before_its_ledger_row_are_replaced(settings: Settings,
+                                                                              week: dict[str, Any]) -> None:
+    f = week["files"][0]
+    sha = hashlib.sha256(f.read_bytes()).hexdigest()
+    stale = store.reads_dir(settings) / f"day={week['summary']['start']}" / f"f{sha[:20]}_7.parquet"
+    stale.parent.mkdir(parents=True)
+    duckdb.sql(f"COPY (SELECT 'x' AS read_id, 'AB12CDE' AS vrm, 'AB12CDE' AS vkey, 'C00001' AS camera_id, "
+               f"0::BIGINT AS t, 0 AS hour, 1 AS dow, 0.9 AS confidence) TO '{stale}' (FORMAT parquet)")
+    res = ingest(settings, get_engine(settings), week["cameras"], [f])
+    assert not stale.exists() and _count(settings) == res["loaded"] > 0
+    assert not list(store.reads_dir(settings).glob("_staging-*"))
