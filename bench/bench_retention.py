@@ -2,19 +2,22 @@
 access pack and the erasure of one person with 50 records, and what the restriction check
 adds to a person check.  One run, figures printed with the command.
 
-    .venv/bin/python bench/bench_retention.py --ingest-persons 2000 --repeat 2 --store /tmp/rb/h1
+    .venv/bin/python bench/bench_retention.py --ingest-persons 2000 --repeat 2 --schedule-records 1000000
 
 * ingest cost: the same synthetic files ingested into fresh stores with and without the
   retention projector, alternating, ``--repeat`` times each (lines per second, best of each);
 * schedule: every record of the store re-classified as after a change of the rule table
   (``reschedule`` with every row stale), then ``leds retention schedule``'s summary; the
-  per-record rate is extrapolated to a 1M-person store (records per person as in the sample);
+  per-record rate is extrapolated to a 1M-person store (records per person as in the sample).
+  ``--schedule-records N`` first grows the store to N scheduled records by copying its
+  schedule and records rows under new keys in SQL (the copies' ``data`` is NULL: scheduling
+  reads only the schedule, and ``records`` only for its keys), so the rate is measured at scale;
 * coverage: every live record of the store has a review group and a date (the issue's
   20,000-person check: run with ``--store`` a 20,000-person store);
 * SAR and erasure: a person with 50 records (person, marker, 24 events and 24 links, with
   unique strings) is added to the store, their subject access pack built, then erased; the
-  erasure's transaction and its SQLite scrub (FTS optimize, VACUUM, WAL truncate) are timed
-  apart, and LEDS_HOME is scanned for the person's strings afterwards;
+  erasure's transaction, the full-text merge inside it (FTS5 optimize) and the WAL truncation
+  after it are timed apart, and LEDS_HOME is scanned for the person's strings afterwards;
 * person check: read_records of a person and their markers as a frontline officer, with the
   restriction predicate, and with it switched off (the role given ``view_restricted``).
 """
@@ -73,53 +76,204 @@ def ingest_cost(persons: int, repeat: int, work: Path) -> dict[str, Any]:
             shutil.rmtree(home)
     projectors._REGISTRY["retention"] = retention
     best = {m: max(v) for m, v in rates.items()}
-    return {"lines_per_s": rates, "best": best, "cost_pct": 100 * (best["without"] / best["with"] - 1)}
+    return {
+        "lines_per_s": rates,
+        "best": best,
+        "cost_pct": 100 * (best["without"] / best["with"] - 1),
+    }
 
 
 def person_docs(seq0: int) -> list[dict[str, Any]]:
-    def ug(seq: int, rtype: str, ref: str, data: dict[str, Any], dataset: str = "custody") -> dict[str, Any]:
-        return {"updategram": "1", "force": "NYP", "source": "BENCH-RMS", "sequence": seq,
-                "issued_at": "2025-03-02T14:05:11Z", "op": "upsert",
-                "record": {"type": rtype, "ref": ref, "dataset": dataset, "handling": "OFFICIAL", "data": data}}
+    def ug(
+        seq: int, rtype: str, ref: str, data: dict[str, Any], dataset: str = "custody"
+    ) -> dict[str, Any]:
+        return {
+            "updategram": "1",
+            "force": "NYP",
+            "source": "BENCH-RMS",
+            "sequence": seq,
+            "issued_at": "2025-03-02T14:05:11Z",
+            "op": "upsert",
+            "record": {
+                "type": rtype,
+                "ref": ref,
+                "dataset": dataset,
+                "handling": "OFFICIAL",
+                "data": data,
+            },
+        }
 
-    docs = [ug(seq0, "person", "BP-1", {"names": [{"given": ["Vorquantyne"], "family": "Xillibrand"}],
-                                        "birth_dates": ["1971-02-03"], "sex": "M",
-                                        "marks": ["Grumbleshank tattoo"]}, "nominal"),
-            ug(seq0 + 1, "marker", "BM-1", {"subject": {"type": "person", "ref": "BP-1"}, "code": "VI",
-                                            "detail": "Pottercliffe incident"}, "nominal")]
+    docs = [
+        ug(
+            seq0,
+            "person",
+            "BP-1",
+            {
+                "names": [{"given": ["Vorquantyne"], "family": "Xillibrand"}],
+                "birth_dates": ["1971-02-03"],
+                "sex": "M",
+                "marks": ["Grumbleshank tattoo"],
+            },
+            "nominal",
+        ),
+        ug(
+            seq0 + 1,
+            "marker",
+            "BM-1",
+            {
+                "subject": {"type": "person", "ref": "BP-1"},
+                "code": "VI",
+                "detail": "Pottercliffe incident",
+            },
+            "nominal",
+        ),
+    ]
     for i in range(24):
-        docs.append(ug(seq0 + 2 + 2 * i, "event", f"BE-{i}", {
-            "kind": "arrest", "occurred_at": f"20{10 + i % 14}-01-0{1 + i % 9}T10:00:00Z",
-            "description": f"Pottercliffe arrested Xillibrand for affray number {i}"}))
-        docs.append(ug(seq0 + 3 + 2 * i, "link", f"BK-{i}", {"from": {"type": "person", "ref": "BP-1"},
-                                                             "to": {"type": "event", "ref": f"BE-{i}"},
-                                                             "role": "arrested"}))
+        docs.append(
+            ug(
+                seq0 + 2 + 2 * i,
+                "event",
+                f"BE-{i}",
+                {
+                    "kind": "arrest",
+                    "occurred_at": f"20{10 + i % 14}-01-0{1 + i % 9}T10:00:00Z",
+                    "description": f"Pottercliffe arrested Xillibrand for affray number {i}",
+                },
+            )
+        )
+        docs.append(
+            ug(
+                seq0 + 3 + 2 * i,
+                "link",
+                f"BK-{i}",
+                {
+                    "from": {"type": "person", "ref": "BP-1"},
+                    "to": {"type": "event", "ref": f"BE-{i}"},
+                    "role": "arrested",
+                },
+            )
+        )
     return docs
 
 
-def scan(home: Path) -> list[str]:
+def scan(home: Path, extra: tuple[str, ...] = ()) -> list[str]:
     hits = []
     for p in home.rglob("*"):
         if p.is_file():
             data = p.read_bytes()
-            hits += [f"{p.name}:{u}" for u in UNIQUE for v in (u, u.lower()) if v.encode() in data]
+            hits += [
+                f"{p.name}:{v}"
+                for v in {*UNIQUE, *(u.lower() for u in UNIQUE), *extra}
+                if v.encode() in data
+            ]
     return hits
+
+
+def fulltext_tails(engine: Any) -> tuple[str, ...]:
+    """The person's words as the full-text index stores them (stemmed; each after the prefix
+    it shares with the term before it, which FTS5 leaves out): see tests/retention/test_erasure.py."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.terms USING fts5vocab(main, search_text_fts, row)"
+        )
+        terms = sorted(
+            (r[0] for r in conn.exec_driver_sql("SELECT term FROM temp.terms")), key=str.encode
+        )
+        conn.exec_driver_sql("DROP TABLE temp.terms")
+    out = []
+    for i, t in enumerate(terms):
+        if len(t) >= 6 and any(u.lower().startswith(t[:6]) for u in UNIQUE):
+            prev = terms[i - 1] if i else ""
+            k = next(
+                (k for k in range(min(len(t), len(prev))) if t[k] != prev[k]),
+                min(len(t), len(prev)),
+            )
+            out.append(t[k:])
+    return tuple(out)
+
+
+def grow(engine: Any, target: int) -> int:
+    """Copy the schedule's and the records' rows under new keys (``rkey#n``), in SQL, until
+    the schedule holds ``target`` rows; the copies' ``data`` is NULL.  Returns rows added."""
+    with engine.connect() as conn:
+        base = conn.execute(select(func.count()).select_from(retention_schedule)).scalar_one()
+        copies = max(0, -(-target // max(1, base)) - 1)
+        cols = [c.name for c in records.c if c.name not in ("id", "rkey", "ref", "data")]
+        for n in range(1, copies + 1):
+            left = target - base * n
+            if left <= 0:
+                break
+            sfx = f"'#{n}'"
+            conn.exec_driver_sql(
+                f"INSERT INTO retention_schedule SELECT rkey || {sfx}, force, rtype, dataset, kind, offence_class, "  # noqa: S608
+                f"basis, age100, review_group, rule, rules_version, review_on FROM retention_schedule "
+                f"WHERE rkey NOT LIKE '%#%' ORDER BY rkey LIMIT {min(left, base)}"
+            )
+            conn.exec_driver_sql(  # the bench's own constant names and numbers, no input
+                f"INSERT INTO records (rkey, ref, {', '.join(cols)}) SELECT rkey || {sfx}, ref || {sfx}, "  # noqa: S608
+                f"{', '.join(cols)} FROM records WHERE rkey NOT LIKE '%#%' AND deleted = 0 "
+                f"AND rkey IN (SELECT rkey FROM retention_schedule) ORDER BY rkey LIMIT {min(left, base)}"
+            )
+            conn.commit()
+        return (
+            conn.execute(select(func.count()).select_from(retention_schedule)).scalar_one() - base
+        )
+
+
+class Timer:
+    """Wall and CPU (this process) seconds of a block."""
+
+    def __enter__(self) -> Timer:
+        self.w, self.c = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.w, time.process_time() - self.c
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s wall, {self.cpu:.2f} s CPU"
+
+
+def load() -> str:
+    return (
+        Path("/proc/loadavg").read_text().split(" ", 1)[0]
+        if Path("/proc/loadavg").exists()
+        else "?"
+    )
 
 
 def person_check(engine: Any, n: int) -> dict[str, float]:
     with engine.connect() as conn:
-        keys = [r[0] for r in conn.execute(select(records.c.rkey).where(records.c.rtype == "person",
-                                                                        records.c.force == "WYP").limit(n))]
+        keys = [
+            r[0]
+            for r in conn.execute(
+                select(records.c.rkey)
+                .where(records.c.rtype == "person", records.c.force == "WYP")
+                .limit(n)
+            )
+        ]
 
     def run() -> float:
-        p = policy.Principal(id="user:bench", roles=frozenset({"frontline_officer"}), force="WYP", vetting="SC",
-                             datasets=frozenset(access_rules.ALL_DATASETS))
+        p = policy.Principal(
+            id="user:bench",
+            roles=frozenset({"frontline_officer"}),
+            force="WYP",
+            vetting="SC",
+            datasets=frozenset(access_rules.ALL_DATASETS),
+        )
         with engine.connect() as conn:
             t0 = time.perf_counter()
             for k in keys:
                 refs = policy.references(conn, to=[k])
-                policy.read_records(conn, p, "incident_response", action="check", audit=lambda e: 0,
-                                    rkeys=[k, *[r for r, _role, _t in refs]], limit=50)
+                policy.read_records(
+                    conn,
+                    p,
+                    "incident_response",
+                    action="check",
+                    audit=lambda e: 0,
+                    rkeys=[k, *[r for r, _role, _t in refs]],
+                    limit=50,
+                )
             return (time.perf_counter() - t0) / max(1, len(keys)) * 1e6
 
     def clear() -> None:
@@ -161,87 +315,160 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ingest-persons", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--store", type=Path, help="an existing LEDS_HOME to schedule, pack and erase in (a copy is used)")
+    ap.add_argument(
+        "--store",
+        type=Path,
+        help="an existing LEDS_HOME to schedule, pack and erase in (a copy is used)",
+    )
     ap.add_argument("--persons", type=int, default=5000, help="without --store: the store's size")
+    ap.add_argument(
+        "--schedule-records",
+        type=int,
+        default=0,
+        help="grow the store to this many scheduled records (copies in SQL) before scheduling",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-retention-"))
-    print(f"command: {' '.join([sys.executable.rsplit('/', 1)[-1], *sys.argv])}")
+    print(
+        f"command: {' '.join([sys.executable.rsplit('/', 1)[-1], *sys.argv])}; load average {load()}",
+        flush=True,
+    )
     try:
-        cost = ingest_cost(args.ingest_persons, args.repeat, work)
-        print(f"ingest, {args.ingest_persons:,} persons: with retention classes "
-              f"{cost['best']['with']:,.0f} lines/s, without {cost['best']['without']:,.0f} lines/s "
-              f"(best of {args.repeat}); cost {cost['cost_pct']:+.1f}%  (all runs: {cost['lines_per_s']})")
+        if args.repeat:
+            cost = ingest_cost(args.ingest_persons, args.repeat, work)
+            print(
+                f"ingest, {args.ingest_persons:,} persons: with retention classes "
+                f"{cost['best']['with']:,.0f} lines/s, without {cost['best']['without']:,.0f} lines/s "
+                f"(best of {args.repeat}); cost {cost['cost_pct']:+.1f}%  (all runs: {cost['lines_per_s']})",
+                flush=True,
+            )
         home = work / "store"
         if args.store:
             shutil.copytree(args.store, home)
         else:
             generate(work / "synth-store", persons=args.persons, seed=5, progress=False)
-            ingest_paths(Ingestor(Settings(home=home)), sorted((work / "synth-store").rglob("*.ndjson")))
+            ingest_paths(
+                Ingestor(Settings(home=home)), sorted((work / "synth-store").rglob("*.ndjson"))
+            )
         settings = Settings(home=home)
         engine = get_engine(settings)
         with engine.connect() as conn:
-            live = conn.execute(select(func.count()).select_from(records).where(records.c.deleted.is_(False))
-                                ).scalar_one()
-            persons = conn.execute(select(func.count()).select_from(records).where(
-                records.c.rtype == "person", records.c.deleted.is_(False))).scalar_one()
-        t0 = time.perf_counter()
-        first = reschedule(engine)  # a store from before retention gets its schedule here
-        t_first = time.perf_counter() - t0
+            live = conn.execute(
+                select(func.count()).select_from(records).where(records.c.deleted.is_(False))
+            ).scalar_one()
+            persons = conn.execute(
+                select(func.count())
+                .select_from(records)
+                .where(records.c.rtype == "person", records.c.deleted.is_(False))
+            ).scalar_one()
+        per_person = live / max(1, persons)
+        with Timer() as t_first:
+            first = reschedule(engine)  # a store from before retention gets its schedule here
+        if args.schedule_records:
+            with Timer() as t_grow:
+                grown = grow(engine, args.schedule_records)
+            print(
+                f"grown by {grown:,} copied records to {args.schedule_records:,} scheduled in {t_grow}",
+                flush=True,
+            )
         with engine.connect() as conn:
             conn.execute(update(retention_schedule).values(rules_version="old"))
             conn.commit()
-        same = reschedule(engine)  # a new rule table that moves no date: every row read, none rewritten
-        worst = _every_date_moves(engine)  # every rule's period one year longer: every row rewritten
-        with engine.connect() as conn:
-            t0 = time.perf_counter()
+        with Timer() as t_same:
+            same = reschedule(
+                engine
+            )  # a new rule table that moves no date: every row read, none rewritten
+        with Timer() as t_worst:
+            worst = _every_date_moves(
+                engine
+            )  # every rule's period one year longer: every row rewritten
+        with engine.connect() as conn, Timer() as t_summary:
             summary = schedule_summary(conn, policy.Principal.system())
-            t_summary = time.perf_counter() - t0
-            unscheduled = conn.execute(select(func.count()).select_from(records).where(
-                records.c.deleted.is_(False), ~select(retention_schedule.c.rkey).where(
-                    retention_schedule.c.rkey == records.c.rkey).exists())).scalar_one()
-            blank = conn.execute(select(func.count()).select_from(retention_schedule).where(
-                (retention_schedule.c.review_group == "") | (retention_schedule.c.review_on == ""))).scalar_one()
-        per_person = live / max(1, persons)
-        print(f"store: {live:,} live records, {persons:,} person records ({per_person:.1f} records/person); "
-              f"records without a review group and date: {unscheduled + blank}")
+        with engine.connect() as conn:
+            unscheduled = conn.execute(
+                select(func.count())
+                .select_from(records)
+                .where(
+                    records.c.deleted.is_(False),
+                    ~select(retention_schedule.c.rkey)
+                    .where(retention_schedule.c.rkey == records.c.rkey)
+                    .exists(),
+                )
+            ).scalar_one()
+            blank = conn.execute(
+                select(func.count())
+                .select_from(retention_schedule)
+                .where(
+                    (retention_schedule.c.review_group == "")
+                    | (retention_schedule.c.review_on == "")
+                )
+            ).scalar_one()
+        print(
+            f"sample store: {live:,} live records, {persons:,} person records ({per_person:.1f} records/person); "
+            f"records without a review group and date: {unscheduled + blank}"
+        )
         if first.added:
-            print(f"schedule from nothing: {first.added:,} records in {t_first:.2f} s")
-        for name, rs in (("rule change moving no date", same), ("rule change moving every date", worst)):
-            per = rs.seconds / max(1, rs.examined)
-            print(f"schedule, {name}: {rs.examined:,} records read, {rs.changed_rule:,} rewritten in "
-                  f"{rs.seconds:.2f} s ({per * 1e6:.1f} us/record); extrapolated to 1M persons: "
-                  f"{per * per_person * 1_000_000:.0f} s")
-        print(f"schedule summary (leds retention schedule): {t_summary:.2f} s, {summary['due_now']:,} due now")
+            print(f"schedule from nothing: {first.added:,} records in {t_first}")
+        for name, rs, t in (
+            ("rule change moving no date", same, t_same),
+            ("rule change moving every date", worst, t_worst),
+        ):
+            per = t.wall / max(1, rs.examined)
+            print(
+                f"schedule, {name}: {rs.examined:,} records read, {rs.changed_rule:,} rewritten in {t} "
+                f"({per * 1e6:.2f} us/record wall, {t.cpu / max(1, rs.examined) * 1e6:.2f} us CPU); "
+                f"extrapolated to 1M persons ({per_person * 1e6:,.0f} records): {per * per_person * 1e6:.0f} s; "
+                f"load {load()}",
+                flush=True,
+            )
+        print(
+            f"schedule summary (leds retention schedule): {t_summary}, {summary['due_now']:,} due now"
+        )
         seq0 = 10_000_000
         ingest_paths(Ingestor(settings), [_write(work / "p.ndjson", person_docs(seq0))])
-        t0 = time.perf_counter()
-        pack = build_pack(engine, "NYP|BENCH-RMS|person|BP-1")
-        t_sar = time.perf_counter() - t0
-        print(f"subject access pack: {pack['record_count']} records in {t_sar:.3f} s")
-        before = scan(home)
-        t0 = time.perf_counter()
-        with engine.connect() as conn:
-            scope = erasure.person_scope(conn, erasure.person_records(conn, "NYP|BENCH-RMS|person|BP-1"))
-        real_scrub = erasure.scrub_sqlite
-        timings: dict[str, float] = {}
+        with Timer() as t_sar:
+            pack = build_pack(engine, "NYP|BENCH-RMS|person|BP-1")
+        print(f"subject access pack: {pack['record_count']} records in {t_sar}")
+        tails = fulltext_tails(engine)
+        before = scan(home, tails)
+        timings: dict[str, Timer] = {}
+        real = {"scrub_sqlite": erasure.scrub_sqlite, "merge_fulltext": erasure.merge_fulltext}
 
-        def timed_scrub(conn: Any) -> None:
-            t = time.perf_counter()
-            real_scrub(conn)
-            timings["scrub"] = time.perf_counter() - t
+        def timed(name: str) -> Any:
+            def run(*a: Any, **kw: Any) -> Any:
+                with Timer() as t:
+                    out = real[name](*a, **kw)
+                timings[name] = t
+                return out
 
-        erasure.scrub_sqlite = timed_scrub  # type: ignore[assignment]
-        erased = erasure.erase_records(engine, settings, scope.erase, reason="bench")
-        erasure.scrub_sqlite = real_scrub  # type: ignore[assignment]
-        total = time.perf_counter() - t0
+            return run
+
+        for name in real:
+            setattr(erasure, name, timed(name))
+        with Timer() as t_erase:
+            with engine.connect() as conn:
+                scope = erasure.person_scope(
+                    conn, erasure.person_records(conn, "NYP|BENCH-RMS|person|BP-1")
+                )
+            erased = erasure.erase_records(engine, settings, scope.erase, reason="bench")
+        for name, f in real.items():
+            setattr(erasure, name, f)
         size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
-        print(f"erase one person, {len(scope.erase)} records: {total:.3f} s in all; transaction "
-              f"{total - timings.get('scrub', 0):.3f} s, SQLite scrub (FTS optimize, VACUUM, WAL truncate) "
-              f"{timings.get('scrub', 0):.3f} s for a {size / 2**20:.0f} MiB store")
-        print(f"  strings found before: {len(before)}, after: {scan(home)}; removed: {erased.counts}")
+        merge, wal = timings["merge_fulltext"], timings["scrub_sqlite"]
+        print(
+            f"erase one person, {len(scope.erase)} records: {t_erase} in all, for a {size / 2**20:.0f} MiB store; "
+            f"of which full-text merge (FTS5 optimize, in the transaction) {merge}, WAL truncate {wal}; "
+            f"load {load()}"
+        )
+        print(
+            f"  strings found before: {len(before)} (full-text terms {list(tails)}), after: {scan(home, tails)}; "
+            f"removed: {erased.counts}"
+        )
         pc = person_check(engine, 300)
-        print(f"person check (person + markers, frontline officer): {pc['with_restriction_check']:.0f} us with the "
-              f"restriction check, {pc['without']:.0f} us without")
+        print(
+            f"person check (person + markers, frontline officer): {pc['with_restriction_check']:.0f} us with the "
+            f"restriction check, {pc['without']:.0f} us without"
+        )
     finally:
         dispose_all()
         shutil.rmtree(work, ignore_errors=True)

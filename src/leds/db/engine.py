@@ -43,6 +43,10 @@ def _sqlite_pragmas(settings: Settings, dbapi_conn, _record) -> None:  # type: i
     # since it holds a connection per concurrent request and the OS page cache is shared.
     cur.execute(f"PRAGMA cache_size=-{settings.sqlite_cache_mb * 1024}")
     cur.execute("PRAGMA temp_store=MEMORY")
+    # Deleted or overwritten content is zeroed in place, so an erased record's bytes are in
+    # no free page or free cell of the file (erasure then only empties the WAL, not VACUUM:
+    # docs/retention.md).  Ingest cost measured in bench/bench_ingest.py: within noise.
+    cur.execute("PRAGMA secure_delete=ON")
     # Checkpoint the WAL every ~64 MiB rather than every 4 MiB: ingest commits
     # big batches, and each checkpoint costs an fsync of the database file.
     cur.execute("PRAGMA wal_autocheckpoint=16384")

@@ -12,28 +12,52 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, select, text
 
 from leds.access.policy import Principal, iter_records
-from leds.db.bulk import insert_rows, update_rows
+from leds.db.bulk import insert_rows
 from leds.db.engine import write_transaction
 from leds.db.schema import records
 from leds.ingest import projectors
 from leds.ingest.accepted import Accepted
 
-from .rules import RULES_VERSION, Inputs, Rule, add_years, classify, inputs_of, review_date
+from .rules import RULES_VERSION, Inputs, add_years, classify, inputs_of, review_date
 from .tables import retention_schedule
 
 S = retention_schedule.c
 
-COLUMNS = ("rkey", "force", "rtype", "dataset", "kind", "offence_class", "basis", "age100", "review_group", "rule",
-           "rules_version", "review_on")
+COLUMNS = (
+    "rkey",
+    "force",
+    "rtype",
+    "dataset",
+    "kind",
+    "offence_class",
+    "basis",
+    "age100",
+    "review_group",
+    "rule",
+    "rules_version",
+    "review_on",
+)
 
 
 def schedule_row(rkey: str, force: str, i: Inputs) -> tuple[Any, ...]:
     rule = classify(i)
-    return (rkey, force, i.rtype, i.dataset, i.kind, i.offence_class, i.basis, i.age100, rule.group, rule.id,
-            RULES_VERSION, review_date(i, rule))
+    return (
+        rkey,
+        force,
+        i.rtype,
+        i.dataset,
+        i.kind,
+        i.offence_class,
+        i.basis,
+        i.age100,
+        rule.group,
+        rule.id,
+        RULES_VERSION,
+        review_date(i, rule),
+    )
 
 
 class RetentionProjector:
@@ -46,13 +70,17 @@ class RetentionProjector:
             return
         stale = [a.rkey for a in changed if not a.new_record]
         for i in range(0, len(stale), 500):
-            conn.execute(delete(retention_schedule).where(retention_schedule.c.rkey.in_(stale[i:i + 500])))
+            conn.execute(
+                delete(retention_schedule).where(retention_schedule.c.rkey.in_(stale[i : i + 500]))
+            )
         rows = []
         for a in changed:
             if a.op == "delete" or a.data_json is None:
                 continue
             data = orjson.loads(a.data_json) if a.rtype in ("event", "person") else None
-            rows.append(schedule_row(a.rkey, a.force, inputs_of(a.rtype, a.dataset, a.issued_at, data)))
+            rows.append(
+                schedule_row(a.rkey, a.force, inputs_of(a.rtype, a.dataset, a.issued_at, data))
+            )
         insert_rows(conn, retention_schedule, COLUMNS, rows)
 
 
@@ -67,55 +95,40 @@ class Rescheduled:
 
 def reschedule(engine: Engine, *, batch: int = 50_000) -> Rescheduled:
     """Bring the schedule in line with the rule table: rows scheduled under an older
-    version of the rules are re-classified from their stored inputs (no record is read),
-    page by page in key order; only rows whose group, rule or date changes are rewritten,
-    then one statement stamps the rest with the new version.  Records with no schedule row
-    (a store that predates retention) are classified from their data.  Idempotent, and
-    cheap when nothing changed (one indexed probe and one anti-join)."""
+    version of the rules are re-classified from their stored inputs (no record is read) by
+    :func:`_reclassify`, in a few set-based statements.  Records with no schedule row (a
+    store that predates retention) are classified from their data.  Idempotent, and cheap
+    when nothing changed (one indexed probe and one anti-join)."""
     t0 = time.perf_counter()
     changed = added = examined = 0
     with engine.connect() as conn, write_transaction(conn):
-        if conn.execute(select(S.rkey).where(S.rules_version != RULES_VERSION).limit(1)).first() is not None:
-            last = ""
-            rules_of: dict[tuple[Any, ...], Rule] = {}
-            dates: dict[tuple[str, int], str] = {}
-            cols = [S.rkey, S.force, S.rtype, S.dataset, S.kind, S.offence_class, S.basis, S.age100, S.review_group,
-                    S.rule, S.review_on, S.rules_version]
-            while True:
-                # In key order through the primary key (after a change of rules nearly every row is stale).
-                page = conn.execute(select(*cols).where(S.rkey > last).order_by(S.rkey).limit(batch)).all()
-                if not page:
-                    break
-                last = page[-1][0]
-                examined += len(page)
-                updates = []
-                # Few distinct inputs and dates: each classification and date is computed once.
-                for rkey, _f, rtype, dataset, kind, oc, basis, age100, group, rule_id, review_on, version in page:
-                    if version == RULES_VERSION:
-                        continue
-                    key = (rtype, dataset, kind, oc, rule_id.startswith("UNDETECTED"))
-                    rule = rules_of.get(key)
-                    if rule is None:
-                        rule = rules_of[key] = classify(Inputs(*key[:4], basis, age100, key[4]))
-                    due = dates.get((basis, rule.review_years))
-                    if due is None:
-                        due = dates[(basis, rule.review_years)] = add_years(basis, rule.review_years)
-                    if (rule.group, rule.id, due) != (group, rule_id, review_on):
-                        updates.append((rule.group, rule.id, RULES_VERSION, due, rkey))
-                update_rows(conn, retention_schedule, ("review_group", "rule", "rules_version", "review_on"),
-                            "rkey = ?", updates)
-                changed += len(updates)
-            conn.execute(update(retention_schedule).where(S.rules_version != RULES_VERSION)
-                         .values(rules_version=RULES_VERSION))
-        missing = select(records.c.rkey).where(records.c.deleted.is_(False), ~select(S.rkey).where(
-            S.rkey == records.c.rkey).exists())
+        if (
+            conn.execute(select(S.rkey).where(S.rules_version != RULES_VERSION).limit(1)).first()
+            is not None
+        ):
+            changed, examined = _reclassify(conn)
+        missing = select(records.c.rkey).where(
+            records.c.deleted.is_(False), ~select(S.rkey).where(S.rkey == records.c.rkey).exists()
+        )
         if conn.execute(missing.limit(1)).first() is not None:
             rows = []
             have = {r[0] for r in conn.execute(select(S.rkey))}
-            for rtype in ("person", "event", "location", "vehicle", "marker", "link", "missing_episode"):
+            for rtype in (
+                "person",
+                "event",
+                "location",
+                "vehicle",
+                "marker",
+                "link",
+                "missing_episode",
+            ):
                 for v in iter_records(conn, Principal.system(), "retention", rtype=rtype):
                     if v.rkey not in have:
-                        rows.append(schedule_row(v.rkey, v.force, inputs_of(v.rtype, v.dataset, v.issued_at, v.data)))
+                        rows.append(
+                            schedule_row(
+                                v.rkey, v.force, inputs_of(v.rtype, v.dataset, v.issued_at, v.data)
+                            )
+                        )
                         if len(rows) >= batch:
                             insert_rows(conn, retention_schedule, COLUMNS, rows)
                             added += len(rows)
@@ -123,6 +136,90 @@ def reschedule(engine: Engine, *, batch: int = 50_000) -> Rescheduled:
             insert_rows(conn, retention_schedule, COLUMNS, rows)
             added += len(rows)
     return Rescheduled(changed, added, examined, time.perf_counter() - t0)
+
+
+# The classifier reads only these inputs of a scheduled row (not its basis or age100), and the
+# review date only its basis and the rule's years; ``undetected`` is not stored, but an
+# undetected crime's rule says so.  A row's new (group, rule, review date) is therefore
+# looked up in two small tables, filled by the Python classifier (the one definition of
+# the rules) for each distinct class and each distinct basis date.
+_CLASSES = (
+    "SELECT DISTINCT s.rtype, s.dataset, s.kind, s.offence_class, "
+    "CASE WHEN substr(s.rule, 1, 10) = 'UNDETECTED' THEN 1 ELSE 0 END "
+    "FROM retention_schedule s WHERE s.rules_version <> :v"
+)
+_BASES = "SELECT DISTINCT s.basis FROM retention_schedule s WHERE s.rules_version <> :v"
+# A row's new (group, rule, date); EQ is the null-safe equality of the dialect.
+_NEW = (
+    "(SELECT c.review_group, c.rule, d.review_on FROM retention_rs_class c JOIN retention_rs_date d "
+    "ON d.years = c.years WHERE c.rtype = s.rtype AND c.dataset EQ s.dataset AND c.kind EQ s.kind "
+    "AND c.offence_class EQ s.offence_class "
+    "AND c.undetected = CASE WHEN substr(s.rule, 1, 10) = 'UNDETECTED' THEN 1 ELSE 0 END AND d.basis = s.basis)"
+)
+_CHANGE = (
+    "UPDATE retention_schedule AS s SET (review_group, rule, review_on) = NEW, rules_version = :v "
+    "WHERE s.rules_version <> :v AND (s.review_group, s.rule, s.review_on) <> NEW"
+)
+_STAMP = "UPDATE retention_schedule AS s SET rules_version = :v WHERE s.rules_version <> :v"
+
+
+def _reclassify(conn: Connection) -> tuple[int, int]:
+    """Re-classify every row scheduled under an older rule table: two scans for the
+    distinct classes and basis dates (a few hundred and a few tens of thousands, however
+    large the store), then one UPDATE of the rows whose group, rule or date changes and
+    one that stamps the rest with the new version.  Returns (changed, examined)."""
+    v = {"v": RULES_VERSION}
+    classes = conn.execute(text(_CLASSES), v).all()
+    bases = [r[0] for r in conn.execute(text(_BASES), v)]
+    class_rows = []
+    for rtype, dataset, kind, oc, und in classes:
+        rule = classify(Inputs(rtype, dataset, kind, oc, "", None, bool(und)))
+        class_rows.append(
+            {
+                "rtype": rtype,
+                "dataset": dataset,
+                "kind": kind,
+                "oc": oc,
+                "und": und,
+                "grp": rule.group,
+                "rule": rule.id,
+                "years": rule.review_years,
+            }
+        )
+    years = sorted({r["years"] for r in class_rows})
+    date_rows = [{"basis": b, "years": y, "due": add_years(b, y)} for b in bases for y in years]
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE retention_rs_class (rtype VARCHAR(16), dataset VARCHAR(32), "
+        "kind VARCHAR(40), offence_class VARCHAR(24), undetected INTEGER, review_group VARCHAR(12), "
+        "rule VARCHAR(40), years INTEGER)"
+    )
+    conn.exec_driver_sql(
+        "CREATE INDEX ix_retention_rs_class ON retention_rs_class "
+        "(rtype, dataset, kind, offence_class, undetected)"
+    )
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE retention_rs_date (basis VARCHAR(10), years INTEGER, "
+        "review_on VARCHAR(10), PRIMARY KEY (basis, years))"
+    )
+    if class_rows:
+        conn.execute(
+            text(
+                "INSERT INTO retention_rs_class VALUES (:rtype, :dataset, :kind, :oc, :und, :grp, :rule, "
+                ":years)"
+            ),
+            class_rows,
+        )
+    if date_rows:
+        conn.execute(text("INSERT INTO retention_rs_date VALUES (:basis, :years, :due)"), date_rows)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE retention_rs_class")
+        conn.exec_driver_sql("ANALYZE retention_rs_date")
+    new = _NEW.replace("EQ", "IS" if conn.dialect.name == "sqlite" else "IS NOT DISTINCT FROM")
+    changed = conn.execute(text(_CHANGE.replace("NEW", new)), v).rowcount
+    stamped = conn.execute(text(_STAMP), v).rowcount
+    conn.exec_driver_sql("DROP TABLE retention_rs_class")
+    conn.exec_driver_sql("DROP TABLE retention_rs_date")
+    return changed, changed + stamped
 
 
 projectors.register(RetentionProjector())
