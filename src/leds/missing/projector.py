@@ -126,8 +126,13 @@ class MissingProjector:
         new_rows = [episode_row(a, datas[id(a)], dobs.get(s)) for a, s in zip(ups, subjects, strict=True)]  # type: ignore[arg-type]
         insert_rows(conn, missing_episodes, EPISODE_COLUMNS, new_rows)
         tallies.apply(conn, old, [dict(zip(EPISODE_COLUMNS, r, strict=True)) for r in new_rows])
-        found_now: list[tuple[Accepted, dict[str, Any]]] = [(a, datas[id(a)]) for a in ups  # type: ignore[misc]
-                     if datas[id(a)]["status"] == "found" and before.get(a.rkey, "missing") == "missing"]  # type: ignore[index]
+        # Found now: live before this batch, or new and live in an earlier version of this batch.  An
+        # episode that first arrives already found (a force sending its history) tells nobody.
+        was_live = {a.rkey for a in eps if (datas[id(a)] or {}).get("status") == "missing"}
+        found_now: list[tuple[Accepted, dict[str, Any]]] = [
+            (a, datas[id(a)]) for a in ups  # type: ignore[misc]
+            if datas[id(a)]["status"] == "found"  # type: ignore[index]
+            and before.get(a.rkey, "missing" if a.rkey in was_live else None) == "missing"]
         if found_now:
             _notify_found(conn, found_now)
 
@@ -143,9 +148,10 @@ class MissingProjector:
             row = dict(zip(tallies.COLUMNS, rest, strict=True))
             age = age_at(dobs.get(subject), row["reported_at"])
             child = is_child(age, [v for v in vul.split("|") if v])
-            updates.append((age, child, _plus_hours(found_at, RHI_HOURS) if found_at and child else None, rkey))
+            rhi_due = _plus_hours(found_at, RHI_HOURS) if found_at and child else None
+            updates.append((age, child, rhi_due, rkey))
             old.append(row)
-            new.append({**row, "age": age})
+            new.append({**row, "age": age, "rhi_due": rhi_due})
         update_rows(conn, missing_episodes, ("age", "child", "rhi_due"), "rkey = ?", updates)
         tallies.apply(conn, old, new)
 

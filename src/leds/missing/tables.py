@@ -7,6 +7,9 @@ Projections of the log (emptied by ``leds rebuild``, hashed by ``leds digest``):
   access policy's row predicate applies here directly (no row for a deleted episode).
 * ``missing_versions``: every version of every episode: when, who, why, risk and status.
 
+Kept by the database from the episodes and the national person ids (never emptied by rebuild,
+not in the digest): ``missing_people``, the register's people (see below).
+
 User-owned state (never emptied by rebuild):
 
 * ``missing_sightings``: a check by another force that found a live episode (an encounter).
@@ -131,5 +134,24 @@ missing_tallies = Table(
     Column("n", Integer, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# The register's people: for each person record that is the subject of episodes, its number of
+# episodes by their access columns, and ``who``, its national person id (its own key when it has
+# none).  Kept by the database (triggers of migration 0019, on missing_episodes and on
+# person_ids), whichever code writes either; so it is no projection of the log: ``who`` follows
+# matching.  The statistics count people from the ``who`` index alone, in order, with no join.
+missing_people = Table(
+    "missing_people", metadata,
+    Column("subject", String(200), primary_key=True),
+    Column("force", String(8), primary_key=True),
+    Column("dataset", String(32), primary_key=True),
+    Column("handling", String(24), primary_key=True),
+    Column("sharing", String(8), primary_key=True),
+    Column("who", String(200), nullable=False),
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index("ix_missing_people_who", missing_people.c.who, missing_people.c.dataset, missing_people.c.handling,
+      missing_people.c.force, missing_people.c.sharing, missing_people.c.n)
 
 PROJECTION = (missing_episodes, missing_versions, missing_tallies)

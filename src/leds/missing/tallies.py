@@ -1,5 +1,6 @@
 """The statistics' running counts (``missing_tallies``): each episode counts once in each
-breakdown (force, risk, age band, month reported, time missing) under its status and its
+breakdown (force, risk, age band, month reported, time missing, and for a child found the
+return interview: held on time, late, or awaiting) under its status and its
 access columns.  The projector subtracts an episode's old keys and adds its new ones in the
 ingest transaction; rows that fall to zero are removed, so the table depends only on the
 current episodes (a rebuild gives the same rows)."""
@@ -17,7 +18,8 @@ from .tables import missing_tallies as T
 
 TIME_BUCKETS = (("under 24 hours", 0, 24), ("1-2 days", 24, 48), ("2-7 days", 48, 168),
                 ("1-4 weeks", 168, 672), ("over 4 weeks", 672, None))
-COLUMNS = ("force", "dataset", "handling", "sharing", "risk", "status", "age", "reported_at", "hours_missing")
+COLUMNS = ("force", "dataset", "handling", "sharing", "risk", "status", "age", "reported_at", "hours_missing", "rhi_at",
+           "rhi_due")
 Key = tuple[str, str, str, str, str, str, str]
 
 
@@ -38,7 +40,18 @@ def keys(row: Mapping[str, Any]) -> list[Key]:
                       (*base, "age", age_band(row["age"]), st), (*base, "month", row["reported_at"][:7], st)]
     if row["hours_missing"] is not None:
         out.append((*base, "time", time_bucket(row["hours_missing"]), st))
+    if row["rhi_due"] is not None:
+        out.append((*base, "rhi", rhi_state(row["rhi_at"], row["rhi_due"]), st))
     return out
+
+
+def rhi_state(held: str | None, due: str) -> str:
+    """A child's return home interview: held on time, held late, or awaiting (overdue or not
+    is a matter of the clock, so the statistics split the awaiting ones when they are read).
+    The same rule in SQL is in migration 0019."""
+    if held is None:
+        return "awaiting"
+    return "on_time" if held <= due else "late"
 
 
 def apply(conn: Connection, removed: Iterable[Mapping[str, Any]], added: Iterable[Mapping[str, Any]]) -> None:
