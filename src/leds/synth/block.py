@@ -14,6 +14,7 @@ from .episodes import Episode
 from .events import EventWriter
 from .geography import FORCE_AREAS, INTEL_SOURCE, PNC_SOURCE, custody_source, rms_source
 from .population import EVENT_END, EVENT_START, Address, TruePerson, V, below, between
+from .register import Copy, RegisterWriter
 from .writer import BLOCK_SIZE, File, FileKey
 from .writer import OFFICIAL_SENSITIVE as _OS
 
@@ -50,8 +51,10 @@ _NCA = ("intel", "NCA", INTEL_SOURCE)
 
 
 
-class Block(EventWriter):
+class Block(EventWriter, RegisterWriter):
     """Generates the records of one block of true people."""
+
+    copies_made: list[Copy]  # the person records of the person being written
 
     # the block --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -148,11 +151,14 @@ class Block(EventWriter):
         eps = episodes.wanted(xr, tp, self.world.crimes) + episodes.missing(xr, tp)
         for ep in eps:
             self.stats["episode:" + ep.kind] += 1
+        self.copies_made = []
         for copy_no, (role, force, source) in enumerate(roles):
             dup = role == "dup"
             if dup:
                 role = "pnc" if source == PNC_SOURCE else ("intel" if source == INTEL_SOURCE else "custody")
             self._copy(tp, copy_no, role, (force, source), dup, unit_files, eps)
+        if eps:
+            self._register(tp, eps, self.copies_made)
 
     def _copy(self, tp: TruePerson, copy_no: int, role: str, key: FileKey, dup: bool,
               unit_files: dict[FileKey, list[tuple[str, TruePerson]]], eps: list[Episode]) -> None:
@@ -167,6 +173,7 @@ class Block(EventWriter):
             applied.append("duplicate")
         pref = f"P{(f.perm_a * (tp.idx * 8 + copy_no) + f.perm_b) % 10**10:010d}"
         self._emit(f, "person", pref, "nominal", _OS if rnd() < 0.92 else "OFFICIAL", data)
+        self.copies_made.append((f.force, f.source, pref))
         head = f"{f.force},{f.source},{pref},"
         self.truth.append(f"{head}{tp.tid}\n")
         self.variations.append(f"{head}{';'.join(applied)}\n")

@@ -226,7 +226,8 @@ def _manifest(plan: Plan, rates: VariationRates, totals: Counter[str], file_coun
         rate_rows[name] = {"configured": configured[name], "eligible": e, "applied": a,
                            "realised": round(a / e, 6) if e else None,
                            "note": "copies outside PNC-NOMINAL of people who have this identifier"}
-    by_type = {k: v for k, v in totals.items() if k in ("person", "location", "vehicle", "event", "marker", "link")}
+    by_type = {k: v for k, v in totals.items()
+               if k in ("person", "location", "vehicle", "event", "marker", "link", "missing_episode")}
     try:
         faker_version = version("faker")
     except PackageNotFoundError:  # pragma: no cover
@@ -259,6 +260,7 @@ def _manifest(plan: Plan, rates: VariationRates, totals: Counter[str], file_coun
             "deletes": {k[7:]: v for k, v in sorted(totals.items()) if k.startswith("delete:")},
             "live": {k[5:]: v for k, v in sorted(totals.items()) if k.startswith("live:")},
             "true_episodes": {k[8:]: v for k, v in sorted(totals.items()) if k.startswith("episode:")},
+            "missing_register": {k[9:]: v for k, v in sorted(totals.items()) if k.startswith("register:")},
         },
         "rates": rate_rows,
         "hard_negatives": {kind: totals.get("hn:" + kind, 0)
