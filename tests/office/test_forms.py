@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from leds.config import Settings
 from leds.db.engine import get_engine
 from leds.office import benefits, objectives
+from leds.web.render import CONTROL_MESSAGE
 
 from ..quality.test_pages import signed_in
 
@@ -74,6 +75,8 @@ def test_a_benefit_profile_and_its_measurements_are_kept_through_the_forms(sqlit
     assert r.status_code == 400
     assert dict(_summary(r.text)) == {"title": "Enter the title",
                                       "baseline": "The baseline must be a number, like 12 or 0.5"}
+    r = c.post("/office/benefits/new", data={**PROFILE, "owner": "NDAO\x00", "csrf_token": csrf})
+    assert r.status_code == 400 and _summary(r.text) == [("owner", CONTROL_MESSAGE)] and "\x00" not in r.text
     r = c.post("/office/benefits/new", data={**PROFILE, "ref": "B1", "csrf_token": csrf})
     assert _summary(r.text) == [("ref", "Enter the reference in the form BEN_005")]
     r = c.post("/office/benefits/new", data={**PROFILE, "computed": "happiness", "csrf_token": csrf})
@@ -118,6 +121,8 @@ def test_a_benefit_profile_and_its_measurements_are_kept_through_the_forms(sqlit
                                   "note": "From the onboarding tracker"}]
     assert b["progress"] == 50.0
     assert c.get("/office/benefits/BEN_404/measurements/new").status_code == 404
+    assert c.post("/office/benefits/BEN_404/edit", data={**PROFILE, "csrf_token": csrf}).status_code == 404
+    assert [x["ref"] for x in _stored(sqlite_settings)["benefits"]] == ["BEN_001"]  # changing never creates
 
 
 def test_an_objective_its_rag_and_a_risk_are_kept_through_the_forms(sqlite_settings: Settings) -> None:
@@ -167,6 +172,8 @@ def test_an_objective_its_rag_and_a_risk_are_kept_through_the_forms(sqlite_setti
     page = c.get("/office/objectives").text
     assert "Disclosure control is not ready in time." in page and "Reuse the published statistics" in page
     assert c.post("/office/objectives/9.9/risks/new", data={**RISK, "csrf_token": csrf}).status_code == 404
+    assert c.post("/office/objectives/9.9/edit", data={**OBJECTIVE, "csrf_token": csrf}).status_code == 404
+    assert [o["ref"] for o in _stored(sqlite_settings)["objectives"]] == ["3.2"]
 
 
 FORMS = ["/office/benefits/new", "/office/benefits/BEN_001/edit", "/office/benefits/BEN_001/measurements/new",

@@ -26,7 +26,7 @@ from leds.access.deps import app_engine
 from leds.errors import LedsError, NotFound
 from leds.web.errors import error_page
 from leds.web.lookups import read_date
-from leds.web.render import Errors, render
+from leds.web.render import CONTROL, Errors, render
 from leds.web.session import WebUser, check_csrf, current_user
 
 from . import benefits, maturity, objectives
@@ -115,16 +115,25 @@ def _filled(form: Mapping[str, str], names: tuple[str, ...], errors: Errors) -> 
     return {k: v for k, v in values.items() if v}
 
 
+def _shown(form: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """What was typed, to show back on a refused form (control characters are never echoed)."""
+    return {n: CONTROL.sub("", (form.get(n) or "").strip()) for n in names}
+
+
 def _write(request: Request, fn: Callable[[Connection], Any], fields: Mapping[str, tuple[str, str]],
-           errors: Errors, *, new: Callable[[Connection], Any] | None = None, taken: str = "") -> Response | None:
+           errors: Errors, *, read: Callable[[Connection], Any] | None = None, adding: bool = False,
+           taken: str = "") -> Response | None:
     """Run a service write in one transaction.  A refusal naming a field of the form goes into
-    ``errors``; any other (e.g. a benefit that is not there) is an error page.  When adding
-    (``new`` reads the thing by its reference), an existing one is not overwritten: ``taken``."""
+    ``errors``; any other (e.g. a benefit that is not there) is an error page.  The services
+    create or update; ``read`` (the thing by its reference) keeps the forms apart: adding
+    never overwrites (``taken``), and changing never creates (404)."""
     try:
         with maturity.writing(app_engine(request)) as conn:
-            if new is not None and _exists(new, conn):
+            if read is not None and adding and _exists(read, conn):
                 errors.add(fields["ref"][0], taken)
                 return None
+            if read is not None and not adding:
+                read(conn)
             fn(conn)
     except LedsError as e:
         if e.field is None or e.field not in fields:
@@ -251,7 +260,7 @@ async def _save_benefit(request: Request, ref: str | None) -> Response:
         b = body
         refused = await run_in_threadpool(
             lambda: _write(request, lambda c: benefits.save(c, me.principal, b), BENEFIT_FIELDS, errors,
-                           new=None if ref else lambda c: benefits.get(c, b.ref),
+                           read=lambda c: benefits.get(c, b.ref), adding=ref is None,
                            taken=f"{b.ref} already exists: choose another reference, or change that profile "
                                  "from the benefits page"))
         if refused is not None:
@@ -259,7 +268,7 @@ async def _save_benefit(request: Request, ref: str | None) -> Response:
         if not errors:
             done = "updated" if ref else "created"
             return RedirectResponse(f"/office/benefits?done={done}&ref={b.ref}#{b.ref}", status_code=303)
-    shown = {**{k: (form.get(k) or "").strip() for k in BENEFIT_FIELDS}, **({"ref": ref} if ref else {})}
+    shown = {**_shown(form, tuple(BENEFIT_FIELDS)), **({"ref": ref} if ref else {})}
     return _benefit_form(request, me, shown, ref, errors)
 
 
@@ -313,7 +322,8 @@ async def new_measurement_post(request: Request, ref: str) -> Response:
             return refused
         if not errors:
             return RedirectResponse(f"/office/benefits?done=measured&ref={ref}#{ref}", status_code=303)
-    return _measurement_form(request, me, ref, form, errors)
+    shown = _shown(form, ("when-day", "when-month", "when-year", "value", "note"))
+    return await run_in_threadpool(_measurement_form, request, me, ref, shown, errors)
 
 
 # -- objectives and risks --------------------------------------------------------------------------
@@ -393,7 +403,7 @@ async def _save_objective(request: Request, ref: str | None) -> Response:
         o = body
         refused = await run_in_threadpool(
             lambda: _write(request, lambda c: objectives.save(c, me.principal, o), OBJECTIVE_FIELDS, errors,
-                           new=None if ref else lambda c: objectives.get(c, o.ref),
+                           read=lambda c: objectives.get(c, o.ref), adding=ref is None,
                            taken=f"Objective {o.ref} already exists: choose another number, or update it from "
                                  "the delivery tracking page"))
         if refused is not None:
@@ -402,7 +412,7 @@ async def _save_objective(request: Request, ref: str | None) -> Response:
             done = "updated" if ref else "created"
             return RedirectResponse(f"/office/objectives?done={done}&ref={o.ref}#objective-{o.ref}",
                                     status_code=303)
-    shown = {k: (form.get(k) or "").strip() for k in (*OBJECTIVE_FIELDS, "due-day", "due-month", "due-year")}
+    shown = _shown(form, (*OBJECTIVE_FIELDS, "due-day", "due-month", "due-year"))
     if ref:
         shown["ref"] = ref
     return await run_in_threadpool(_objective_form, request, me, shown, ref, errors)
@@ -455,4 +465,4 @@ async def new_risk_post(request: Request, ref: str) -> Response:
             return refused
         if not errors:
             return RedirectResponse(f"/office/objectives?done=risk&ref={ref}#objective-{ref}", status_code=303)
-    return await run_in_threadpool(_risk_form, request, me, ref, form, errors)
+    return await run_in_threadpool(_risk_form, request, me, ref, _shown(form, tuple(RISK_FIELDS)), errors)
