@@ -58,6 +58,10 @@ Index("ix_missing_episodes_live", missing_episodes.c.live, *[missing_episodes.c[
 Index("ix_missing_episodes_subject", missing_episodes.c.subject, missing_episodes.c.live, missing_episodes.c.dataset,
       missing_episodes.c.handling, missing_episodes.c.force, missing_episodes.c.sharing)
 Index("ix_missing_episodes_rhi_due", missing_episodes.c.rhi_due)
+# The interviews not held (migration 0019): a coordinator's overdue list reads its force's range.
+Index("ix_missing_episodes_rhi_awaiting", missing_episodes.c.force, missing_episodes.c.rhi_due,
+      sqlite_where=missing_episodes.c.rhi_at.is_(None) & missing_episodes.c.rhi_due.is_not(None),
+      postgresql_where=missing_episodes.c.rhi_at.is_(None) & missing_episodes.c.rhi_due.is_not(None))
 
 missing_versions = Table(
     "missing_versions", metadata,

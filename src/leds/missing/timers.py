@@ -26,25 +26,27 @@ def overdue(conn: Connection, lookup: Lookup, force: str | None = None) -> list[
 
 
 def _overdue(conn: Connection, principal: Principal, force: str | None) -> list[dict[str, Any]]:
+    """Two index reads, never a scan of every episode: the live episodes (their partial covering
+    index), and the children's interviews awaited within the last year (a partial index of the
+    interviews not held, by force and due time)."""
     at = now()
-    rhi_from = iso(at - timedelta(days=365))
-    q = select(*LIVE_COLUMNS).where(row_predicate(principal, E),
-                                    (E.c.live.is_(True)) | ((E.c.child.is_(True)) & (E.c.status == "found")
-                                                            & E.c.rhi_at.is_(None) & (E.c.found_at >= rhi_from)))
+    due_by = iso(at)
+    reviews = select(*LIVE_COLUMNS).where(E.c.live.is_(True), row_predicate(principal, E))
+    interviews = (select(*LIVE_COLUMNS)
+                  .where(E.c.rhi_at.is_(None), E.c.rhi_due.is_not(None), row_predicate(principal, E),
+                         E.c.rhi_due >= iso(at - timedelta(days=365) + timedelta(hours=RHI_HOURS)),
+                         E.c.rhi_due < due_by, E.c.status == "found"))
     if force:
-        q = q.where(E.c.force == force)
+        reviews = reviews.where(E.c.force == force)
+        interviews = interviews.where(E.c.force == force)
     out = []
-    for r in conn.execute(q):
-        if r.live:
-            due = review_due(r.risk, r.reviewed_at)
-            if due < iso(at):
-                out.append({"episode_id": r.rkey, "force": r.force, "kind": "risk_review", "due": due,
-                            "risk": r.risk})
-        elif r.found_at:
-            due = iso(datetime_of(r.found_at) + timedelta(hours=RHI_HOURS))
-            if due < iso(at):
-                out.append({"episode_id": r.rkey, "force": r.force, "kind": "return_interview", "due": due,
-                            "risk": r.risk})
+    for r in conn.execute(reviews):
+        due = review_due(r.risk, r.reviewed_at)
+        if due < due_by:
+            out.append({"episode_id": r.rkey, "force": r.force, "kind": "risk_review", "due": due, "risk": r.risk})
+    for r in conn.execute(interviews):
+        out.append({"episode_id": r.rkey, "force": r.force, "kind": "return_interview",
+                    "due": iso(datetime_of(r.found_at) + timedelta(hours=RHI_HOURS)), "risk": r.risk})
     out.sort(key=lambda o: (o["due"], o["episode_id"]))
     return out
 

@@ -1,5 +1,6 @@
 """missing: the register's people, kept by the database (leds.missing.tables.missing_people),
-and the return-interview timeliness among the statistics' running counts
+the return-interview timeliness among the statistics' running counts, and an index of the
+return interviews not held (a coordinator's overdue list)
 
 ``missing_people`` holds, for each person record that is the subject of episodes, the number
 of its episodes by their access columns, and ``who``: its national person id (or the record's
@@ -93,6 +94,9 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index("ix_missing_people_who", "missing_people", ["who", "dataset", "handling", "force", "sharing", "n"])
+    awaiting = sa.text("rhi_at IS NULL AND rhi_due IS NOT NULL")
+    op.create_index("ix_missing_episodes_rhi_awaiting", "missing_episodes", ["force", "rhi_due"],
+                    sqlite_where=awaiting, postgresql_where=awaiting)
     for sql in BACKFILL:
         op.execute(sql)
     if op.get_bind().dialect.name == "sqlite":
@@ -113,4 +117,5 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS missing_people_episode()")
         op.execute("DROP FUNCTION IF EXISTS missing_people_person_id()")
     op.execute("DELETE FROM missing_tallies WHERE dim = 'rhi'")
+    op.drop_index("ix_missing_episodes_rhi_awaiting", "missing_episodes")
     op.drop_table("missing_people")
