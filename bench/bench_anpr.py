@@ -26,6 +26,7 @@ import argparse
 import csv
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,7 +57,7 @@ def stage(name: str, data: Path, home: Path) -> dict[str, Any]:
     lk = Lookup(Principal(id="user:bench", roles=frozenset({"intelligence_analyst"})), "intelligence_development",
                 "bench", lambda e: events.append(e) or 0)
     routes = service.load_routes(data / "routes.json")
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     if name == "ingest":
         res = ingest(settings, engine, data / "cameras.csv", sorted(data.glob("reads-*.csv")))
         out = {"loaded": res["loaded"], "rejected": res["rejected"], "by_reason": res["by_reason"]}
@@ -80,21 +81,41 @@ def stage(name: str, data: Path, home: Path) -> dict[str, Any]:
     elif name == "profile_big":
         from leds.anpr.model import load
 
-        feats = service.compute_features(settings, routes)
+        feats = service.compute_features(settings, service.load_routes(data / "big" / "routes.json"))
         m = load(next((home.parent / "home" / "anpr" / "models").glob("model-v*.json")))
         answer = service.rank(feats, m, 10)
         out = {"rows": len(feats), "answer_routes": len(answer)}
+    elif name == "profile_bg":  # the week and the innocent background, scored by the week's model
+        from leds.search.keys import vrm_key
+
+        truth = json.loads((data / "truth.json").read_text())["vehicles"]
+        couriers = [vrm_key(v) for v, t_ in truth.items() if t_["role"] == "courier"]
+        res = ingest(settings, engine, data / "cameras.csv", sorted((data / "bg").glob("reads-bg-*.csv")))
+        t_ing = time.perf_counter() - t
+        feats = service.compute_features(settings, routes)
+        m = service.current_model(settings, engine)
+        lo, _ = m.log_odds(feats)
+        feats["score"] = 1 / (1 + __import__("numpy").exp(-lo))
+        top = feats.sort_values("score", ascending=False).drop_duplicates("vkey")
+        out = {"loaded": res["loaded"], "ingest_s": t_ing, "rows": len(feats), "vehicles": int(feats["vkey"].nunique()),
+               "vkeys": feats["vkey"].unique().tolist(),
+               "scored": top[top["score"] >= 0.3][["route", "vkey", "score"]].to_dict("records"),
+               "couriers": feats[feats["vkey"].isin(couriers)][["route", "vkey", "score"]].to_dict("records")}
     elif name == "cloned":
         out = {"plates": [p["vrm"] for p in service.cloned(settings, lk)["plates"]]}
     else:
         raise SystemExit(f"unknown stage {name}")
-    out.update(seconds=time.perf_counter() - t, peak_mb=_peak_mb())
+    out.update(seconds=time.perf_counter() - t, cpu_s=time.process_time() - cpu, peak_mb=_peak_mb(),
+               load=Path("/proc/loadavg").read_text().split()[0])
     return out
 
 
-def build_national_slice(data: Path, target: int) -> dict[str, Any]:
-    """One day file of about ``target`` reads: the week's first day copied onto distinct
-    plates (the first two letters name the copy) and distinct cameras (``C00001-7``)."""
+def build_national_slice(data: Path, target: int, groups: int = 41) -> dict[str, Any]:
+    """One day file of about ``target`` reads on about 11,000 cameras: the week's first day
+    copied onto distinct plates (the copy's number spelt in the first two letters, and in the
+    last one past 484 copies), copy r on camera group r % ``groups`` (the week's 270 cameras,
+    renamed ``C00001-g``: 41 groups make 11,070 cameras), and the routes repeated on every
+    group (4 routes make 164), so that every route's cameras see a national day's share."""
     import duckdb
 
     out = data / "big"
@@ -105,16 +126,24 @@ def build_national_slice(data: Path, target: int) -> dict[str, Any]:
     n = con.execute("SELECT count(*) FROM d").fetchall()[0][0]
     copies = max(1, -(-target // n))
     con.execute(f"CREATE TABLE k AS SELECT range AS r FROM range({copies})")  # noqa: S608
-    cam = "CASE WHEN r = 0 THEN camera_id ELSE camera_id || '-' || r END"
+    sfx = f"CASE WHEN r % {groups} = 0 THEN '' ELSE '-' || (r % {groups}) END"
     con.execute(f"""COPY (SELECT read_id || '-' || r AS read_id,
-            CASE WHEN r = 0 THEN vrm ELSE chr(65 + CAST(r // 22 % 22 AS INT)) || chr(65 + CAST(r % 22 AS INT))
-                 || substr(vrm, 3) END AS vrm, {cam} AS camera_id, read_at, confidence
+            CASE WHEN r = 0 OR length(vrm) < 7 THEN vrm ELSE chr(65 + CAST(r // 22 % 22 AS INT))
+                 || chr(65 + CAST(r % 22 AS INT)) || substr(vrm, 3, 4)
+                 || CASE WHEN r < 484 THEN substr(vrm, 7) ELSE chr(65 + CAST(r // 484 % 22 AS INT)) END END AS vrm,
+            camera_id || {sfx} AS camera_id, read_at, confidence
         FROM d, k) TO '{out / "reads-national.csv"}' (HEADER)""")  # noqa: S608
-    con.execute(f"""COPY (SELECT CASE WHEN r = 0 THEN camera_id ELSE camera_id || '-' || r END AS camera_id,
+    con.execute(f"""COPY (SELECT camera_id || CASE WHEN r = 0 THEN '' ELSE '-' || r END AS camera_id,
             lat, lon, road, direction, force, site_name
-        FROM read_csv('{data / "cameras.csv"}', all_varchar = true), k) TO '{out / "cameras.csv"}' (HEADER)""")  # noqa: S608
+        FROM read_csv('{data / "cameras.csv"}', all_varchar = true), range({groups}) g(r))
+        TO '{out / "cameras.csv"}' (HEADER)""")  # noqa: S608
     cams = con.execute(f"SELECT count(*) FROM read_csv('{out / 'cameras.csv'}')").fetchall()[0][0]  # noqa: S608
-    return {"copies": copies, "reads": n * copies, "cameras": cams}
+    routes = json.loads((data / "routes.json").read_text())["routes"]
+    every = [{"name": r["name"] + (f"-{g}" if g else ""),
+              **{k: [c + (f"-{g}" if g else "") for c in r[k]] for k in ("origin", "destination", "corridor")}}
+             for g in range(groups) for r in routes]
+    (out / "routes.json").write_text(json.dumps({"routes": every}))
+    return {"copies": copies, "reads": n * copies, "cameras": cams, "routes": len(every)}
 
 
 def run_stage(name: str, data: Path, home: Path) -> dict[str, Any]:
@@ -132,6 +161,12 @@ def main() -> None:
     ap.add_argument("--routes", type=int, default=4)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--scale-reads", type=int, default=3_000_000, help="Reads in the national slice.")
+    ap.add_argument("--background", type=int, default=0,
+                    help="Innocent route users to add (leds.anpr.background) for the false-alarm rate; 0: none.")
+    ap.add_argument("--calibration", type=int, default=100_000,
+                    help="How many of the background set the threshold (the rest measure it).")
+    ap.add_argument("--work", type=Path, help="Where the data goes (default: a new folder in /tmp).")
+    ap.add_argument("--keep", action="store_true", help="Keep the data (deleted by default).")
     ap.add_argument("--stage")
     ap.add_argument("--data", type=Path)
     ap.add_argument("--home", type=Path)
@@ -140,10 +175,63 @@ def main() -> None:
         print(json.dumps(stage(a.stage, a.data, a.home)))
         return
 
+    work = Path(tempfile.mkdtemp(prefix="bench-anpr-", dir=a.work))
+    try:
+        run(a, work)
+    finally:
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def false_alarms(a: argparse.Namespace, data: Path, home: Path, summary: dict[str, Any], thr: float,
+                 labelled: set[str], route_of: dict[str, Any]) -> None:
+    """False alarms per 100,000 innocent vehicles on a large background (leds.anpr.background):
+    the first ``--calibration`` background vehicles choose a threshold, the rest measure it."""
+    from datetime import date
+
+    from leds.anpr.background import background
+    from leds.search.keys import vrm_key
+
+    t = time.perf_counter()
+    bg = background(data / "bg", seed=a.seed, towns=a.towns, routes=a.routes, vehicles=a.background,
+                    start=date.fromisoformat(summary["start"]))
+    gen_s = time.perf_counter() - t
+    res = run_stage("profile_bg", data, home)
+    roles = list(csv.DictReader((data / "bg" / "background.csv").open()))
+    cal = {vrm_key(r["vrm"]) for r in roles[: a.calibration]}
+    test = {vrm_key(r["vrm"]) for r in roles[a.calibration:]}
+    on_routes = set(res["vkeys"])
+    best = {r["vkey"]: r["score"] for r in res["scored"]}
+    role = {vrm_key(r["vrm"]): r["role"] for r in roles}
+    held = [r for r in res["couriers"] if r["vkey"] not in labelled and route_of.get(r["vkey"]) == r["route"]]
+    n_held = len({r["vkey"] for r in held})
+    print(f"\nfalse alarms on a large innocent background: {bg['vehicles']:,} vehicles ({bg['roles']}), "
+          f"{bg['reads']:,} reads, generated in {gen_s:.0f} s; with the week: {res['loaded']:,} reads ingested in "
+          f"{res['ingest_s']:.0f} s, scored in {res['seconds'] - res['ingest_s']:.0f} s "
+          f"({res['cpu_s']:.0f} s CPU), peak RSS {res['peak_mb']:.0f} MB, {res['rows']:,} feature rows")
+    print(f"  background vehicles with a trip on a route (scored): {len(cal & on_routes):,} of {len(cal):,} "
+          f"(calibration), {len(test & on_routes):,} of {len(test):,} (test)")
+    cal_scores = sorted((best.get(k, 0.0) for k in cal), reverse=True)
+    chosen = round(max(thr, cal_scores[0] + 0.001 if cal_scores else thr), 4)
+    for label, th in (("operating (trained)", thr), ("calibrated on the calibration set", chosen)):
+        fa = [k for k in test if best.get(k, 0.0) >= th]
+        rec = len({r["vkey"] for r in held if r["score"] >= th})
+        bound = (3 if not fa else len(fa) + 1.96 * len(fa) ** 0.5 + 1) / len(test) * 100_000
+        print(f"  threshold {th} ({label}): {len(fa)} false alarms among {len(test):,} test vehicles = "
+              f"{len(fa) / len(test) * 100_000:.2f} per 100,000 (95% upper bound ~{bound:.2f}); "
+              f"recall of held-out couriers {rec}/{n_held} = {rec / max(1, n_held):.2f}; "
+              f"roles flagged {sorted(role[k] for k in fa)[:10]}")
+    print("  sweep (test set): " + "; ".join(
+        f"{th:.2f}: {sum(best.get(k, 0.0) >= th for k in test)} false alarms, recall "
+        f"{len({r['vkey'] for r in held if r['score'] >= th}) / max(1, n_held):.2f}"
+        for th in (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)))
+    print(f"  highest calibration-set scores: {[round(x, 3) for x in cal_scores[:5]]}")
+
+
+def run(a: argparse.Namespace, work: Path) -> None:
     from leds.anpr.synth import generate
     from leds.search.keys import vrm_key
 
-    work = Path(tempfile.mkdtemp(prefix="bench-anpr-"))
     data, home = work / "week", work / "home"
     t = time.perf_counter()
     summary = generate(data, seed=a.seed, vehicles=a.vehicles, towns=a.towns, routes=a.routes)
@@ -203,6 +291,9 @@ def main() -> None:
           f"other plates flagged {len(set(clo['plates']) - set(summary['cloned']))} "
           f"(confusable twins among them: {len(set(clo['plates']) & twins)})")
 
+    if a.background:
+        false_alarms(a, data, home, summary, thr, labelled, route_of)
+
     big = build_national_slice(data, a.scale_reads)
     ing_big = run_stage("ingest_big", data, work / "home-big")
     prof_big = run_stage("profile_big", data, work / "home-big")
@@ -219,16 +310,19 @@ def main() -> None:
     nb = ing_big["loaded"]
     bi_rate, bp_rate = nb / ing_big["seconds"], nb / prof_big["seconds"]
     print(f"\na national slice: {nb:,} reads in one day file on {big['cameras']:,} cameras (the week's first day "
-          f"copied {big['copies']}x onto distinct plates and cameras; the routes see only the original)")
-    print(f"  ingest  {ing_big['seconds']:.1f} s = {bi_rate:,.0f} reads/s, peak RSS {ing_big['peak_mb']:.0f} MB")
-    print(f"  profile {prof_big['seconds']:.1f} s = {bp_rate:,.0f} reads/s, peak RSS {prof_big['peak_mb']:.0f} MB")
+          f"copied {big['copies']}x onto distinct plates and camera groups; {big['routes']} routes, 4 on each group)")
+    print(f"  ingest  {ing_big['seconds']:.1f} s ({ing_big['cpu_s']:.0f} s CPU, load {ing_big['load']}) = "
+          f"{bi_rate:,.0f} reads/s, peak RSS {ing_big['peak_mb']:.0f} MB")
+    print(f"  profile {prof_big['seconds']:.1f} s ({prof_big['cpu_s']:.0f} s CPU, load {prof_big['load']}) = "
+          f"{bp_rate:,.0f} reads/s, peak RSS {prof_big['peak_mb']:.0f} MB, {prof_big['rows']:,} feature rows")
     print(f"\nnational day, {NATIONAL_DAY:,} reads, extrapolated linearly from the slice's rates on this machine:")
     print(f"  ingest  {NATIONAL_DAY:,} / {bi_rate:,.0f} reads/s = {NATIONAL_DAY / bi_rate / 60:.1f} min (target 5)")
     print(f"  profile {NATIONAL_DAY:,} / {bp_rate:,.0f} reads/s = {NATIONAL_DAY / bp_rate / 60:.1f} min (target 2)")
     print(f"  (the week's own day is {per_day:,.0f} reads; its rates, {ing_rate:,.0f} and {prof_rate:,.0f} reads/s, "
           "carry per-file overheads; memory is not extrapolated: DuckDB spills to disk past its memory limit)")
     print(f"\ncommand: .venv/bin/python bench/bench_anpr.py --vehicles {a.vehicles} --towns {a.towns} "
-          f"--routes {a.routes} --seed {a.seed} --scale-reads {a.scale_reads}")
+          f"--routes {a.routes} --seed {a.seed} --scale-reads {a.scale_reads} --background {a.background} "
+          f"--calibration {a.calibration}")
 
 
 if __name__ == "__main__":

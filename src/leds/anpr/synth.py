@@ -184,6 +184,22 @@ def _twin(p: str) -> str:
     return p[:2] + "8" + p[3:] if p[2] != "8" else p[:2] + "B" + p[3:]
 
 
+def plan_routes(w: World, towns: int, routes: int) -> tuple[list[tuple[str, int, int]], list[dict[str, Any]]]:
+    """The routes: a hub (one of the first towns) to a market town two or more legs away, as
+    (name, hub, market) and as routes.json's entries.  A function of the world only, so that
+    :mod:`leds.anpr.background` puts its vehicles on the same routes."""
+    plan: list[tuple[str, int, int]] = []
+    for r, hub in enumerate(range(routes)):
+        candidates = sorted(range(routes, towns), key=lambda j: -len(w.path(hub, j)))
+        market = next(j for j in candidates if all(j != p[1] for p in plan)
+                      and 70 < math.dist(w.towns[hub], w.towns[j]) < 230)
+        plan.append((f"R{r + 1}-{hub:02d}{market:02d}", hub, market))
+    route_defs = [{"name": name, "origin": [w.cams[c][0] for c in w.town_cams[h]],
+                   "destination": [w.cams[c][0] for c in w.town_cams[m]],
+                   "corridor": [w.cams[c][0] for c, _ in w.path(h, m) if c >= 0]} for name, h, m in plan]
+    return plan, route_defs
+
+
 def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14, routes: int = 3,
              couriers_per_route: int = 18, start: date | None = None) -> dict[str, Any]:
     """Write a week's files to ``out``; returns a summary (counts, file names).  ``start``
@@ -205,17 +221,7 @@ def generate(out: Path, *, seed: int = 7, vehicles: int = 3000, towns: int = 14,
         truth[p] = {"role": role, "route": route}
         return p
 
-    # Routes: a hub (one of the first towns) to a market town two or more legs away.
-    hubs = list(range(routes))
-    plan: list[tuple[str, int, int]] = []
-    for r, hub in enumerate(hubs):
-        candidates = sorted(range(routes, towns), key=lambda j: -len(w.path(hub, j)))
-        market = next(j for j in candidates if all(j != p[1] for p in plan)
-                      and 70 < math.dist(w.towns[hub], w.towns[j]) < 230)
-        plan.append((f"R{r + 1}-{hub:02d}{market:02d}", hub, market))
-    route_defs = [{"name": name, "origin": [w.cams[c][0] for c in w.town_cams[h]],
-                   "destination": [w.cams[c][0] for c in w.town_cams[m]],
-                   "corridor": [w.cams[c][0] for c, _ in w.path(h, m) if c >= 0]} for name, h, m in plan]
+    plan, route_defs = plan_routes(w, towns, routes)
 
     def farthest(home: int) -> int:
         return max(range(towns), key=lambda other: math.dist(w.towns[other], w.towns[home]))
