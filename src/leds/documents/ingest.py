@@ -139,21 +139,37 @@ def read_file(job: tuple[str, str, int]) -> FileRead:
 
 def _reads(jobs: list[tuple[str, str, int]], batch: int, workers: int) -> Iterator[list[FileRead]]:
     """Batches of files read, in order; with workers, the next batch is read while this one is written
-    (two batches in memory at most)."""
+    (two batches in memory at most).  If the workers cannot start or die, the rest is read here."""
     if workers < 1 or len(jobs) < PARALLEL_FROM:
         for start in range(0, len(jobs), batch):
             yield [read_file(j) for j in jobs[start:start + batch]]
         return
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     # spawn, not fork: the parent holds database connections and threads
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         size = max(1, min(32, batch // (4 * workers)))
-        pending = pool.map_async(read_file, jobs[:batch], chunksize=size)
+
+        def submit(part: list[tuple[str, str, int]]) -> list[Future[list[FileRead]]]:
+            return [pool.submit(_read_many, part[i:i + size]) for i in range(0, len(part), size)]
+
+        pending = submit(jobs[:batch])
         for start in range(0, len(jobs), batch):
-            done = pending.get()
+            try:
+                done = [r for f in pending for r in f.result()]
+            except (BrokenProcessPool, OSError):
+                for rest in range(start, len(jobs), batch):
+                    yield [read_file(j) for j in jobs[rest:rest + batch]]
+                return
             nxt = jobs[start + batch:start + 2 * batch]
             if nxt:
-                pending = pool.map_async(read_file, nxt, chunksize=size)
+                pending = submit(nxt)
             yield done
+
+
+def _read_many(part: list[tuple[str, str, int]]) -> list[FileRead]:
+    return [read_file(j) for j in part]
 
 
 def _all_shas(items: list[Parsed]) -> Iterator[str]:

@@ -3,9 +3,9 @@
 * **Words**: SQLite FTS5's ``bm25()`` (porter stemming), or PostgreSQL's ``ts_rank_cd``
   over an English ``tsvector``; the query's words are OR-ed (a question's words rarely all
   appear in one passage), stop words dropped.
-* **Meaning**: the query's static embedding (:mod:`.embed`) against every embedded chunk
-  of the collection, stored as float16, held in memory as one float32 matrix per collection (refreshed when
-  the number of processed documents changes).
+* **Meaning**: the query's static embedding (:mod:`.embed`) against the collection's
+  embedded chunks, held in memory as float16 in an inverted-file index (:mod:`.vectors`),
+  with the word half's candidates scored exactly beside the probed cells.
 * **Fusion**: each list ranks documents by their best chunk; a document's score is
   ``sum 1 / (60 + rank)`` over the lists (Cormack et al.'s RRF, k = 60).
 
@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, select, text
 
 from leds.matching.names import fold
 
-from . import embed
+from . import embed, vectors
 from .ingest import chunk_text
 from .tables import doc_chunks, doc_entities, documents
 
@@ -69,52 +67,22 @@ def bm25(conn: Connection, collection_id: int, q: str, k: int = POOL) -> list[tu
     return [(r[0], r[1]) for r in conn.execute(sql, {"q": " | ".join(ws), "cid": collection_id, "k": k})]
 
 
-class _Matrix:
-    def __init__(self, stamp: tuple[int, int], ids: np.ndarray, docs: np.ndarray, m: np.ndarray) -> None:
-        self.stamp, self.ids, self.docs, self.m = stamp, ids, docs, m
-
-
-_cache: dict[tuple[str, int], _Matrix] = {}
-_cache_lock = threading.Lock()
-
-
-def _matrix(conn: Connection, collection_id: int) -> _Matrix:
-    stamp_row = conn.execute(select(func.count(), func.max(documents.c.id)).where(
-        documents.c.collection_id == collection_id, documents.c.stage == "done")).one()
-    stamp = (int(stamp_row[0]), int(stamp_row[1] or 0))
-    key = (str(conn.engine.url), collection_id)
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None and hit.stamp == stamp:
-            return hit
-    ids, docs, vecs = [], [], []
-    for r in conn.execute(select(doc_chunks.c.id, doc_chunks.c.document_id, doc_chunks.c.vec).where(
-            doc_chunks.c.collection_id == collection_id, doc_chunks.c.vec.is_not(None)).order_by(doc_chunks.c.id)):
-        ids.append(r[0])
-        docs.append(r[1])
-        vecs.append(r[2])
-    # float32 in memory: NumPy has no BLAS kernel for float16, and a float16 scan is ~10x slower
-    m = np.frombuffer(b"".join(vecs), dtype=np.float16).reshape(len(vecs), embed.DIMS).astype(np.float32) if vecs \
-        else np.zeros((0, embed.DIMS), dtype=np.float32)
-    built = _Matrix(stamp, np.array(ids, dtype=np.int64), np.array(docs, dtype=np.int64), m)
-    with _cache_lock:
-        _cache[key] = built
-    return built
-
-
-def vector(conn: Connection, collection_id: int, q: str, k: int = POOL, home: Path | None = None
-           ) -> list[tuple[int, int]]:
-    mx = _matrix(conn, collection_id)
-    if not len(mx.ids):
+def vector(conn: Connection, collection_id: int, q: str, k: int = POOL, home: Path | None = None,
+           also: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """(chunk id, document id), best first: the nearest chunks by cosine (through the IVF
+    index, :mod:`.vectors`), with the chunks in ``also`` (the full-text half's candidates)
+    scored exactly beside them, so a passage the probed cells missed keeps its true rank."""
+    ix = vectors.index(conn, collection_id)
+    if not len(ix):
         return []
     qv = embed.embed([q], home)[0]
     if not qv.any():
         return []
-    scores = mx.m @ qv
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    top = top[np.argsort(-scores[top])]
-    return [(int(mx.ids[i]), int(mx.docs[i])) for i in top]
+    found = {c: (d, s) for c, d, s in ix.search(qv, k)}
+    if also and ix.cent is not None:
+        found.update({c: (d, s) for c, d, s in ix.score(qv, [c for c, _ in also])})
+    best = sorted(found.items(), key=lambda x: (-x[1][1], x[0]))[:k]
+    return [(c, d) for c, (d, _) in best]
 
 
 def _by_document(hits: list[tuple[int, int]], allowed: set[int] | None) -> list[tuple[int, int]]:
@@ -153,7 +121,7 @@ def rank(conn: Connection, collection_id: int, q: str, *, mode: str = "hybrid", 
     if mode in ("hybrid", "bm25"):
         lists.append(bm25(conn, collection_id, q, pool))
     if mode in ("hybrid", "vector"):
-        lists.append(vector(conn, collection_id, q, pool, home))
+        lists.append(vector(conn, collection_id, q, pool, home, lists[0] if lists else []))
     allowed = _allowed(conn, collection_id, {d for hits in lists for _, d in hits}, f) if f.any else None
     fused: dict[int, float] = {}
     best: dict[int, int] = {}
