@@ -68,17 +68,20 @@ def bm25(conn: Connection, collection_id: int, q: str, k: int = POOL) -> list[tu
 
 
 def vector(conn: Connection, collection_id: int, q: str, k: int = POOL, home: Path | None = None,
-           also: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+           also: list[tuple[int, int]] | None = None, exact: bool = False) -> list[tuple[int, int]]:
     """(chunk id, document id), best first: the nearest chunks by cosine (through the IVF
     index, :mod:`.vectors`), with the chunks in ``also`` (the full-text half's candidates)
-    scored exactly beside them, so a passage the probed cells missed keeps its true rank."""
+    scored exactly beside them, so a passage the probed cells missed keeps its true rank.
+    ``exact`` scans every cell: embeddings alone (``--mode vector``) lose most of their
+    quality through the cells (judged collection, 16 of 41 cells probed: nDCG@10 0.41
+    against 0.566), while the hybrid keeps its own (0.587)."""
     ix = vectors.index(conn, collection_id)
     if not len(ix):
         return []
     qv = embed.embed([q], home)[0]
     if not qv.any():
         return []
-    found = {c: (d, s) for c, d, s in ix.search(qv, k)}
+    found = {c: (d, s) for c, d, s in ix.search(qv, k, probe=len(ix.offsets) if exact else None)}
     if also and ix.cent is not None:
         found.update({c: (d, s) for c, d, s in ix.score(qv, [c for c, _ in also])})
     best = sorted(found.items(), key=lambda x: (-x[1][1], x[0]))[:k]
@@ -121,7 +124,7 @@ def rank(conn: Connection, collection_id: int, q: str, *, mode: str = "hybrid", 
     if mode in ("hybrid", "bm25"):
         lists.append(bm25(conn, collection_id, q, pool))
     if mode in ("hybrid", "vector"):
-        lists.append(vector(conn, collection_id, q, pool, home, lists[0] if lists else []))
+        lists.append(vector(conn, collection_id, q, pool, home, lists[0] if lists else [], exact=mode == "vector"))
     allowed = _allowed(conn, collection_id, {d for hits in lists for _, d in hits}, f) if f.any else None
     fused: dict[int, float] = {}
     best: dict[int, int] = {}

@@ -86,13 +86,13 @@ class Index:
         out.tail_vecs = np.concatenate([self.tail_vecs, vecs.astype(np.float32)])
         return out
 
-    def search(self, q: np.ndarray, k: int, probe: int = PROBE) -> list[tuple[int, int, float]]:
+    def search(self, q: np.ndarray, k: int, probe: int | None = None) -> list[tuple[int, int, float]]:
         """(chunk id, document id, cosine), best first: the probed cells and the tail."""
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         if self.cent is None:
             parts.append((self.ids, self.docs, self.vecs @ q))
         else:
-            for c in np.argsort(-(self.cent @ q))[:probe]:
+            for c in np.argsort(-(self.cent @ q))[:probe or PROBE]:
                 lo, hi = self.offsets[c], self.offsets[c + 1]
                 if hi > lo:
                     parts.append((self.ids[lo:hi], self.docs[lo:hi], self.vecs[lo:hi] @ q))
