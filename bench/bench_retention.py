@@ -25,6 +25,7 @@ adds to a person check.  One run, figures printed with the command.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -32,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, table, update
 
 from leds.access import policy
 from leds.access import rules as access_rules
@@ -48,14 +49,18 @@ from leds.retention.sar import build_pack
 from leds.retention.tables import retention_schedule
 from leds.synth import generate
 
-UNIQUE = ("Vorquantyne", "Xillibrand", "Grumbleshank", "Pottercliffe")
+# Words no synthetic record holds, nor begins like (a full-text term is scanned for by the part
+# after the prefix it shares with its neighbour in the index, which must stay distinctive).
+UNIQUE = ("Vorquantyne", "Xillibrand", "Grumbleshank", "Zyndlecroft")
 
 
-def _ingest(settings: Settings, files: list[Path]) -> float:
-    t0 = time.perf_counter()
+def _ingest(settings: Settings, files: list[Path]) -> tuple[float, float]:
+    """Lines per second of wall time, and per second of this process's CPU (ingest of files
+    under 16 MiB validates in-process, so that is all of its work)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     s = ingest_paths(Ingestor(settings), files)
     assert s.quarantined == 0
-    return s.accepted / (time.perf_counter() - t0)
+    return s.accepted / (time.perf_counter() - t0), s.accepted / (time.process_time() - c0)
 
 
 def ingest_cost(persons: int, repeat: int, work: Path) -> dict[str, Any]:
@@ -64,6 +69,7 @@ def ingest_cost(persons: int, repeat: int, work: Path) -> dict[str, Any]:
     projectors.registered()
     retention = projectors._REGISTRY["retention"]
     rates: dict[str, list[float]] = {"without": [], "with": []}
+    cpu: dict[str, list[float]] = {"without": [], "with": []}
     for i in range(repeat):
         for mode in ("without", "with"):
             home = work / f"{mode}-{i}"
@@ -71,15 +77,20 @@ def ingest_cost(persons: int, repeat: int, work: Path) -> dict[str, Any]:
                 projectors._REGISTRY.pop("retention", None)
             else:
                 projectors._REGISTRY["retention"] = retention
-            rates[mode].append(_ingest(Settings(home=home), files))
+            wall, per_cpu = _ingest(Settings(home=home), files)
+            rates[mode].append(round(wall))
+            cpu[mode].append(round(per_cpu))
             dispose_all()
             shutil.rmtree(home)
     projectors._REGISTRY["retention"] = retention
     best = {m: max(v) for m, v in rates.items()}
+    best_cpu = {m: max(v) for m, v in cpu.items()}
     return {
         "lines_per_s": rates,
+        "lines_per_cpu_s": cpu,
         "best": best,
         "cost_pct": 100 * (best["without"] / best["with"] - 1),
+        "cpu_cost_pct": 100 * (best_cpu["without"] / best_cpu["with"] - 1),
     }
 
 
@@ -123,7 +134,7 @@ def person_docs(seq0: int) -> list[dict[str, Any]]:
             {
                 "subject": {"type": "person", "ref": "BP-1"},
                 "code": "VI",
-                "detail": "Pottercliffe incident",
+                "detail": "Zyndlecroft incident",
             },
             "nominal",
         ),
@@ -137,7 +148,7 @@ def person_docs(seq0: int) -> list[dict[str, Any]]:
                 {
                     "kind": "arrest",
                     "occurred_at": f"20{10 + i % 14}-01-0{1 + i % 9}T10:00:00Z",
-                    "description": f"Pottercliffe arrested Xillibrand for affray number {i}",
+                    "description": f"Zyndlecroft arrested Xillibrand for affray number {i}",
                 },
             )
         )
@@ -182,19 +193,19 @@ def fulltext_tails(engine: Any) -> tuple[str, ...]:
         conn.exec_driver_sql("DROP TABLE temp.terms")
     out = []
     for i, t in enumerate(terms):
-        if len(t) >= 6 and any(u.lower().startswith(t[:6]) for u in UNIQUE):
-            prev = terms[i - 1] if i else ""
-            k = next(
-                (k for k in range(min(len(t), len(prev))) if t[k] != prev[k]),
-                min(len(t), len(prev)),
-            )
-            out.append(t[k:])
+        # a stem of one of the words (porter cuts at most a few letters off the end)
+        if any(len(os.path.commonprefix([t, u.lower()])) >= len(u) - 4 for u in UNIQUE):
+            tail = t[len(os.path.commonprefix([t, terms[i - 1] if i else ""])) :]
+            out.append(tail)
+    assert all(len(t) >= 5 for t in out), f"a term's stored part is too short to scan for: {out}"
     return tuple(out)
 
 
 def grow(engine: Any, target: int) -> int:
     """Copy the schedule's and the records' rows under new keys (``rkey#n``), in SQL, until
-    the schedule holds ``target`` rows; the copies' ``data`` is NULL.  Returns rows added."""
+    the schedule holds ``target`` rows; the copies' ``data`` is NULL.  The full-text index
+    grows with them (every text row copied once per copy), so that erasure's merge of it is
+    timed at the store's size.  Returns rows added."""
     with engine.connect() as conn:
         base = conn.execute(select(func.count()).select_from(retention_schedule)).scalar_one()
         copies = max(0, -(-target // max(1, base)) - 1)
@@ -213,6 +224,10 @@ def grow(engine: Any, target: int) -> int:
                 f"INSERT INTO records (rkey, ref, {', '.join(cols)}) SELECT rkey || {sfx}, ref || {sfx}, "  # noqa: S608
                 f"{', '.join(cols)} FROM records WHERE rkey NOT LIKE '%#%' AND deleted = 0 "
                 f"AND rkey IN (SELECT rkey FROM retention_schedule) ORDER BY rkey LIMIT {min(left, base)}"
+            )
+            conn.exec_driver_sql(
+                f"INSERT INTO search_text (rkey, kind, body) SELECT rkey || {sfx}, kind, body "  # noqa: S608
+                "FROM search_text WHERE rkey NOT LIKE '%#%'"
             )
             conn.commit()
         return (
@@ -339,7 +354,9 @@ def main() -> None:
             print(
                 f"ingest, {args.ingest_persons:,} persons: with retention classes "
                 f"{cost['best']['with']:,.0f} lines/s, without {cost['best']['without']:,.0f} lines/s "
-                f"(best of {args.repeat}); cost {cost['cost_pct']:+.1f}%  (all runs: {cost['lines_per_s']})",
+                f"(best of {args.repeat}); cost {cost['cost_pct']:+.1f}% in wall time, "
+                f"{cost['cpu_cost_pct']:+.1f}% in CPU time (all runs, lines/s: {cost['lines_per_s']}, "
+                f"lines per CPU second: {cost['lines_per_cpu_s']}); load {load()}",
                 flush=True,
             )
         home = work / "store"
@@ -454,9 +471,17 @@ def main() -> None:
         for name, f in real.items():
             setattr(erasure, name, f)
         size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
+        with engine.connect() as conn:
+            texts = conn.execute(
+                select(func.count()).select_from(table("search_text"))
+            ).scalar_one()
+            fts = conn.exec_driver_sql(
+                "SELECT sum(length(block)) FROM search_text_fts_data"
+            ).scalar_one()
         merge, wal = timings["merge_fulltext"], timings["scrub_sqlite"]
         print(
-            f"erase one person, {len(scope.erase)} records: {t_erase} in all, for a {size / 2**20:.0f} MiB store; "
+            f"erase one person, {len(scope.erase)} records: {t_erase} in all, for a {size / 2**20:.0f} MiB store "
+            f"({texts:,} full-text rows, a {fts / 2**20:.0f} MiB index); "
             f"of which full-text merge (FTS5 optimize, in the transaction) {merge}, WAL truncate {wal}; "
             f"load {load()}"
         )

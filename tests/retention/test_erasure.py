@@ -3,6 +3,7 @@ legal holds and bad input."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -70,13 +71,9 @@ def _fulltext_needles(settings: Settings) -> tuple[bytes, ...]:
         conn.exec_driver_sql("DROP TABLE temp.terms")
     needles = []
     for i, t in enumerate(terms):
-        if len(t) >= 6 and any(u.lower().startswith(t[:6]) for u in UNIQUE):
-            prev = terms[i - 1] if i else ""
-            shared = next(
-                (k for k in range(min(len(t), len(prev))) if t[k] != prev[k]),
-                min(len(t), len(prev)),
-            )
-            needles.append(t[shared:].encode())
+        # a stem of one of the words (porter cuts at most a few letters off the end)
+        if any(len(os.path.commonprefix([t, u.lower()])) >= len(u) - 4 for u in UNIQUE):
+            needles.append(t[len(os.path.commonprefix([t, terms[i - 1] if i else ""])) :].encode())
     assert len(needles) >= 3 and all(len(n) >= 4 and n in pages for n in needles), (needles, terms)
     return tuple(needles)
 
@@ -98,20 +95,31 @@ def _erase(settings: Settings, **kw: str) -> dict:
     return erase(get_engine(settings), settings, actor="user:dpo", **args)  # type: ignore[arg-type]
 
 
-def test_no_file_under_leds_home_holds_an_erased_persons_strings(sqlite_settings: Settings) -> None:
+def test_no_file_under_leds_home_holds_an_erased_persons_strings(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
     s = sqlite_settings
     _loaded(s)
-    # a quarantined copy of her record (a conflicting resend) and an oversized spilled one
+    # a quarantined copy of her record (a conflicting resend) and an oversized one, which
+    # the reader spills to a file under LEDS_HOME/quarantine/
     bad = quixleberry_docs()[0] | {"issued_at": "2025-03-03T00:00:00Z"}
-    from leds.ingest.pipeline import Ingestor
+    from leds.ingest.pipeline import Ingestor, ingest_paths
 
     Ingestor(s).ingest_lines(iter([(1, orjson.dumps(bad))]), "resend")
+    huge = quixleberry_docs()[0]
+    huge["record"]["data"]["marks"] = ["narwhalquill " * 90_000]  # over 1 MiB on one line
+    (tmp_path / "huge.ndjson").write_bytes(orjson.dumps(huge) + b"\n")
+    assert ingest_paths(Ingestor(s), [tmp_path / "huge.ndjson"]).quarantined == 1
+    spilled = [p for p in (s.home / "quarantine").rglob("*") if p.is_file()]
+    assert any(b"Quixleberry" in p.read_bytes() for p in spilled), "the line was spilled to a file"
     needles = _fulltext_needles(s)
     assert _files_holding(s.home), "the test must see the strings before erasure"
     receipt = _erase(s, person=ERASED_PERSON)
     assert ERASED_PERSON in receipt["records"] and SHARED_EVENT in receipt["kept_shared"]
+    assert receipt["removed"]["quarantine"] == 2
     assert receipt["removed"]["fts_merged"] == 1 and receipt["removed"]["wal_truncated"] == 1
     assert _files_holding(s.home, needles) == []
+    assert not any(p.is_file() for p in spilled)
     # the third party and the shared event are untouched
     with get_engine(s).connect() as conn:
         kept = set(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from leds.access.policy import AccessDenied, read_records
@@ -52,6 +57,67 @@ def test_offences_fall_in_the_mopi_groups() -> None:
     assert rules.classify(_inputs({"kind": "intelligence"}, "intelligence")).group == "intelligence"
     g1 = _inputs({"kind": "conviction", "offence": "murder", "occurred_at": "2020-02-29T10:00:00Z"})
     assert rules.review_date(g1, rules.classify(g1)) == "2030-02-28"
+
+
+_TEXT = st.text(max_size=40)
+_DATA = st.fixed_dictionaries(
+    {},
+    optional={
+        "kind": st.one_of(
+            st.none(), _TEXT, st.sampled_from(sorted(rules.OFFENCE_KINDS)), st.integers()
+        ),
+        "occurred_at": st.one_of(
+            _TEXT, st.datetimes().map(lambda d: d.isoformat() + "Z"), st.integers()
+        ),
+        "offence": st.one_of(_TEXT, st.sampled_from(rules.GROUP1_WORDS + rules.GROUP2_WORDS)),
+        "description": _TEXT,
+        "status": st.one_of(_TEXT, st.sampled_from(sorted(rules.UNDETECTED))),
+        "birth_dates": st.lists(st.one_of(_TEXT, st.dates().map(str)), max_size=3),
+    },
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    rtype=st.sampled_from(
+        ["person", "event", "location", "vehicle", "marker", "link", "missing_episode"]
+    ),
+    dataset=st.one_of(
+        st.none(), _TEXT, st.sampled_from(["crime", "custody", "intelligence", "missing"])
+    ),
+    issued=st.datetimes(),
+    data=st.one_of(st.none(), _DATA),
+)
+@example(
+    rtype="person", dataset=None, issued=datetime(2020, 2, 29), data={"birth_dates": ["9950-02-28"]}
+)
+@example(
+    rtype="event",
+    dataset="crime",
+    issued=datetime(9995, 1, 1),
+    data={"kind": "arrest", "offence": "murder"},
+)
+def test_every_record_gets_a_review_group_and_a_valid_date_whatever_its_data(
+    rtype, dataset, issued, data
+) -> None:
+    """The projector's classifier is total: whatever a record holds, it gets a published rule,
+    its group and a real date (the 20,000-person sample in bench/bench_retention.py checks a
+    store; this checks the inputs a sample may never hold)."""
+    from datetime import date
+
+    from leds.retention.projector import COLUMNS, schedule_row
+
+    row = dict(
+        zip(
+            COLUMNS,
+            schedule_row(
+                "K", "WYP", rules.inputs_of(rtype, dataset, issued.isoformat() + "Z", data)
+            ),
+            strict=True,
+        )
+    )
+    assert row["rule"] in rules.RULES and row["review_group"] == rules.RULES[row["rule"]].group
+    assert date.fromisoformat(row["review_on"]) and len(row["review_on"]) == 10
 
 
 def test_every_record_in_a_synthetic_sample_has_a_review_group_and_date(

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, delete, func, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, select, update
 
 from leds.config import Settings
 from leds.db.bulk import select_in
@@ -211,17 +211,16 @@ def _remove(conn: Connection, rkeys: list[str], reason: str) -> dict[str, int]:
 
 
 def _quarantined(conn: Connection, settings: Settings, rkeys: list[str]) -> int:
-    """Delete the quarantined lines that carry one of these records (and their spill files)."""
+    """Delete the quarantined lines that carry one of these records (and their spill files):
+    those quarantined under the record's force and source, and those whose envelope could
+    not be read when they came in (an oversized line spilled to a file, for one), read again
+    here.  A line that does not parse as an updategram cannot be attributed to a record."""
     wanted = {tuple(k.split("|", 3)) for k in rkeys}
-    pairs = {(f, s) for f, s, _t, _r in wanted}
+    pairs = sorted({(f, s) for f, s, _t, _r in wanted})
+    q = quarantine.c
     gone = 0
-    for force, source in sorted(pairs):
-        rows = conn.execute(
-            select(quarantine.c.id, quarantine.c.raw, quarantine.c.raw_path).where(
-                quarantine.c.force == force, quarantine.c.source == source
-            )
-        ).all()
-        for qid, raw, path in rows:
+    for where in [and_(q.force == f, q.source == s) for f, s in pairs] + [q.force.is_(None)]:
+        for qid, raw, path in conn.execute(select(q.id, q.raw, q.raw_path).where(where)).all():
             body = raw
             if body is None and path:
                 try:
@@ -235,7 +234,7 @@ def _quarantined(conn: Connection, settings: Settings, rkeys: list[str]) -> int:
             except (orjson.JSONDecodeError, AttributeError):
                 continue
             if key in wanted:
-                conn.execute(delete(quarantine).where(quarantine.c.id == qid))
+                conn.execute(delete(quarantine).where(q.id == qid))
                 if path:
                     _shred_file(settings, Path(path))
                 gone += 1
