@@ -86,7 +86,7 @@ def compute_features(settings: Settings, routes: list[dict[str, Any]], engine: s
         return features_spark(settings, routes, since=since)
     if engine != "duckdb":
         raise BadRequest("engine must be duckdb or spark")
-    con = store.connect()
+    con = store.connect(spill=store.root(settings) / "spill")
     try:
         return features.run_duckdb(con, store.reads_sql(settings, since), routes)
     finally:
