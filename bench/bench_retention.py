@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, table, update
+from sqlalchemy import func, select, table, text, update
 
 from leds.access import policy
 from leds.access import rules as access_rules
@@ -215,19 +215,28 @@ def grow(engine: Any, target: int) -> int:
             if left <= 0:
                 break
             sfx = f"'#{n}'"
-            conn.exec_driver_sql(
-                f"INSERT INTO retention_schedule SELECT rkey || {sfx}, force, rtype, dataset, kind, offence_class, "  # noqa: S608
-                f"basis, age100, review_group, rule, rules_version, review_on FROM retention_schedule "
-                f"WHERE rkey NOT LIKE '%#%' ORDER BY rkey LIMIT {min(left, base)}"
+            conn.execute(
+                text(
+                    f"INSERT INTO retention_schedule SELECT rkey || {sfx}, force, rtype, dataset, kind, offence_class, "  # noqa: S608
+                    f"basis, age100, review_group, rule, rules_version, review_on FROM retention_schedule "
+                    f"WHERE rkey NOT LIKE :pat ORDER BY rkey LIMIT {min(left, base)}"
+                ),
+                {"pat": "%#%"},
             )
-            conn.exec_driver_sql(  # the bench's own constant names and numbers, no input
-                f"INSERT INTO records (rkey, ref, {', '.join(cols)}) SELECT rkey || {sfx}, ref || {sfx}, "  # noqa: S608
-                f"{', '.join(cols)} FROM records WHERE rkey NOT LIKE '%#%' AND deleted = 0 "
-                f"AND rkey IN (SELECT rkey FROM retention_schedule) ORDER BY rkey LIMIT {min(left, base)}"
+            conn.execute(
+                text(  # the bench's own constant names and numbers, no input
+                    f"INSERT INTO records (rkey, ref, {', '.join(cols)}) SELECT rkey || {sfx}, ref || {sfx}, "  # noqa: S608
+                    f"{', '.join(cols)} FROM records WHERE rkey NOT LIKE :pat AND NOT deleted "
+                    f"AND rkey IN (SELECT rkey FROM retention_schedule) ORDER BY rkey LIMIT {min(left, base)}"
+                ),
+                {"pat": "%#%"},
             )
-            conn.exec_driver_sql(
-                f"INSERT INTO search_text (rkey, kind, body) SELECT rkey || {sfx}, kind, body "  # noqa: S608
-                "FROM search_text WHERE rkey NOT LIKE '%#%'"
+            conn.execute(
+                text(
+                    f"INSERT INTO search_text (rkey, kind, body) SELECT rkey || {sfx}, kind, body "  # noqa: S608
+                    "FROM search_text WHERE rkey NOT LIKE :pat"
+                ),
+                {"pat": "%#%"},
             )
             conn.commit()
         return (
@@ -342,6 +351,11 @@ def main() -> None:
         default=0,
         help="grow the store to this many scheduled records (copies in SQL) before scheduling",
     )
+    ap.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the store in a fresh PostgreSQL database (started if needed, dropped after)",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-retention-"))
     print(
@@ -360,15 +374,21 @@ def main() -> None:
                 flush=True,
             )
         home = work / "store"
+        url = None
+        if args.postgres:
+            url, drop_pg = pg_database()
         if args.store:
             shutil.copytree(args.store, home)
         else:
             generate(work / "synth-store", persons=args.persons, seed=5, progress=False)
             ingest_paths(
-                Ingestor(Settings(home=home)), sorted((work / "synth-store").rglob("*.ndjson"))
+                Ingestor(Settings(home=home, database_url_override=url)),
+                sorted((work / "synth-store").rglob("*.ndjson")),
             )
-        settings = Settings(home=home)
+        settings = Settings(home=home, database_url_override=url)
         engine = get_engine(settings)
+        sqlite = engine.dialect.name == "sqlite"
+        print(f"store: {engine.dialect.name}", flush=True)
         with engine.connect() as conn:
             live = conn.execute(
                 select(func.count()).select_from(records).where(records.c.deleted.is_(False))
@@ -446,8 +466,8 @@ def main() -> None:
         with Timer() as t_sar:
             pack = build_pack(engine, "NYP|BENCH-RMS|person|BP-1")
         print(f"subject access pack: {pack['record_count']} records in {t_sar}")
-        tails = fulltext_tails(engine)
-        before = scan(home, tails)
+        tails = fulltext_tails(engine) if sqlite else ()
+        before = scan(home, tails) if sqlite else []
         timings: dict[str, Timer] = {}
         real = {"scrub_sqlite": erasure.scrub_sqlite, "merge_fulltext": erasure.merge_fulltext}
 
@@ -470,25 +490,31 @@ def main() -> None:
             erased = erasure.erase_records(engine, settings, scope.erase, reason="bench")
         for name, f in real.items():
             setattr(erasure, name, f)
-        size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
         with engine.connect() as conn:
             texts = conn.execute(
                 select(func.count()).select_from(table("search_text"))
             ).scalar_one()
-            fts = conn.exec_driver_sql(
-                "SELECT sum(length(block)) FROM search_text_fts_data"
-            ).scalar_one()
-        merge, wal = timings["merge_fulltext"], timings["scrub_sqlite"]
-        print(
-            f"erase one person, {len(scope.erase)} records: {t_erase} in all, for a {size / 2**20:.0f} MiB store "
-            f"({texts:,} full-text rows, a {fts / 2**20:.0f} MiB index); "
-            f"of which full-text merge (FTS5 optimize, in the transaction) {merge}, WAL truncate {wal}; "
-            f"load {load()}"
-        )
-        print(
-            f"  strings found before: {len(before)} (full-text terms {list(tails)}), after: {scan(home, tails)}; "
-            f"removed: {erased.counts}"
-        )
+        if sqlite:
+            size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
+            with engine.connect() as conn:
+                fts = conn.exec_driver_sql(
+                    "SELECT sum(length(block)) FROM search_text_fts_data"
+                ).scalar_one()
+            merge, wal = timings["merge_fulltext"], timings["scrub_sqlite"]
+            print(
+                f"erase one person, {len(scope.erase)} records: {t_erase} in all, for a {size / 2**20:.0f} MiB "
+                f"store ({texts:,} full-text rows, a {fts / 2**20:.0f} MiB index); of which full-text merge "
+                f"(FTS5 optimize, in the transaction) {merge}, WAL truncate {wal}; load {load()}"
+            )
+            print(
+                f"  strings found before: {len(before)} (full-text terms {list(tails)}), after: "
+                f"{scan(home, tails)}; removed: {erased.counts}"
+            )
+        else:
+            print(
+                f"erase one person, {len(scope.erase)} records: {t_erase} in all ({texts:,} full-text rows); "
+                f"load {load()}; removed: {erased.counts}"
+            )
         pc = person_check(engine, 300)
         print(
             f"person check (person + markers, frontline officer): {pc['with_restriction_check']:.0f} us with the "
@@ -496,7 +522,34 @@ def main() -> None:
         )
     finally:
         dispose_all()
+        if url:
+            drop_pg()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def pg_database() -> tuple[str, Any]:
+    """A fresh PostgreSQL database on the tests' server (started if it is not running), and a
+    function that drops it."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.conftest import PG_ADMIN_URL, _pg_ready, _start_postgres
+
+    if not _pg_ready():
+        _start_postgres()
+    name = f"leds_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        dispose_all()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def _write(path: Path, docs: list[dict[str, Any]]) -> Path:
