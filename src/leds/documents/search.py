@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select, text
 
 from leds.matching.names import fold
 
-from . import embed, vectors
+from . import embed, vectors, words
 from .ingest import chunk_text
 from .tables import doc_chunks, doc_entities, documents
 
@@ -58,10 +58,7 @@ def bm25(conn: Connection, collection_id: int, q: str, k: int = POOL) -> list[tu
     if not ws:
         return []
     if conn.dialect.name == "sqlite":
-        match = " OR ".join(f'"{w}"' for w in ws)
-        sql = text("SELECT c.id, c.document_id FROM doc_chunks_fts f JOIN doc_chunks c ON c.id = f.rowid "
-                   "WHERE doc_chunks_fts MATCH :m AND c.collection_id = :cid ORDER BY bm25(doc_chunks_fts) LIMIT :k")
-        return [(r[0], r[1]) for r in conn.execute(sql, {"m": match, "cid": collection_id, "k": k})]
+        return words.bm25(conn, collection_id, ws, k)
     sql = text("SELECT id, document_id FROM doc_chunks, to_tsquery('english', :q) tq "
                "WHERE collection_id = :cid AND tsv @@ tq ORDER BY ts_rank_cd(tsv, tq) DESC, id LIMIT :k")
     return [(r[0], r[1]) for r in conn.execute(sql, {"q": " | ".join(ws), "cid": collection_id, "k": k})]
