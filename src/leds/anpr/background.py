@@ -40,11 +40,11 @@ _L = [c for c in _LETTERS if c not in "SB"]  # 20 letters that no OCR slip turns
 _D = "01234679"  # a second character never 5 or 8: no key shared with the week's plates
 
 
-def plates(n: int) -> list[str]:
-    """``n`` distinct plates (letter, three digits, three letters), distinct from the week's
-    by the confusable key too."""
+def plates(n: int, first: int = 0) -> list[str]:
+    """Plates ``first`` .. ``first + n - 1`` of one numbering (letter, three digits, three
+    letters), distinct from each other and from the week's by the confusable key too."""
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         a, i = i % 20, i // 20
         b, i = i % 8, i // 8
         c, i = i % 100, i // 100
@@ -157,15 +157,16 @@ def _route_traffic(dr: _Drives, rng: np.random.Generator, role: str, veh: np.nda
 
 
 def background(out: Path, *, seed: int, towns: int, routes: int, vehicles: int, start: date,
-               bg_seed: int = 1) -> dict[str, Any]:
+               bg_seed: int = 1, first: int = 0) -> dict[str, Any]:
     """Write ``vehicles`` innocent route users of the week made by
-    ``synth.generate(seed=seed, towns=towns, routes=routes, start=start)``."""
+    ``synth.generate(seed=seed, towns=towns, routes=routes, start=start)``, with plates
+    ``first`` on (shards of one background: another ``bg_seed`` and ``first`` each)."""
     w = _world(np.random.default_rng(seed), towns)  # the week's world: generate() draws it first
     plan, _ = plan_routes(w, towns, routes)
     rng = np.random.default_rng([seed, bg_seed])
     t0 = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
     dr = _Drives(w, rng, t0)
-    names = plates(vehicles)
+    names = plates(vehicles, first)
     role_of = rng.choice(list(ROLES), vehicles, p=np.array(list(ROLES.values())) / sum(ROLES.values()))
     route_of = rng.integers(0, len(plan), vehicles)
     lives_at_hub = rng.random(vehicles) < 0.7
