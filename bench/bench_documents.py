@@ -128,7 +128,7 @@ class Clock:
     def __enter__(self) -> Clock:
         import resource
 
-        self.load = open("/proc/loadavg").read().split()[0]
+        self.load = _load().split()[0]
         self.t = time.perf_counter()
         self.cpu = time.process_time()
         self.kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -145,6 +145,10 @@ class Clock:
     def __str__(self) -> str:
         kids = f" + {self.kids_s:.1f} s in workers" if self.kids_s > 0.05 else ""
         return f"wall {self.wall:.1f} s, CPU {self.cpu_s:.1f} s{kids}, load {self.load}"
+
+
+def _load() -> str:
+    return " ".join(open("/proc/loadavg").read().split()[:3])
 
 
 def p95(xs: list[float]) -> float:
@@ -235,12 +239,15 @@ def main() -> None:
         with engine.connect() as conn:
             search.bm25(conn, c.id, "warm up")
             bt = []
+            cpu = time.process_time()
             for qtext in qs:
                 t = time.perf_counter()
                 search.bm25(conn, c.id, qtext)
                 bt.append(time.perf_counter() - t)
+            cpu = time.process_time() - cpu
         print(f"BM25 query at {args.docs:,} docs: p50 {statistics.median(bt) * 1000:.1f} ms, "
-              f"p95 {p95(bt) * 1000:.1f} ms")
+              f"p95 {p95(bt) * 1000:.1f} ms; mean wall {statistics.mean(bt) * 1000:.1f} ms, "
+              f"CPU {cpu / len(qs) * 1000:.1f} ms a query, load {_load()}")
         if args.words_only:
             dispose_all()
             return
@@ -267,10 +274,12 @@ def main() -> None:
                 ix = vectors.index(conn, c.id)
             print(f"vector index read and built ({len(ix):,} vectors, {len(ix.offsets) - 1:,} cells): {ck}")
             times, vt, rec = [], [], []
+            cpu = 0.0
             for qtext in qs:
-                t = time.perf_counter()
+                t, t_cpu = time.perf_counter(), time.process_time()
                 search.rank(conn, c.id, qtext, limit=10, home=settings.home)
                 times.append(time.perf_counter() - t)
+                cpu += time.process_time() - t_cpu
                 qv = embed.embed([qtext], settings.home)[0]
                 t = time.perf_counter()
                 got = {x for x, _, _ in ix.search(qv, 200)}
@@ -279,7 +288,8 @@ def main() -> None:
                 rec.append(len(got & set(ix.ids[np.argpartition(-exact, 199)[:200]].tolist())) / 200)
         print(f"query (hybrid, top 10) at {args.docs:,} docs: p50 {statistics.median(times) * 1000:.1f} ms, "
               f"p95 {p95(times) * 1000:.1f} ms (target 150 at 100,000); vector part p95 {p95(vt) * 1000:.1f} ms, "
-              f"its recall of the exact top 200: {statistics.mean(rec):.3f}")
+              f"its recall of the exact top 200: {statistics.mean(rec):.3f}; mean wall {statistics.mean(times) * 1000:.1f} ms, "
+              f"CPU {cpu / len(qs) * 1000:.1f} ms a query, load {_load()}")
         real = ix.vecs[np.random.default_rng(2).choice(len(ix.vecs), min(len(ix.vecs), 200_000), replace=False)]
         ann(int(per_doc * TARGET), real)
         with engine.connect() as conn:
