@@ -1,8 +1,9 @@
 """Hybrid search over a collection: BM25 and embeddings over chunks, fused by reciprocal rank.
 
-* **Words**: SQLite FTS5's ``bm25()`` (porter stemming), or PostgreSQL's ``ts_rank_cd``
-  over an English ``tsvector``; the query's words are OR-ed (a question's words rarely all
-  appear in one passage), stop words dropped.
+* **Words**: SQLite FTS5's ``bm25()`` (porter stemming) through a dynamic stop list (the
+  rare words find, the common ones only rescore: :mod:`.words`), or PostgreSQL's
+  ``ts_rank_cd`` over an English ``tsvector`` with the words OR-ed (a question's words rarely
+  all appear in one passage); stop words dropped.
 * **Meaning**: the query's static embedding (:mod:`.embed`) against the collection's
   embedded chunks, held in memory as float16 in an inverted-file index (:mod:`.vectors`),
   with the word half's candidates scored exactly beside the probed cells.
