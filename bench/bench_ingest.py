@@ -21,21 +21,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from ceiling import raw_ceiling  # noqa: E402
 from gen_updategrams import write  # noqa: E402
 from leds.config import Settings  # noqa: E402
 from leds.db.engine import dispose_all, get_engine  # noqa: E402
-
-PG_ADMIN = os.environ.get("LEDS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from pgdb import pg_database  # noqa: E402
 
 
 def run_ingest(path: Path, env: dict[str, str]) -> dict:
@@ -55,25 +52,6 @@ def run_ingest(path: Path, env: dict[str, str]) -> dict:
     peak_mb = round(int(proc.stderr.decode().strip().splitlines()[-1]) / 1024, 1)
     return {"wall_s": round(wall, 2), "per_s": round(summary["accepted"] / wall), "accepted": summary["accepted"],
             "peak_rss_mb": peak_mb}
-
-
-def pg_database() -> tuple[str, callable]:  # type: ignore[valid-type]
-    sys.path.insert(0, str(HERE.parent / "tests"))
-    from conftest import _pg_ready, _start_postgres  # type: ignore[import-not-found]
-
-    if not _pg_ready():
-        _start_postgres()
-    name = f"leds_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        dispose_all()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def env_for(home: Path, url: str | None) -> dict[str, str]:

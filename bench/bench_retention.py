@@ -49,6 +49,9 @@ from leds.retention.sar import build_pack
 from leds.retention.tables import retention_schedule
 from leds.synth import generate
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pgdb import pg_database  # noqa: E402
+
 # Words no synthetic record holds, nor begins like (a full-text term is scanned for by the part
 # after the prefix it shares with its neighbour in the index, which must stay distinctive).
 UNIQUE = ("Vorquantyne", "Xillibrand", "Grumbleshank", "Zyndlecroft")
@@ -525,31 +528,6 @@ def main() -> None:
         if url:
             drop_pg()
         shutil.rmtree(work, ignore_errors=True)
-
-
-def pg_database() -> tuple[str, Any]:
-    """A fresh PostgreSQL database on the tests' server (started if it is not running), and a
-    function that drops it."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.conftest import PG_ADMIN_URL, _pg_ready, _start_postgres
-
-    if not _pg_ready():
-        _start_postgres()
-    name = f"leds_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        dispose_all()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def _write(path: Path, docs: list[dict[str, Any]]) -> Path:
