@@ -79,13 +79,22 @@ def stage(name: str, data: Path, home: Path, bg: Path | None = None, model_path:
     elif name == "ingest_big":
         res = ingest(settings, engine, data / "big" / "cameras.csv", [data / "big" / "reads-national.csv"])
         out = {"loaded": res["loaded"], "rejected": res["rejected"]}
-    elif name == "profile_big":
+    elif name in ("profile_big", "profile_big_full"):  # two stages (what `leds anpr profile` does), or in full
         from leds.anpr.model import load
 
-        feats = service.compute_features(settings, service.load_routes(data / "big" / "routes.json"))
         m = load(next((home.parent / "home" / "anpr" / "models").glob("model-v*.json")))
+        seen: list[int] = []
+        keep = service.shortlist(m, 10)
+
+        def counted(stage1: Any) -> Any:
+            seen.append(len(stage1))
+            return keep(stage1)
+
+        feats = service.compute_features(settings, service.load_routes(data / "big" / "routes.json"),
+                                         keep=None if name.endswith("full") else counted)
         answer = service.rank(feats, m, 10)
-        out = {"rows": len(feats), "answer_routes": len(answer)}
+        out = {"rows": seen[0] if seen else len(feats), "candidates": len(feats), "answer_routes": len(answer),
+               "top": {r: [(e["vrm"], e["score"]) for e in v] for r, v in answer.items()}}
     elif name == "profile_bg":  # the week and the innocent background, scored by the week's model
         from leds.search.keys import vrm_key
 
@@ -391,7 +400,8 @@ def run(a: argparse.Namespace, work: Path) -> None:
     print(f"  ingest  {ing_big['seconds']:.1f} s ({ing_big['cpu_s']:.0f} s CPU, load {ing_big['load']}) = "
           f"{bi_rate:,.0f} reads/s, peak RSS {ing_big['peak_mb']:.0f} MB")
     print(f"  profile {prof_big['seconds']:.1f} s ({prof_big['cpu_s']:.0f} s CPU, load {prof_big['load']}) = "
-          f"{bp_rate:,.0f} reads/s, peak RSS {prof_big['peak_mb']:.0f} MB, {prof_big['rows']:,} feature rows")
+          f"{bp_rate:,.0f} reads/s, peak RSS {prof_big['peak_mb']:.0f} MB, {prof_big['rows']:,} feature rows in stage 1, "
+          f"{prof_big['candidates']:,} shortlisted for the pair features (two stages: features.run_duckdb_shortlist)")
     print(f"\nnational day, {NATIONAL_DAY:,} reads, extrapolated linearly from the slice's rates on this machine:")
     print(f"  ingest  {NATIONAL_DAY:,} / {bi_rate:,.0f} reads/s = {NATIONAL_DAY / bi_rate / 60:.1f} min (target 5)")
     print(f"  profile {NATIONAL_DAY:,} / {bp_rate:,.0f} reads/s = {NATIONAL_DAY / bp_rate / 60:.1f} min (target 2)")

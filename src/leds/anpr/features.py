@@ -29,6 +29,7 @@ Per vehicle and route:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 FEATURES = ("trips", "out_trips", "days", "night_share", "weekend_share", "hour_spread", "dwell_h", "turnaround_h",
@@ -55,9 +56,16 @@ def _bucket(t: str, width: int) -> str:
     return f"CAST(floor({t} / {width}) AS BIGINT)"
 
 
-def steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
-    """The pipeline as (name, SELECT) pairs.  ``reads`` is a relation of reads (vkey, vrm,
-    camera_id, t); ``route_cams`` one of (route, camera_id, role) with role O, D or C."""
+def _in(rel: str, alias: str, cand: str | None) -> str:
+    """``rel`` as a FROM item, only the candidates' rows (route, vkey in ``cand``) if given."""
+    if cand is None:
+        return f"{rel} {alias}"
+    return (f"(SELECT z.* FROM {rel} z JOIN {cand} q ON q.route = z.route AND q.vkey = z.vkey) {alias}")  # noqa: S608
+
+
+def trip_steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
+    """Stage 1 up to the trips: every vehicle on every route, in one pass over the reads
+    joined to all routes' cameras."""
     hour = "CAST(floor((t % 86400) / 3600) AS INT)"
     return [
         ("a_rr", f"""SELECT rc.route, r.vkey, r.t, rc.role FROM {reads} r
@@ -98,29 +106,6 @@ def steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
         ("a_ctrip", """SELECT tr.route, tr.vkey, tr.trip, a.camera_id, a.t FROM a_trips tr
                        JOIN a_all a ON a.route = tr.route AND a.vkey = tr.vkey AND a.role = 'C'
                         AND a.t > tr.dep_t AND a.t < tr.arr_t"""),
-        ("a_pairs", f"""SELECT x.route, x.vkey, x.trip, y.vkey AS other
-                        FROM (SELECT *, {_bucket("t", CONVOY_S)} AS b FROM a_ctrip) x
-                        JOIN (SELECT c.*, {_bucket("c.t", CONVOY_S)} + k.k AS b FROM a_ctrip c
-                              CROSS JOIN {_NEAR} k) y
-                          ON x.route = y.route AND x.camera_id = y.camera_id AND x.b = y.b AND x.vkey <> y.vkey
-                         AND y.t BETWEEN x.t - {CONVOY_S} AND x.t + {CONVOY_S}
-                        GROUP BY x.route, x.vkey, x.trip, y.vkey
-                        HAVING count(DISTINCT x.camera_id) >= {CONVOY_CAMERAS}"""),  # noqa: S608
-        ("a_cotravel", """SELECT route, vkey, max(n) AS cotravel FROM
-                            (SELECT route, vkey, other, count(*) AS n FROM a_pairs GROUP BY route, vkey, other) p
-                          GROUP BY route, vkey"""),
-        ("a_hand", f"""SELECT x.route, x.vkey, y.vkey AS other
-                        FROM (SELECT a.*, {_bucket("a.arr_t", SWAP_S)} + k.k AS b FROM a_trips a
-                              CROSS JOIN {_NEXT} k) x
-                        JOIN (SELECT *, {_bucket("dep_t", SWAP_S)} AS b FROM a_trips) y
-                          ON x.route = y.route AND x.b = y.b AND x.vkey <> y.vkey AND x.dir <> y.dir
-                         AND y.dep_t BETWEEN x.arr_t AND x.arr_t + {SWAP_S}"""),  # noqa: S608
-        ("a_swaps", """SELECT route, vkey, sum(n) AS swaps FROM
-                         (SELECT route, vkey, other, count(*) AS n FROM
-                            (SELECT route, vkey, other FROM a_hand
-                             UNION ALL SELECT route, other AS vkey, vkey AS other FROM a_hand) h
-                          GROUP BY route, vkey, other HAVING count(*) >= 2) p
-                       GROUP BY route, vkey"""),
         ("a_corr", """SELECT route, vkey, count(DISTINCT trip) AS corridor_trips FROM a_ctrip GROUP BY route, vkey"""),
         ("a_else", """SELECT route, vkey, avg(CASE WHEN role = 'X' THEN 1e0 ELSE 0e0 END) AS elsewhere_share
                       FROM a_all GROUP BY route, vkey"""),
@@ -129,7 +114,7 @@ def steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
                             (SELECT r.vkey, r.vrm, count(*) AS n FROM """ + reads + """ r
                              JOIN (SELECT DISTINCT vkey FROM a_trips) v ON r.vkey = v.vkey
                              GROUP BY r.vkey, r.vrm) c) s WHERE k = 1"""),  # noqa: S608
-        ("a_feat", """SELECT tr.route, tr.vkey, s.vrm,
+        ("a_base", """SELECT tr.route, tr.vkey, s.vrm,
                         count(*) AS trips,
                         sum(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS out_trips,
                         count(DISTINCT floor(dep_t / 86400)) AS days,
@@ -144,17 +129,99 @@ def steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
                                      CASE WHEN turnaround_s IS NULL THEN 0e0 ELSE 1e0 END END), 0e0) AS return_share,
                         coalesce(avg(CASE WHEN dir = 'out' THEN beyond * 1e0 END), 0e0) AS beyond_share,
                         min(coalesce(c.corridor_trips, 0)) * 1e0 / count(*) AS corridor_share,
-                        min(e.elsewhere_share) AS elsewhere_share,
-                        min(coalesce(w.swaps, 0)) AS swaps,
-                        min(coalesce(k.cotravel, 0)) AS cotravel
+                        min(e.elsewhere_share) AS elsewhere_share
                       FROM a_trips tr
                       JOIN a_spell s ON s.vkey = tr.vkey
                       JOIN a_else e ON e.route = tr.route AND e.vkey = tr.vkey
                       LEFT JOIN a_corr c ON c.route = tr.route AND c.vkey = tr.vkey
-                      LEFT JOIN a_swaps w ON w.route = tr.route AND w.vkey = tr.vkey
-                      LEFT JOIN a_cotravel k ON k.route = tr.route AND k.vkey = tr.vkey
                       GROUP BY tr.route, tr.vkey, s.vrm"""),
     ]
+
+
+def pair_steps(cand: str | None = None) -> list[tuple[str, str]]:
+    """Stage 2, the pair features (co-travel, hand-overs) after :func:`trip_steps`: of every
+    vehicle, or only of the candidates in ``cand`` (a relation of route, vkey): their pairs
+    with any vehicle are all found (a candidate's hand-overs as the one arriving and as the
+    one leaving), so a candidate's pair features are the same as in the full computation."""
+    if cand is None:
+        hand_x = f"""SELECT x.route, x.vkey, y.vkey AS other
+                        FROM (SELECT a.*, {_bucket("a.arr_t", SWAP_S)} + k.k AS b FROM a_trips a
+                              CROSS JOIN {_NEXT} k) x
+                        JOIN (SELECT *, {_bucket("dep_t", SWAP_S)} AS b FROM a_trips) y
+                          ON x.route = y.route AND x.b = y.b AND x.vkey <> y.vkey AND x.dir <> y.dir
+                         AND y.dep_t BETWEEN x.arr_t AND x.arr_t + {SWAP_S}"""  # noqa: S608
+    else:  # candidate arriving (any other leaving), then candidate leaving after a non-candidate arriving
+        hand_x = f"""SELECT x.route, x.vkey, y.vkey AS other
+                        FROM (SELECT a.*, {_bucket("a.arr_t", SWAP_S)} + k.k AS b FROM {_in("a_trips", "a", cand)}
+                              CROSS JOIN {_NEXT} k) x
+                        JOIN (SELECT *, {_bucket("dep_t", SWAP_S)} AS b FROM a_trips) y
+                          ON x.route = y.route AND x.b = y.b AND x.vkey <> y.vkey AND x.dir <> y.dir
+                         AND y.dep_t BETWEEN x.arr_t AND x.arr_t + {SWAP_S}
+                      UNION ALL
+                      SELECT x.route, x.vkey, y.vkey AS other
+                        FROM (SELECT a.*, {_bucket("a.arr_t", SWAP_S)} + k.k AS b FROM a_trips a
+                              CROSS JOIN {_NEXT} k
+                              WHERE NOT EXISTS (SELECT 1 FROM {cand} q WHERE q.route = a.route AND q.vkey = a.vkey)) x
+                        JOIN (SELECT w.*, {_bucket("w.dep_t", SWAP_S)} AS b FROM {_in("a_trips", "w", cand)}) y
+                          ON x.route = y.route AND x.b = y.b AND x.vkey <> y.vkey AND x.dir <> y.dir
+                         AND y.dep_t BETWEEN x.arr_t AND x.arr_t + {SWAP_S}"""  # noqa: S608
+    keep = "" if cand is None else f" WHERE EXISTS (SELECT 1 FROM {cand} q WHERE q.route = h.route AND q.vkey = h.vkey)"  # noqa: S608
+    return [
+        ("a_pairs", f"""SELECT x.route, x.vkey, x.trip, y.vkey AS other
+                        FROM (SELECT c.*, {_bucket("c.t", CONVOY_S)} AS b FROM {_in("a_ctrip", "c", cand)}) x
+                        JOIN (SELECT c.*, {_bucket("c.t", CONVOY_S)} + k.k AS b FROM a_ctrip c
+                              CROSS JOIN {_NEAR} k) y
+                          ON x.route = y.route AND x.camera_id = y.camera_id AND x.b = y.b AND x.vkey <> y.vkey
+                         AND y.t BETWEEN x.t - {CONVOY_S} AND x.t + {CONVOY_S}
+                        GROUP BY x.route, x.vkey, x.trip, y.vkey
+                        HAVING count(DISTINCT x.camera_id) >= {CONVOY_CAMERAS}"""),  # noqa: S608
+        ("a_cotravel", """SELECT route, vkey, max(n) AS cotravel FROM
+                            (SELECT route, vkey, other, count(*) AS n FROM a_pairs GROUP BY route, vkey, other) p
+                          GROUP BY route, vkey"""),
+        ("a_hand", hand_x),
+        ("a_swaps", f"""SELECT route, vkey, sum(n) AS swaps FROM
+                         (SELECT route, vkey, other, count(*) AS n FROM
+                            (SELECT route, vkey, other FROM a_hand
+                             UNION ALL SELECT route, other AS vkey, vkey AS other FROM a_hand) h{keep}
+                          GROUP BY route, vkey, other HAVING count(*) >= 2) p
+                       GROUP BY route, vkey"""),  # noqa: S608
+        ("a_feat", f"""SELECT b.*, coalesce(w.swaps, 0) AS swaps, coalesce(k.cotravel, 0) AS cotravel
+                      FROM {_in("a_base", "b", cand)}
+                      LEFT JOIN a_swaps w ON w.route = b.route AND w.vkey = b.vkey
+                      LEFT JOIN a_cotravel k ON k.route = b.route AND k.vkey = b.vkey"""),  # noqa: S608
+    ]
+
+
+# Bounds on the pair features of every vehicle, cheap to compute (no pairs): ``cotravel`` is
+# at most its trips past CONVOY_CAMERAS or more corridor cameras; ``swaps`` (hand-overs with
+# partners met at least twice) at most its hand-overs with anyone, counted per trip end as the
+# other vehicles leaving (or arriving) at that place within SWAP_S, by a sliding window.
+BOUND_STEPS = [
+    ("a_cotub", f"""SELECT route, vkey, count(*) AS cotravel_ub FROM
+                     (SELECT route, vkey, trip FROM a_ctrip GROUP BY route, vkey, trip
+                      HAVING count(DISTINCT camera_id) >= {CONVOY_CAMERAS}) c GROUP BY route, vkey"""),  # noqa: S608
+    ("a_ends", """SELECT route, vkey, CASE WHEN dir = 'out' THEN 'D' ELSE 'O' END AS place, arr_t AS t, 1 AS arr
+                  FROM a_trips
+                  UNION ALL SELECT route, vkey, CASE WHEN dir = 'out' THEN 'O' ELSE 'D' END AS place, dep_t AS t, 0 AS arr
+                  FROM a_trips"""),
+    ("a_swapub", f"""SELECT route, vkey, sum(n) AS swaps_ub FROM
+                      (SELECT route, vkey, CASE WHEN arr = 1 THEN
+                         sum(1 - arr) OVER (PARTITION BY route, place ORDER BY t
+                                            RANGE BETWEEN CURRENT ROW AND {SWAP_S} FOLLOWING)
+                       ELSE sum(arr) OVER (PARTITION BY route, place ORDER BY t
+                                           RANGE BETWEEN {SWAP_S} PRECEDING AND CURRENT ROW) END AS n
+                       FROM a_ends) e GROUP BY route, vkey"""),  # noqa: S608
+    ("a_stage1", """SELECT b.*, coalesce(w.swaps_ub, 0) AS swaps_ub, coalesce(k.cotravel_ub, 0) AS cotravel_ub
+                    FROM a_base b LEFT JOIN a_swapub w ON w.route = b.route AND w.vkey = b.vkey
+                    LEFT JOIN a_cotub k ON k.route = b.route AND k.vkey = b.vkey"""),
+]
+
+
+def steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
+    """The whole pipeline as (name, SELECT) pairs, every vehicle's pair features included.
+    ``reads`` is a relation of reads (vkey, vrm, camera_id, t); ``route_cams`` one of
+    (route, camera_id, role) with role O, D or C."""
+    return trip_steps(reads, route_cams) + pair_steps()
 
 
 def route_rows(routes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -175,6 +242,25 @@ def run_duckdb(con: Any, reads: str, routes: list[dict[str, Any]]) -> Any:
     con.register("route_cams_df", pd.DataFrame(route_rows(routes), columns=["route", "camera_id", "role"]))
     con.execute("CREATE OR REPLACE TEMP TABLE route_cams AS SELECT * FROM route_cams_df")
     for name, sql in steps(reads, "route_cams"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    return con.execute("SELECT * FROM a_feat ORDER BY route, vkey").df()
+
+
+def run_duckdb_shortlist(con: Any, reads: str, routes: list[dict[str, Any]], shortlist: Callable[[Any], Any]) -> Any:
+    """Two stages: every vehicle's features but the pair features, with bounds on those
+    (``swaps_ub``, ``cotravel_ub``), for every route at once; then the pair features of the
+    vehicles that ``shortlist`` (stage-1 rows -> route, vkey) keeps, and their feature rows
+    (the same as :func:`run_duckdb` gives for them).  Vehicles not kept are not returned."""
+    import pandas as pd
+
+    con.register("route_cams_df", pd.DataFrame(route_rows(routes), columns=["route", "camera_id", "role"]))
+    con.execute("CREATE OR REPLACE TEMP TABLE route_cams AS SELECT * FROM route_cams_df")
+    for name, sql in trip_steps(reads, "route_cams") + BOUND_STEPS:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    stage1 = con.execute("SELECT * FROM a_stage1 ORDER BY route, vkey").df()
+    con.register("cand_df", shortlist(stage1)[["route", "vkey"]])
+    con.execute("CREATE OR REPLACE TEMP TABLE a_cand AS SELECT DISTINCT route, vkey FROM cand_df")
+    for name, sql in pair_steps("a_cand"):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
     return con.execute("SELECT * FROM a_feat ORDER BY route, vkey").df()
 

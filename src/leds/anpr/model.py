@@ -112,6 +112,23 @@ class Model:
         contrib = z * np.array(self.coef)
         return contrib.sum(axis=1) + self.intercept, contrib
 
+    def bounds(self, rows: Any, upper: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+        """Lowest and highest log-odds of each row over every value of the features in
+        ``upper`` (feature -> the column of its upper bound; 0 is its lower bound): the
+        contribution is monotone in each feature, so the extremes are at the ends."""
+        rows = rows.copy()
+        for f in upper:
+            rows[f] = 0
+        base, _ = self.log_odds(rows)
+        lo, hi = base.copy(), base.copy()
+        for f, col in upper.items():
+            j = FEATURES.index(f)
+            x = rows[col].astype(float).clip(lower=0).to_numpy()
+            d = (np.log1p(x) if f in _LOG else x) * self.coef[j] / self.scale[j]
+            lo += np.minimum(d, 0)
+            hi += np.maximum(d, 0)
+        return lo, hi
+
     def score(self, rows: Any, reasons: int = 4) -> list[tuple[float, list[str]]]:
         """Each row's probability and the features that drove it (most first), in words."""
         if len(rows) == 0:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,9 +78,10 @@ def _need_reads(settings: Settings) -> None:
 
 
 def compute_features(settings: Settings, routes: list[dict[str, Any]], engine: str = "duckdb",
-                     since: str | None = None) -> Any:
+                     since: str | None = None, keep: Callable[[Any], Any] | None = None) -> Any:
     """Feature rows (a DataFrame) for every vehicle with a trip on the routes (reads from
-    day ``since`` on, if given)."""
+    day ``since`` on, if given); with ``keep`` (DuckDB), in two stages, only for the vehicles
+    it keeps of the stage-1 rows (:func:`leds.anpr.features.run_duckdb_shortlist`)."""
     _need_reads(settings)
     if engine == "spark":
         from .spark import features_spark
@@ -88,6 +91,8 @@ def compute_features(settings: Settings, routes: list[dict[str, Any]], engine: s
         raise BadRequest("engine must be duckdb or spark")
     con = store.connect(spill=store.root(settings) / "spill")
     try:
+        if keep is not None:
+            return features.run_duckdb_shortlist(con, store.reads_sql(settings, since), routes, keep)
         return features.run_duckdb(con, store.reads_sql(settings, since), routes)
     finally:
         con.close()
@@ -138,6 +143,29 @@ def current_model(settings: Settings, engine: Engine) -> model.Model:
     return model.load(Path(row[0]))
 
 
+# The pair features (hand-overs, co-travel) cost pairs of vehicles, which grow with the square
+# of a camera's or a route's traffic; they are bounded per vehicle without pairs (see
+# features.BOUND_STEPS) and computed only for the vehicles that could still make the ranking.
+PAIR_BOUNDS = {"swaps": "swaps_ub", "cotravel": "cotravel_ub"}
+
+
+def shortlist(m: model.Model, top: int, threshold: float | None = None) -> Callable[[Any], Any]:
+    """Of the stage-1 rows, the vehicles that could be in a route's top ``top`` (or reach
+    ``threshold``): those whose highest possible log-odds (pair features at their most
+    incriminating value within their bounds) reaches the ``top``-th highest lowest possible
+    log-odds on the route.  Any other vehicle scores below ``top`` vehicles whatever its pair
+    features are, so the top ``top`` and their scores are those of the full computation."""
+    def keep(stage1: Any) -> Any:
+        lo, hi = m.bounds(stage1, PAIR_BOUNDS)
+        df = stage1[["route", "vkey"]].assign(lo=lo, hi=hi)
+        kth = df.groupby("route")["lo"].transform(lambda s: s.nlargest(top).min() if len(s) > top else -math.inf)
+        kept = df["hi"] >= kth - 1e-9
+        if threshold is not None:
+            kept |= df["hi"] >= math.log(threshold / (1 - threshold)) - 1e-9
+        return df[kept]
+    return keep
+
+
 def rank(feats: Any, m: model.Model, top: int) -> dict[str, list[dict[str, Any]]]:
     """Every route's vehicles, best first (the top ``top``), each with its reasons."""
     out: dict[str, list[dict[str, Any]]] = {}
@@ -159,7 +187,7 @@ def profile(settings: Settings, engine: Engine, lookup: Lookup, routes: list[dic
         if not routes:
             raise NotFound(f"no route named {route!r} in the routes file")
     m = current_model(settings, engine)
-    feats = compute_features(settings, routes, compute, since)
+    feats = compute_features(settings, routes, compute, since, shortlist(m, top) if compute == "duckdb" else None)
     ranked = rank(feats, m, top)
     answer = {"routes": {r["name"]: ranked.get(r["name"], []) for r in routes}}
     _audit(lookup, "anpr profile", [e["vrm"] for v in answer["routes"].values() for e in v],
