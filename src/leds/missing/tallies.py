@@ -11,10 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, and_
+from sqlalchemy import Connection, text
 
 from .models import AGE_BANDS
-from .tables import missing_tallies as T
 
 TIME_BUCKETS = (("under 24 hours", 0, 24), ("1-2 days", 24, 48), ("2-7 days", 48, 168),
                 ("1-4 weeks", 168, 672), ("over 4 weeks", 672, None))
@@ -54,21 +53,29 @@ def rhi_state(held: str | None, due: str) -> str:
     return "on_time" if held <= due else "late"
 
 
+_PK = ("force", "dataset", "handling", "sharing", "dim", "value", "status")
+# One statement for every key a batch moves (SQLite 3.24+ and PostgreSQL): add the delta to
+# the key's count, or start it.
+_UPSERT = text(
+    "INSERT INTO missing_tallies (force, dataset, handling, sharing, dim, value, status, n) "
+    "VALUES (:force, :dataset, :handling, :sharing, :dim, :value, :status, :n) "
+    "ON CONFLICT (force, dataset, handling, sharing, dim, value, status) DO UPDATE SET n = missing_tallies.n + excluded.n")
+_EMPTIED = text(
+    "DELETE FROM missing_tallies WHERE force = :force AND dataset = :dataset AND handling = :handling "
+    "AND sharing = :sharing AND dim = :dim AND value = :value AND status = :status AND n <= 0")
+
+
 def apply(conn: Connection, removed: Iterable[Mapping[str, Any]], added: Iterable[Mapping[str, Any]]) -> None:
+    """Move the counts by a batch's episodes: two executemany statements whatever the batch's size."""
     delta: Counter[Key] = Counter()
     for r in removed:
         delta.subtract(keys(r))
     for r in added:
         delta.update(keys(r))
-    pk = [T.c.force, T.c.dataset, T.c.handling, T.c.sharing, T.c.dim, T.c.value, T.c.status]
-    emptied = []
-    for key, d in sorted(delta.items()):
-        if d == 0:
-            continue
-        where = and_(*[c == v for c, v in zip(pk, key, strict=True)])
-        if conn.execute(T.update().where(where).values(n=T.c.n + d)).rowcount == 0:
-            conn.execute(T.insert().values({**dict(zip([c.name for c in pk], key, strict=True)), "n": d}))
-        elif d < 0:
-            emptied.append(where)
-    for where in emptied:
-        conn.execute(T.delete().where(where, T.c.n <= 0))
+    moved = [(dict(zip(_PK, key, strict=True)), d) for key, d in sorted(delta.items()) if d != 0]
+    if not moved:
+        return
+    conn.execute(_UPSERT, [{**k, "n": d} for k, d in moved])
+    emptied = [k for k, d in moved if d < 0]
+    if emptied:
+        conn.execute(_EMPTIED, emptied)
