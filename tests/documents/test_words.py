@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from leds.config import Settings
 from leds.db.engine import get_engine
 from leds.documents import cases, search, words
-from leds.documents.ingest import Report
+from leds.documents.ingest import Report, ingest
 
 FILLER = ["the van", "a parcel", "the rota", "his brother", "the garage", "a taxi", "the landlord", "the shift"]
 
@@ -55,3 +57,30 @@ def test_a_query_of_only_common_words_still_answers_with_the_notes_holding_them_
     # SQLite then drops the most common word at a time, down to the rarest ("agenda", 7 notes);
     # PostgreSQL ORs them (every note with any of the words)
     assert len(got) == (7 if sqlite else 21)
+
+
+def test_a_small_collection_finds_its_chunks_when_another_collection_outranks_them_all(
+        settings: Settings, collection: cases.Collection, files: Path, read_in: Callable[..., Report],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = get_engine(settings)
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the stop list is SQLite's path")
+    with engine.begin() as conn:
+        other = cases.create(conn, "op-other", title="Other", case_ref="OP/OTHER", handling="OFFICIAL",
+                             team=["alice"], by="test")
+    for i in range(10):
+        (files / f"short-{i}.txt").write_text(f"Zeppelin {i}.")
+    ingest(engine, other, [str(files)])
+    mine = files / "mine"
+    mine.mkdir()
+    for i in range(2):
+        (mine / f"long-{i}.txt").write_text(f"On day {i} the long slow zeppelin drifted over the garage, the van, "
+                                            "the rota and the landlord's yard before the shift ended.")
+    read_in(mine, words_only=True)
+    # FTS5 alone ranks the other collection's ten short notes first; with no room to spare the
+    # look-up of every match's collection must take over
+    monkeypatch.setattr(words, "OVER", 1)
+    with engine.connect() as conn:
+        got = words.bm25(conn, collection.id, ["zeppelin"], 2)
+        assert sorted(got) == sorted(search.bm25(conn, collection.id, "zeppelin", 50))
+    assert len(got) == 2
