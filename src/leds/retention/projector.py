@@ -98,7 +98,7 @@ def reschedule(engine: Engine, *, batch: int = 50_000) -> Rescheduled:
     version of the rules are re-classified from their stored inputs (no record is read) by
     :func:`_reclassify`, in a few set-based statements.  Records with no schedule row (a
     store that predates retention) are classified from their data.  Idempotent, and cheap
-    when nothing changed (one indexed probe and one anti-join)."""
+    when nothing changed (one scan of the schedule and one anti-join)."""
     t0 = time.perf_counter()
     changed = added = examined = 0
     with engine.connect() as conn, write_transaction(conn):

@@ -39,7 +39,6 @@ retention_schedule = Table(
     sqlite_with_rowid=False,
 )
 Index("ix_retention_schedule_review_on", retention_schedule.c.review_on, retention_schedule.c.force)
-Index("ix_retention_schedule_rules_version", retention_schedule.c.rules_version)
 
 retention_reviews = Table(
     "retention_reviews", metadata,
