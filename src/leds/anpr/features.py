@@ -248,20 +248,32 @@ def run_duckdb(con: Any, reads: str, routes: list[dict[str, Any]]) -> Any:
 
 def run_duckdb_shortlist(con: Any, reads: str, routes: list[dict[str, Any]], shortlist: Callable[[Any], Any]) -> Any:
     """Two stages: every vehicle's features but the pair features, with bounds on those
-    (``swaps_ub``, ``cotravel_ub``), for every route at once; then the pair features of the
-    vehicles that ``shortlist`` (stage-1 rows -> route, vkey) keeps, and their feature rows
-    (the same as :func:`run_duckdb` gives for them).  Vehicles not kept are not returned."""
+    (``swaps_ub``, ``cotravel_ub``; lower bounds 0), for every route at once; then the pair
+    features of the vehicles that ``shortlist`` (stage-1 rows -> route, vkey) keeps, and their
+    feature rows (the same as :func:`run_duckdb` gives for them).  The hand-overs (cheap)
+    come first: the shortlist is asked again with exact swaps (``swaps_lb = swaps_ub``), and
+    only what it keeps then gets the co-travel pairs.  Vehicles not kept are not returned."""
     import pandas as pd
+
+    def make(named: list[tuple[str, str]]) -> None:
+        for name, sql in named:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def keep(rows: Any) -> None:
+        con.register("cand_df", shortlist(rows)[["route", "vkey"]])
+        con.execute("CREATE OR REPLACE TEMP TABLE a_cand AS SELECT DISTINCT route, vkey FROM cand_df")
+        con.unregister("cand_df")
 
     con.register("route_cams_df", pd.DataFrame(route_rows(routes), columns=["route", "camera_id", "role"]))
     con.execute("CREATE OR REPLACE TEMP TABLE route_cams AS SELECT * FROM route_cams_df")
-    for name, sql in trip_steps(reads, "route_cams") + BOUND_STEPS:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-    stage1 = con.execute("SELECT * FROM a_stage1 ORDER BY route, vkey").df()
-    con.register("cand_df", shortlist(stage1)[["route", "vkey"]])
-    con.execute("CREATE OR REPLACE TEMP TABLE a_cand AS SELECT DISTINCT route, vkey FROM cand_df")
-    for name, sql in pair_steps("a_cand"):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    make(trip_steps(reads, "route_cams") + BOUND_STEPS)
+    keep(con.execute("SELECT * FROM a_stage1 ORDER BY route, vkey").df())
+    pairs = dict(pair_steps("a_cand"))
+    make([(n, pairs[n]) for n in ("a_hand", "a_swaps")])
+    keep(con.execute("""SELECT s.* EXCLUDE (swaps_ub), coalesce(w.swaps, 0) AS swaps_lb, coalesce(w.swaps, 0) AS swaps_ub
+                        FROM a_stage1 s JOIN a_cand q ON q.route = s.route AND q.vkey = s.vkey
+                        LEFT JOIN a_swaps w ON w.route = s.route AND w.vkey = s.vkey ORDER BY s.route, s.vkey""").df())
+    make([(n, pairs[n]) for n in ("a_pairs", "a_cotravel", "a_feat")])
     return con.execute("SELECT * FROM a_feat ORDER BY route, vkey").df()
 
 

@@ -112,21 +112,24 @@ class Model:
         contrib = z * np.array(self.coef)
         return contrib.sum(axis=1) + self.intercept, contrib
 
-    def bounds(self, rows: Any, upper: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    def bounds(self, rows: Any, ranges: dict[str, tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
         """Lowest and highest log-odds of each row over every value of the features in
-        ``upper`` (feature -> the column of its upper bound; 0 is its lower bound): the
-        contribution is monotone in each feature, so the extremes are at the ends."""
+        ``ranges`` (feature -> the columns of its lower and upper bounds; a lower bound column
+        that is not there is 0): the contribution is monotone in each feature, so the
+        extremes are at the ends."""
         rows = rows.copy()
-        for f in upper:
+        for f in ranges:
             rows[f] = 0
         base, _ = self.log_odds(rows)
         lo, hi = base.copy(), base.copy()
-        for f, col in upper.items():
+        for f, cols in ranges.items():
             j = FEATURES.index(f)
-            x = rows[col].astype(float).clip(lower=0).to_numpy()
-            d = (np.log1p(x) if f in _LOG else x) * self.coef[j] / self.scale[j]
-            lo += np.minimum(d, 0)
-            hi += np.maximum(d, 0)
+            ends = []
+            for col in cols:
+                x = rows[col].astype(float).clip(lower=0).to_numpy() if col in rows else np.zeros(len(rows))
+                ends.append((np.log1p(x) if f in _LOG else x) * self.coef[j] / self.scale[j])
+            lo += np.minimum(*ends)
+            hi += np.maximum(*ends)
         return lo, hi
 
     def score(self, rows: Any, reasons: int = 4) -> list[tuple[float, list[str]]]:

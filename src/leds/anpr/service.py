@@ -146,7 +146,7 @@ def current_model(settings: Settings, engine: Engine) -> model.Model:
 # The pair features (hand-overs, co-travel) cost pairs of vehicles, which grow with the square
 # of a camera's or a route's traffic; they are bounded per vehicle without pairs (see
 # features.BOUND_STEPS) and computed only for the vehicles that could still make the ranking.
-PAIR_BOUNDS = {"swaps": "swaps_ub", "cotravel": "cotravel_ub"}
+PAIR_BOUNDS = {"swaps": ("swaps_lb", "swaps_ub"), "cotravel": ("cotravel_lb", "cotravel_ub")}
 
 
 def shortlist(m: model.Model, top: int, threshold: float | None = None) -> Callable[[Any], Any]:
