@@ -72,8 +72,10 @@ def stage(name: str, data: Path, home: Path, bg: Path | None = None, model_path:
         m = service.current_model(settings, engine)
         lo, _ = m.log_odds(feats)
         feats["score"] = 1 / (1 + __import__("numpy").exp(-lo))
-        answer = service.rank(feats, m, 10)  # what `leds anpr profile --top 10` prints, with reasons
+        answer = service.rank(feats, m, 10)  # the full computation's top 10, with reasons
+        short = service.compute_features(settings, routes, keep=service.shortlist(m, 10))  # what `profile` does
         out = {"features_s": t_feat, "rows": len(feats), "answer_routes": len(answer),
+               "two_stage_same": service.rank(short, m, 10) == answer, "two_stage_rows": len(short),
                "scored": feats[["route", "vkey", "vrm", "trips", "score"]].to_dict("records"),
                "threshold": m.threshold}
     elif name == "ingest_big":
@@ -351,6 +353,8 @@ def run(a: argparse.Namespace, work: Path) -> None:
         base_all.append(pb)
         print(f"{name:<12} {po:>6.2f} {pb:>13.2f}")
     print(f"{'pooled':<12} {sum(ours_all) / len(ours_all):>6.2f} {sum(base_all) / len(base_all):>13.2f}")
+    print(f"two-stage profile (pair features for {prof['two_stage_rows']:,} of {prof['rows']:,} vehicle-route rows): "
+          f"top 10, scores and reasons {'the same as' if prof['two_stage_same'] else 'NOT the same as'} the full computation's")
 
     thr = prof["threshold"]
     flagged = {r["vkey"] for r in prof["scored"] if r["score"] >= thr}
