@@ -109,12 +109,7 @@ def trip_steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
         ("a_corr", """SELECT route, vkey, count(DISTINCT trip) AS corridor_trips FROM a_ctrip GROUP BY route, vkey"""),
         ("a_else", """SELECT route, vkey, avg(CASE WHEN role = 'X' THEN 1e0 ELSE 0e0 END) AS elsewhere_share
                       FROM a_all GROUP BY route, vkey"""),
-        ("a_spell", """SELECT vkey, vrm FROM
-                         (SELECT vkey, vrm, ROW_NUMBER() OVER (PARTITION BY vkey ORDER BY n DESC, vrm) AS k FROM
-                            (SELECT r.vkey, r.vrm, count(*) AS n FROM """ + reads + """ r
-                             JOIN (SELECT DISTINCT vkey FROM a_trips) v ON r.vkey = v.vkey
-                             GROUP BY r.vkey, r.vrm) c) s WHERE k = 1"""),  # noqa: S608
-        ("a_base", """SELECT tr.route, tr.vkey, s.vrm,
+        ("a_base", """SELECT tr.route, tr.vkey,
                         count(*) AS trips,
                         sum(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS out_trips,
                         count(DISTINCT floor(dep_t / 86400)) AS days,
@@ -131,18 +126,19 @@ def trip_steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
                         min(coalesce(c.corridor_trips, 0)) * 1e0 / count(*) AS corridor_share,
                         min(e.elsewhere_share) AS elsewhere_share
                       FROM a_trips tr
-                      JOIN a_spell s ON s.vkey = tr.vkey
                       JOIN a_else e ON e.route = tr.route AND e.vkey = tr.vkey
                       LEFT JOIN a_corr c ON c.route = tr.route AND c.vkey = tr.vkey
-                      GROUP BY tr.route, tr.vkey, s.vrm"""),
+                      GROUP BY tr.route, tr.vkey"""),
     ]
 
 
-def pair_steps(cand: str | None = None) -> list[tuple[str, str]]:
+def pair_steps(reads: str, cand: str | None = None) -> list[tuple[str, str]]:
     """Stage 2, the pair features (co-travel, hand-overs) after :func:`trip_steps`: of every
     vehicle, or only of the candidates in ``cand`` (a relation of route, vkey): their pairs
     with any vehicle are all found (a candidate's hand-overs as the one arriving and as the
-    one leaving), so a candidate's pair features are the same as in the full computation."""
+    one leaving), so a candidate's pair features are the same as in the full computation.
+    Each vehicle's spelling (its most frequent one, found over all its reads) is looked up
+    here too, for the vehicles returned only."""
     if cand is None:
         hand_x = f"""SELECT x.route, x.vkey, y.vkey AS other
                         FROM (SELECT a.*, {_bucket("a.arr_t", SWAP_S)} + k.k AS b FROM a_trips a
@@ -185,8 +181,15 @@ def pair_steps(cand: str | None = None) -> list[tuple[str, str]]:
                              UNION ALL SELECT route, other AS vkey, vkey AS other FROM a_hand) h{keep}
                           GROUP BY route, vkey, other HAVING count(*) >= 2) p
                        GROUP BY route, vkey"""),  # noqa: S608
-        ("a_feat", f"""SELECT b.*, coalesce(w.swaps, 0) AS swaps, coalesce(k.cotravel, 0) AS cotravel
+        ("a_spell", f"""SELECT vkey, vrm FROM
+                         (SELECT vkey, vrm, ROW_NUMBER() OVER (PARTITION BY vkey ORDER BY n DESC, vrm) AS k FROM
+                            (SELECT r.vkey, r.vrm, count(*) AS n FROM {reads} r
+                             JOIN (SELECT DISTINCT vkey FROM {cand or "a_trips"}) v ON r.vkey = v.vkey
+                             GROUP BY r.vkey, r.vrm) c) s WHERE k = 1"""),  # noqa: S608
+        ("a_feat", f"""SELECT b.route, b.vkey, s.vrm, {", ".join("b." + f for f in FEATURES[:-2])},
+                        coalesce(w.swaps, 0) AS swaps, coalesce(k.cotravel, 0) AS cotravel
                       FROM {_in("a_base", "b", cand)}
+                      JOIN a_spell s ON s.vkey = b.vkey
                       LEFT JOIN a_swaps w ON w.route = b.route AND w.vkey = b.vkey
                       LEFT JOIN a_cotravel k ON k.route = b.route AND k.vkey = b.vkey"""),  # noqa: S608
     ]
@@ -221,7 +224,7 @@ def steps(reads: str, route_cams: str) -> list[tuple[str, str]]:
     """The whole pipeline as (name, SELECT) pairs, every vehicle's pair features included.
     ``reads`` is a relation of reads (vkey, vrm, camera_id, t); ``route_cams`` one of
     (route, camera_id, role) with role O, D or C."""
-    return trip_steps(reads, route_cams) + pair_steps()
+    return trip_steps(reads, route_cams) + pair_steps(reads)
 
 
 def route_rows(routes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -268,12 +271,12 @@ def run_duckdb_shortlist(con: Any, reads: str, routes: list[dict[str, Any]], sho
     con.execute("CREATE OR REPLACE TEMP TABLE route_cams AS SELECT * FROM route_cams_df")
     make(trip_steps(reads, "route_cams") + BOUND_STEPS)
     keep(con.execute("SELECT * FROM a_stage1 ORDER BY route, vkey").df())
-    pairs = dict(pair_steps("a_cand"))
+    pairs = dict(pair_steps(reads, "a_cand"))
     make([(n, pairs[n]) for n in ("a_hand", "a_swaps")])
     keep(con.execute("""SELECT s.* EXCLUDE (swaps_ub), coalesce(w.swaps, 0) AS swaps_lb, coalesce(w.swaps, 0) AS swaps_ub
                         FROM a_stage1 s JOIN a_cand q ON q.route = s.route AND q.vkey = s.vkey
                         LEFT JOIN a_swaps w ON w.route = s.route AND w.vkey = s.vkey ORDER BY s.route, s.vkey""").df())
-    make([(n, pairs[n]) for n in ("a_pairs", "a_cotravel", "a_feat")])
+    make([(n, pairs[n]) for n in ("a_pairs", "a_cotravel", "a_spell", "a_feat")])
     return con.execute("SELECT * FROM a_feat ORDER BY route, vkey").df()
 
 
