@@ -71,6 +71,7 @@ class Index:
         # float32: widening float16 costs ~4 ns an element, more than the product itself
         self.ids, self.docs, self.vecs = ids, docs, np.ascontiguousarray(vecs, dtype=np.float32)
         self.by_id = np.argsort(ids, kind="stable")
+        self.sorted_ids = ids[self.by_id]  # gathered once: 18 MB at 2.3 M chunks, ~15 ms a query
         self.tail_ids, self.tail_docs = _EMPTY_I, _EMPTY_I
         self.tail_vecs = np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else embed.DIMS), dtype=np.float32)
 
@@ -113,7 +114,7 @@ class Index:
         out = []
         want = np.array(sorted(set(chunk_ids)), dtype=np.int64)
         if len(want) and len(self.ids):
-            pos = np.searchsorted(self.ids[self.by_id], want)
+            pos = np.searchsorted(self.sorted_ids, want)
             pos = np.minimum(pos, len(self.ids) - 1)
             rows = self.by_id[pos]
             hit = self.ids[rows] == want
