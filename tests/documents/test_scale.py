@@ -89,3 +89,33 @@ def test_the_held_index_takes_in_documents_processed_after_it_was_read(
         assert len(ix) == 2
         found = search.results(conn, collection.id, "stolen car", mode="vector", home=settings.home)
     assert found[0]["document"] == "b.txt"
+
+
+def test_a_store_downgraded_past_the_contentless_index_gets_its_chunk_texts_back(
+        settings: Settings, collection: cases.Collection, files: Path) -> None:
+    """Migration 0018 stopped storing the chunks' texts; its downgrade cuts them again from the
+    documents (as search does) and rebuilds 0016's index over them, and upgrading again works."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from leds.db.migrate import alembic_config
+
+    _folder(files, 8)
+    engine = get_engine(settings)
+    ingest(engine, collection, [str(files)])
+    command.downgrade(alembic_config(engine), "0017")
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT d.name, c.body FROM doc_chunks c JOIN documents d "
+                                        "ON d.id = c.document_id WHERE c.n = 0")).all())
+        if engine.dialect.name == "sqlite":
+            found = conn.execute(text("SELECT d.name FROM doc_chunks_fts f JOIN doc_chunks c ON c.id = f.rowid "
+                                      "JOIN documents d ON d.id = c.document_id WHERE doc_chunks_fts MATCH 'number2'"))
+        else:
+            found = conn.execute(text("SELECT d.name FROM doc_chunks c JOIN documents d ON d.id = c.document_id "
+                                      "WHERE c.tsv @@ plainto_tsquery('english', 'number2')"))
+        assert [r[0] for r in found] == ["note-002.txt"]
+    assert stored["note-001.txt"].startswith("Note 1: the van was loaded at unit 1")
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as conn:
+        hits = search.results(conn, collection.id, "number1", mode="bm25")
+    assert [h["document"] for h in hits] == ["note-001.txt"]

@@ -33,4 +33,31 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the chunks' texts are not stored; re-ingest the collections after a downgrade")
+    """The chunks' texts again, cut from their documents' bodies as search does (the chunking is
+    deterministic), then 0016's full-text index over them."""
+    import sqlalchemy as sa
+
+    from leds.documents.ingest import chunks
+
+    bind = op.get_bind()
+    op.execute("ALTER TABLE doc_chunks ADD COLUMN body TEXT NOT NULL DEFAULT ''")
+    docs = sa.table("documents", sa.column("id"), sa.column("body"))
+    put = sa.text("UPDATE doc_chunks SET body = :body WHERE document_id = :d AND n = :n")
+    for doc_id, body in bind.execute(sa.select(docs.c.id, docs.c.body)):
+        rows = [{"body": part, "d": doc_id, "n": n} for n, part in enumerate(chunks(body or ""))]
+        if rows:
+            bind.execute(put, rows)
+    if bind.dialect.name == "sqlite":
+        op.execute("DROP TABLE IF EXISTS doc_chunks_fts")
+        op.execute("CREATE VIRTUAL TABLE doc_chunks_fts USING fts5("
+                   "body, content='doc_chunks', content_rowid='id', tokenize='porter unicode61')")
+        op.execute("INSERT INTO doc_chunks_fts(doc_chunks_fts) VALUES ('rebuild')")
+        op.execute("CREATE TRIGGER doc_chunks_ai AFTER INSERT ON doc_chunks BEGIN "
+                   "INSERT INTO doc_chunks_fts(rowid, body) VALUES (new.id, new.body); END")
+        op.execute("CREATE TRIGGER doc_chunks_ad AFTER DELETE ON doc_chunks BEGIN "
+                   "INSERT INTO doc_chunks_fts(doc_chunks_fts, rowid, body) VALUES ('delete', old.id, old.body); END")
+    else:
+        op.execute("ALTER TABLE doc_chunks DROP COLUMN tsv")
+        op.execute("ALTER TABLE doc_chunks ADD COLUMN tsv tsvector "
+                   "GENERATED ALWAYS AS (to_tsvector('english', body)) STORED")
+        op.execute("CREATE INDEX ix_doc_chunks_tsv ON doc_chunks USING gin (tsv)")
