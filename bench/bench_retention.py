@@ -44,7 +44,7 @@ from leds.ingest import projectors
 from leds.ingest.pipeline import Ingestor, ingest_paths
 from leds.retention import erase as erasure
 from leds.retention.projector import reschedule
-from leds.retention.review import schedule_summary
+from leds.retention.review import schedule_gaps, schedule_summary
 from leds.retention.sar import build_pack
 from leds.retention.tables import retention_schedule
 from leds.synth import generate
@@ -425,24 +425,7 @@ def main() -> None:
         with engine.connect() as conn, Timer() as t_summary:
             summary = schedule_summary(conn, policy.Principal.system())
         with engine.connect() as conn:
-            unscheduled = conn.execute(
-                select(func.count())
-                .select_from(records)
-                .where(
-                    records.c.deleted.is_(False),
-                    ~select(retention_schedule.c.rkey)
-                    .where(retention_schedule.c.rkey == records.c.rkey)
-                    .exists(),
-                )
-            ).scalar_one()
-            blank = conn.execute(
-                select(func.count())
-                .select_from(retention_schedule)
-                .where(
-                    (retention_schedule.c.review_group == "")
-                    | (retention_schedule.c.review_on == "")
-                )
-            ).scalar_one()
+            unscheduled, blank = schedule_gaps(conn)
         print(
             f"sample store: {live:,} live records, {persons:,} person records ({per_person:.1f} records/person); "
             f"records without a review group and date: {unscheduled + blank}"

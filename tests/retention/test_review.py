@@ -130,23 +130,7 @@ def test_every_record_in_a_synthetic_sample_has_a_review_group_and_date(
         live = conn.execute(
             select(func.count()).select_from(records).where(records.c.deleted.is_(False))
         ).scalar_one()
-        unscheduled = conn.execute(
-            select(func.count())
-            .select_from(records)
-            .where(
-                records.c.deleted.is_(False),
-                ~select(retention_schedule.c.rkey)
-                .where(retention_schedule.c.rkey == records.c.rkey)
-                .exists(),
-            )
-        ).scalar_one()
-        blank = conn.execute(
-            select(func.count())
-            .select_from(retention_schedule)
-            .where(
-                (retention_schedule.c.review_group == "") | (retention_schedule.c.review_on == "")
-            )
-        ).scalar_one()
+        unscheduled, blank = rv.schedule_gaps(conn)
         groups = dict(
             conn.execute(
                 select(retention_schedule.c.review_group, func.count()).group_by(
