@@ -165,6 +165,18 @@ def test_injection_attempts_in_every_text_field_are_harmless(store: Settings, pa
         assert len(conn.execute(select(search_names)).all()) == 5
 
 
+def test_a_date_sent_as_a_number_is_refused_not_read_as_1970(store: Settings) -> None:
+    """The schema says a date is text; pydantic alone would read a number as seconds since 1970
+    (the contract test's case: a search by "dob": -2.3e-104 answered 200)."""
+    client, auth = api_client(store)
+    for path, body in (("/api/v1/search", {"dob": -2.3201186071621272e-104}),
+                       ("/api/v1/checks/person", {"surname": "Smith", "dob": 0})):
+        r = client.post(path, headers=auth, json={**body, "purpose": "safeguarding"})
+        assert r.status_code == 422 and "YYYY-MM-DD" in r.text, (path, r.status_code, r.text)
+    r = client.post("/api/v1/search", headers=auth, json={"dob": "1984-03-07", "purpose": "safeguarding"})
+    assert r.status_code == 200
+
+
 def test_api_bad_input_gives_clear_4xx(store: Settings) -> None:
     client, auth = api_client(store)
     check = "/api/v1/checks/person"

@@ -8,10 +8,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from leds.access.rules import PURPOSES, ROLES
 from leds.standard.codes import EVENT_KINDS, FORCES, LINK_ROLES, MARKERS, RECORD_TYPES
+from leds.standard.validators import date_text
 
 DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 WEBHOOK = r"^(https://[^/?#\s:@]+|http://(localhost|127\.0\.0\.1|\[::1\]))(:[0-9]{1,5})?([/?#]\S*)?$"
@@ -143,7 +144,7 @@ class SavedSearch(BaseModel):
 
     surname: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     forename: Annotated[str | None, Field(min_length=1, max_length=100)] = None
-    dob: date | None = None
+    dob: Annotated[date, BeforeValidator(date_text)] | None = None
     sex: Annotated[str | None, Field(pattern="^[MFXU]$")] = None
     pnc_id: Annotated[str | None, Field(max_length=16)] = None
 
@@ -182,7 +183,7 @@ class SubscriptionRequest(BaseModel):
     purpose: Purpose = "investigation"
     reason: Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S",
                                  description="Why: e.g. the case reference (not blank).")]
-    expires: date | None = Field(None, description="Last day the subscription is live (default: a year).")
+    expires: Annotated[date, BeforeValidator(date_text)] | None = Field(None, description="Last day the subscription is live (default: a year).")
     team: Annotated[str | None, Field(max_length=40, json_schema_extra={"enum": list(ROLES)},
                                       description="Share with this role in your force.")] = None
     webhook_url: Annotated[str | None, Field(max_length=2000, pattern=WEBHOOK, description=(

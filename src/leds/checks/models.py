@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import JsonDict
 
 from leds.access.rules import PURPOSES
@@ -20,7 +20,7 @@ from leds.missing.models import MissingBanner
 from leds.persons.models import Event, Marker, PersonSummary
 from leds.records.models import Fact
 from leds.standard.codes import DATASETS, FORCES
-from leds.standard.validators import EARLIEST_DATE, normalise_pnc_id, today
+from leds.standard.validators import EARLIEST_DATE, date_text, normalise_pnc_id, today
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"[A-Za-z]")]  # folded to at least one letter
 # What the validators below accept, said in the schema too (so that a client generated from the
@@ -63,7 +63,7 @@ def _pnc(v: str) -> str:
         raise ValueError(str(exc)) from None
 
 
-PastDate = Annotated[date, AfterValidator(_past)]
+PastDate = Annotated[date, BeforeValidator(date_text), AfterValidator(_past)]
 Age = Annotated[int, Field(ge=0, le=130)]
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from leds.standard.validators import date_text
 
 
 class Mode(StrEnum):
@@ -20,8 +23,8 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=1000)
     limit: int = Field(10, ge=1, le=200)
     mode: Mode = Mode.hybrid
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: Annotated[date, BeforeValidator(date_text)] | None = None
+    date_to: Annotated[date, BeforeValidator(date_text)] | None = None
     types: list[str] = Field(default_factory=list, max_length=10)
     person: str | None = Field(None, max_length=200)
     purpose: str = Field(max_length=40, description="Reason code (see GET /api/v1/purposes).")

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from leds.standard.codes import FORCES, MISSING_RISK, MISSING_STATUS
 from leds.standard.schema import POSTCODE_PATTERN
-from leds.standard.validators import CLOCK_SKEW, normalise_postcode, now
+from leds.standard.validators import CLOCK_SKEW, date_text, normalise_postcode, now
 
 Risk = Literal["very_low", "low", "medium", "high"]
 Status = Literal["missing", "found", "closed"]
@@ -135,7 +135,7 @@ class ProtocolRequest(_Request):
     person: Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
     consent: Annotated[str, Field(min_length=3, max_length=500, pattern=r"\S",
                                   description="Who consented and how (e.g. 'daughter, lasting power of attorney').")]
-    expires_on: date
+    expires_on: Annotated[date, BeforeValidator(date_text)]
     description: LongText | None = None
     likely_places: list[Text] = Field(default_factory=list, max_length=20)
     medical: LongText | None = None

@@ -153,6 +153,14 @@ def normalise_pnc_id(value: str) -> str:
 
 
 # --- dates and measures -----------------------------------------------------
+def date_text(value: object) -> object:
+    """For a date sent in an API body: text (YYYY-MM-DD) as the schema says, never a number
+    (pydantic would read one as seconds since 1970: the contract test sent ``-2.3e-104``)."""
+    if not isinstance(value, (str, date)):
+        raise ValueError("enter a date as YYYY-MM-DD")
+    return value
+
+
 def past_date(value: date) -> date:
     if value > today():
         raise PydanticCustomError(
