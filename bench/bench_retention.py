@@ -43,8 +43,8 @@ from leds.db.schema import records
 from leds.ingest import projectors
 from leds.ingest.pipeline import Ingestor, ingest_paths
 from leds.retention import erase as erasure
-from leds.retention.projector import reschedule
-from leds.retention.review import schedule_gaps, schedule_summary
+from leds.retention.projector import reschedule, schedule_gaps
+from leds.retention.review import schedule_summary
 from leds.retention.sar import build_pack
 from leds.retention.tables import retention_schedule
 from leds.synth import generate

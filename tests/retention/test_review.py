@@ -18,7 +18,7 @@ from leds.errors import BadRequest, Conflict
 from leds.records.state import rebuild, state_digest
 from leds.retention import review as rv
 from leds.retention import rules
-from leds.retention.projector import reschedule
+from leds.retention.projector import reschedule, schedule_gaps
 from leds.retention.rights import place_hold
 from leds.retention.tables import retention_schedule
 
@@ -130,7 +130,7 @@ def test_every_record_in_a_synthetic_sample_has_a_review_group_and_date(
         live = conn.execute(
             select(func.count()).select_from(records).where(records.c.deleted.is_(False))
         ).scalar_one()
-        unscheduled, blank = rv.schedule_gaps(conn)
+        unscheduled, blank = schedule_gaps(conn)
         groups = dict(
             conn.execute(
                 select(retention_schedule.c.review_group, func.count()).group_by(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, delete, select, text
+from sqlalchemy import Connection, Engine, Table, delete, func, select, text
 
 from leds.access.policy import Principal, iter_records
 from leds.db.bulk import insert_rows
@@ -82,6 +82,17 @@ class RetentionProjector:
                 schedule_row(a.rkey, a.force, inputs_of(a.rtype, a.dataset, a.issued_at, data))
             )
         insert_rows(conn, retention_schedule, COLUMNS, rows)
+
+
+def schedule_gaps(conn: Connection) -> tuple[int, int]:
+    """What the schedule is missing: live records with no schedule row, and rows with no review
+    group or date (both 0 on a store whose every record is scheduled)."""
+    S = retention_schedule.c
+    unscheduled = conn.execute(select(func.count()).select_from(records).where(
+        records.c.deleted.is_(False), ~select(S.rkey).where(S.rkey == records.c.rkey).exists())).scalar_one()
+    blank = conn.execute(select(func.count()).select_from(retention_schedule).where(
+        (S.review_group == "") | (S.review_on == ""))).scalar_one()
+    return int(unscheduled), int(blank)
 
 
 # -- re-scheduling -----------------------------------------------------------------------------

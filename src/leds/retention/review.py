@@ -29,18 +29,6 @@ S, R = retention_schedule.c, retention_reviews.c
 
 
 
-def schedule_gaps(conn: Connection) -> tuple[int, int]:
-    """What the schedule is missing: live records with no schedule row, and rows with no review
-    group or date (both 0 on a store whose every record is scheduled)."""
-    from leds.db.schema import records
-
-    S = retention_schedule.c
-    unscheduled = conn.execute(select(func.count()).select_from(records).where(
-        records.c.deleted.is_(False), ~select(S.rkey).where(S.rkey == records.c.rkey).exists())).scalar_one()
-    blank = conn.execute(select(func.count()).select_from(retention_schedule).where(
-        (S.review_group == "") | (S.review_on == ""))).scalar_one()
-    return int(unscheduled), int(blank)
-
 def end_reads(conn: Connection) -> None:
     """End the read transaction a check began (SQLAlchemy autobegins), so the write can take the lock."""
     if conn.in_transaction():
