@@ -283,25 +283,14 @@ def test_review_decisions_need_a_reason_and_a_role_that_may_review(
         assert out["next_review"] > rv.today()
 
 
+def _old_arrest(settings: Settings) -> None:
+    """An arrest for a bicycle theft in 2001: group 3, due for review on 2007-01-01."""
+    load(settings, [ug(1, rec("event", "OLD", {"kind": "arrest", "occurred_at": "2001-01-01T10:00:00Z",
+                                                "description": "theft of a bicycle"}, "custody"))])
+
+
 def test_the_queue_shows_what_is_due_with_the_rule_and_why(sqlite_settings: Settings) -> None:
-    load(
-        sqlite_settings,
-        [
-            ug(
-                1,
-                rec(
-                    "event",
-                    "OLD",
-                    {
-                        "kind": "arrest",
-                        "occurred_at": "2001-01-01T10:00:00Z",
-                        "description": "theft of a bicycle",
-                    },
-                    "custody",
-                ),
-            )
-        ],
-    )
+    _old_arrest(sqlite_settings)
     with get_engine(sqlite_settings).connect() as conn:
         q = rv.queue(conn, lookup("force_data_manager", purpose="data_protection")[0])
         mine = [i for i in q["items"] if i["rkey"] == "WYP|NICHE-RMS|event|OLD"]
@@ -382,24 +371,7 @@ def test_the_retention_commands_schedule_review_and_run(sqlite_settings: Setting
     from ..conftest import env_for
     from .test_erasure import LEDS
 
-    load(
-        sqlite_settings,
-        [
-            ug(
-                1,
-                rec(
-                    "event",
-                    "OLD",
-                    {
-                        "kind": "arrest",
-                        "occurred_at": "2001-01-01T10:00:00Z",
-                        "description": "theft of a bicycle",
-                    },
-                    "custody",
-                ),
-            )
-        ],
-    )
+    _old_arrest(sqlite_settings)
     env = env_for(sqlite_settings)
 
     def leds(*args: str) -> subprocess.CompletedProcess[str]:
