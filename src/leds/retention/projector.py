@@ -21,7 +21,7 @@ from leds.db.schema import records
 from leds.ingest import projectors
 from leds.ingest.accepted import Accepted
 
-from .rules import RULES_VERSION, Inputs, add_years, classify, inputs_of, review_date
+from .rules import RULES_VERSION, Inputs, Rule, add_years, classify, inputs_of, review_date
 from .tables import retention_schedule
 
 S = retention_schedule.c
@@ -42,8 +42,24 @@ COLUMNS = (
 )
 
 
+_rules: dict[tuple[Any, ...], Rule] = {}
+
+
+def rule_of(i: Inputs) -> Rule:
+    """``classify(i)``, remembered for each class of record under the rule table in force
+    (the classifier reads neither the basis date nor age100): a few hundred classes, asked
+    once for every record written."""
+    key = (RULES_VERSION, i.rtype, i.dataset, i.kind, i.offence_class, i.undetected)
+    rule = _rules.get(key)
+    if rule is None:
+        if len(_rules) > 4096:
+            _rules.clear()
+        rule = _rules[key] = classify(i)
+    return rule
+
+
 def schedule_row(rkey: str, force: str, i: Inputs) -> tuple[Any, ...]:
-    rule = classify(i)
+    rule = rule_of(i)
     return (
         rkey,
         force,

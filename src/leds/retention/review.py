@@ -47,7 +47,13 @@ def _due_on() -> Any:
 def _scope(principal: Principal) -> list[Any]:
     if principal.is_system or "manage_rights" in principal.actions():
         return []
-    return [S.force == (principal.force or "")]
+    return force_scope(principal.force or "")
+
+
+def force_scope(force: str) -> list[Any]:
+    """One force's schedule rows: a range of the primary key, since a record key begins with
+    its force and a bar (``make_rkey``); ``}`` is the character after ``|``."""
+    return [S.rkey >= f"{force}|", S.rkey < f"{force}}}", S.force == force]
 
 
 # -- what is due -------------------------------------------------------------------------------

@@ -186,9 +186,13 @@ _GROUP2 = re.compile("|".join(map(re.escape, GROUP2_WORDS)))
 def offence_class(data: dict[str, Any]) -> str | None:
     """ "public_protection", "serious", "other", or None when the event names no offence
     (a word of a group found anywhere in the offence, category or description)."""
-    text = " ".join(
-        str(data.get(f) or "") for f in ("offence", "crime_category", "category", "description")
-    ).lower()
+    return _offence_class(*(str(data.get(f) or "") for f in ("offence", "crime_category", "category", "description")))
+
+
+# Remembered: the same offence wording recurs across a force's events (bench_retention, "ingest cost").
+@functools.lru_cache(maxsize=1 << 14)
+def _offence_class(*fields: str) -> str | None:
+    text = " ".join(fields).lower()
     if _GROUP1.search(text):
         return "public_protection"
     if _GROUP2.search(text):
