@@ -441,3 +441,43 @@ def test_a_person_due_for_review_shows_the_groups_of_the_offences_linked_to_it(
     item = next(i for i in q["items"] if i["rkey"] == "WYP|NICHE-RMS|person|P-OLD")
     assert item["review_group"] == "3" and item["linked_groups"] == {"1": 1}
     assert "group 1 (1): review with them" in item["why"]
+
+
+def test_the_schedule_survives_migration_0022_down_and_up(settings: Settings, tmp_path) -> None:
+    """Migration 0022 folds the classifier's five inputs into ``class_key``; its downgrade
+    splits them out again and upgrading again gives back every row as it was."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from leds.db.migrate import alembic_config
+
+    ingest_files(settings, synth_files(tmp_path / "synth", 60, 5))
+    load(settings, [ug(0, rec("event", "U-9", {"kind": "crime", "status": "undetected",
+                                                "occurred_at": "2019-03-01T10:00:00Z",
+                                                "description": "theft of a bicycle"}, "crime"), source="RMS-U")])
+    engine = get_engine(settings)
+    cols = ("rkey", "class_key", "basis", "review_group", "rule", "rules_version", "review_on")
+    with engine.connect() as conn:
+        before = sorted(conn.execute(select(*(retention_schedule.c[c] for c in cols))).all())
+    command.downgrade(alembic_config(engine), "0021")
+    with engine.connect() as conn:
+        old = conn.execute(text("SELECT rtype, dataset, kind, rule FROM retention_schedule "
+                                "WHERE rkey LIKE '%|U-9'")).one()
+    assert tuple(old) == ("event", "crime", "crime", "UNDETECTED-OTHER")
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as conn:
+        after = sorted(conn.execute(select(*(retention_schedule.c[c] for c in cols))).all())
+    assert after == before and len(before) > 60
+    assert [r.class_key for r in after if r.rkey.endswith("|U-9")] == ["event|crime|crime|other|1"]
+
+
+@given(kind=st.one_of(st.none(), st.text(max_size=40)), dataset=st.one_of(st.none(), st.sampled_from(
+    ["crime", "missing", "intelligence", "custody"])), oc=st.sampled_from([None, "other", "serious",
+                                                                         "public_protection"]), und=st.booleans())
+def test_a_class_key_gives_back_what_the_classifier_reads(kind, dataset, oc, und) -> None:
+    from leds.retention.projector import class_key, inputs_of_class
+
+    i = rules.Inputs("event", dataset, kind or None, oc, "2020-01-01", und)
+    back = inputs_of_class(class_key(i), "2020-01-01")
+    assert rules.classify(back) == rules.classify(i)
+    assert (back.dataset, back.offence_class, back.undetected) == (dataset, oc, und)

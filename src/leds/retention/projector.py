@@ -21,59 +21,53 @@ from leds.db.schema import records
 from leds.ingest import projectors
 from leds.ingest.accepted import Accepted
 
-from .rules import RULES_VERSION, Inputs, Rule, add_years, classify, inputs_of, review_date
+from .rules import NEEDS_DATA, RULES_VERSION, Inputs, Rule, add_years, classify, inputs_of
 from .tables import retention_schedule
 
 S = retention_schedule.c
 
-COLUMNS = (
-    "rkey",
-    "force",
-    "rtype",
-    "dataset",
-    "kind",
-    "offence_class",
-    "basis",
-    "age100",
-    "review_group",
-    "rule",
-    "rules_version",
-    "review_on",
-)
+COLUMNS = ("rkey", "force", "class_key", "basis", "review_group", "rule", "rules_version", "review_on")
 
 
-_rules: dict[tuple[Any, ...], Rule] = {}
+def class_key(i: Inputs) -> str:
+    """What the classifier reads of a record, as one text (``retention_schedule.class_key``):
+    "rtype|dataset|kind|offence class|undetected".  A bar in a kind becomes a slash (no rule
+    names a kind with either, so the class is the same)."""
+    return "|".join((i.rtype, i.dataset or "", (i.kind or "").replace("|", "/"), i.offence_class or "",
+                      "1" if i.undetected else "0"))
 
 
-def rule_of(i: Inputs) -> Rule:
-    """``classify(i)``, remembered for each class of record under the rule table in force
-    (the classifier reads neither the basis date nor age100): a few hundred classes, asked
-    once for every record written."""
+def inputs_of_class(key: str, basis: str = "") -> Inputs:
+    """The inverse of :func:`class_key` (the basis date is the row's own)."""
+    rtype, dataset, kind, oc, undetected = key.split("|")
+    return Inputs(rtype, dataset or None, kind or None, oc or None, basis, undetected == "1")
+
+
+def rtype_of(key: str) -> str:
+    return key.split("|", 1)[0]
+
+
+_rules: dict[tuple[Any, ...], tuple[Rule, str]] = {}
+
+
+def rule_of(i: Inputs) -> tuple[Rule, str]:
+    """``classify(i)`` and ``class_key(i)``, remembered for each class of record under the rule
+    table in force (the classifier does not read the basis date): a few hundred
+    classes, asked once for every record written."""
     key = (RULES_VERSION, i.rtype, i.dataset, i.kind, i.offence_class, i.undetected)
-    rule = _rules.get(key)
-    if rule is None:
+    got = _rules.get(key)
+    if got is None:
         if len(_rules) > 4096:
             _rules.clear()
-        rule = _rules[key] = classify(i)
-    return rule
+        got = _rules[key] = (classify(i), class_key(i))
+    return got
 
 
 def schedule_row(rkey: str, force: str, i: Inputs) -> tuple[Any, ...]:
-    rule = rule_of(i)
-    return (
-        rkey,
-        force,
-        i.rtype,
-        i.dataset,
-        i.kind,
-        i.offence_class,
-        i.basis,
-        i.age100,
-        rule.group,
-        rule.id,
-        RULES_VERSION,
-        review_date(i, rule),
-    )
+    """The schedule row of a record (``COLUMNS``); the review date is ``review_date``, inlined:
+    this runs for every record written."""
+    rule, key = _rules.get((RULES_VERSION, i[0], i[1], i[2], i[3], i[5])) or rule_of(i)
+    return (rkey, force, key, i[4], rule.group, rule.id, RULES_VERSION, add_years(i[4], rule.review_years))
 
 
 class RetentionProjector:
@@ -93,7 +87,7 @@ class RetentionProjector:
         for a in changed:
             if a.op == "delete" or a.data_json is None:
                 continue
-            data = orjson.loads(a.data_json) if a.rtype in ("event", "person") else None
+            data = orjson.loads(a.data_json) if a.rtype in NEEDS_DATA else None
             rows.append(
                 schedule_row(a.rkey, a.force, inputs_of(a.rtype, a.dataset, a.issued_at, data))
             )
@@ -165,26 +159,19 @@ def reschedule(engine: Engine, *, batch: int = 50_000) -> Rescheduled:
     return Rescheduled(changed, added, examined, time.perf_counter() - t0)
 
 
-# The classifier reads only these inputs of a scheduled row (not its basis or age100), and the
-# review date only its basis and the rule's years; ``undetected`` is not stored, but an
-# undetected crime's rule says so.  A row's new (group, rule, review date) is therefore
-# looked up in two small tables, filled by the Python classifier (the one definition of
-# the rules) for each distinct class and each distinct basis date.
-_CLASSES = (
-    "SELECT DISTINCT s.rtype, s.dataset, s.kind, s.offence_class, "
-    "CASE WHEN substr(s.rule, 1, 10) = 'UNDETECTED' THEN 1 ELSE 0 END "
-    "FROM retention_schedule s WHERE s.rules_version <> :v"
-)
+# The classifier reads only a row's class (not its basis), and the review date only its basis
+# and the rule's years.  A row's new (group, rule, review date) is therefore looked up in two
+# small tables, filled by the Python classifier (the one definition of the rules) for each
+# distinct class and each distinct basis date.
+_CLASSES = "SELECT DISTINCT s.class_key FROM retention_schedule s WHERE s.rules_version <> :v"
 _BASES = "SELECT DISTINCT s.basis FROM retention_schedule s WHERE s.rules_version <> :v"
-# A row's new (group, rule, date); EQ is the null-safe equality of the dialect.  A correlated
-# subquery, not UPDATE ... FROM a join: the join was 7% faster on SQLite, but PostgreSQL planned
-# it as a nested loop over a freshly grown (not yet analysed) schedule: 160 s for 300,000 rows
-# instead of 6 s.  A subquery per row cannot be planned that badly.
+# A row's new (group, rule, date).  A correlated subquery, not UPDATE ... FROM a join: the join
+# was 7% faster on SQLite, but PostgreSQL planned it as a nested loop over a freshly grown (not
+# yet analysed) schedule: 160 s for 300,000 rows instead of 6 s.  A subquery per row cannot be
+# planned that badly.
 _NEW = (
     "(SELECT c.review_group, c.rule, d.review_on FROM retention_rs_class c JOIN retention_rs_date d "
-    "ON d.years = c.years WHERE c.rtype = s.rtype AND c.dataset EQ s.dataset AND c.kind EQ s.kind "
-    "AND c.offence_class EQ s.offence_class "
-    "AND c.undetected = CASE WHEN substr(s.rule, 1, 10) = 'UNDETECTED' THEN 1 ELSE 0 END AND d.basis = s.basis)"
+    "ON d.years = c.years WHERE c.class_key = s.class_key AND d.basis = s.basis)"
 )
 _CHANGE = (
     "UPDATE retention_schedule AS s SET (review_group, rule, review_on) = NEW, rules_version = :v "
@@ -199,53 +186,30 @@ def _reclassify(conn: Connection) -> tuple[int, int]:
     large the store), then one UPDATE of the rows whose group, rule or date changes and
     one that stamps the rest with the new version.  Returns (changed, examined)."""
     v = {"v": RULES_VERSION}
-    classes = conn.execute(text(_CLASSES), v).all()
+    classes = [r[0] for r in conn.execute(text(_CLASSES), v)]
     bases = [r[0] for r in conn.execute(text(_BASES), v)]
     class_rows = []
-    for rtype, dataset, kind, oc, und in classes:
-        rule = classify(Inputs(rtype, dataset, kind, oc, "", None, bool(und)))
-        class_rows.append(
-            {
-                "rtype": rtype,
-                "dataset": dataset,
-                "kind": kind,
-                "oc": oc,
-                "und": und,
-                "grp": rule.group,
-                "rule": rule.id,
-                "years": rule.review_years,
-            }
-        )
+    for key in classes:
+        rule = classify(inputs_of_class(key))
+        class_rows.append({"key": key, "grp": rule.group, "rule": rule.id, "years": rule.review_years})
     years = sorted({r["years"] for r in class_rows})
     date_rows = [{"basis": b, "years": y, "due": add_years(b, y)} for b in bases for y in years]
     conn.exec_driver_sql(
-        "CREATE TEMPORARY TABLE retention_rs_class (rtype VARCHAR(16), dataset VARCHAR(32), "
-        "kind VARCHAR(40), offence_class VARCHAR(24), undetected INTEGER, review_group VARCHAR(12), "
-        "rule VARCHAR(40), years INTEGER)"
-    )
-    conn.exec_driver_sql(
-        "CREATE INDEX ix_retention_rs_class ON retention_rs_class "
-        "(rtype, dataset, kind, offence_class, undetected)"
+        "CREATE TEMPORARY TABLE retention_rs_class (class_key VARCHAR(120) PRIMARY KEY, "
+        "review_group VARCHAR(12), rule VARCHAR(40), years INTEGER)"
     )
     conn.exec_driver_sql(
         "CREATE TEMPORARY TABLE retention_rs_date (basis VARCHAR(10), years INTEGER, "
         "review_on VARCHAR(10), PRIMARY KEY (basis, years))"
     )
     if class_rows:
-        conn.execute(
-            text(
-                "INSERT INTO retention_rs_class VALUES (:rtype, :dataset, :kind, :oc, :und, :grp, :rule, "
-                ":years)"
-            ),
-            class_rows,
-        )
+        conn.execute(text("INSERT INTO retention_rs_class VALUES (:key, :grp, :rule, :years)"), class_rows)
     if date_rows:
         conn.execute(text("INSERT INTO retention_rs_date VALUES (:basis, :years, :due)"), date_rows)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("ANALYZE retention_rs_class")
         conn.exec_driver_sql("ANALYZE retention_rs_date")
-    new = _NEW.replace("EQ", "IS" if conn.dialect.name == "sqlite" else "IS NOT DISTINCT FROM")
-    changed = conn.execute(text(_CHANGE.replace("NEW", new)), v).rowcount
+    changed = conn.execute(text(_CHANGE.replace("NEW", _NEW)), v).rowcount
     stamped = conn.execute(text(_STAMP), v).rowcount
     conn.exec_driver_sql("DROP TABLE retention_rs_class")
     conn.exec_driver_sql("DROP TABLE retention_rs_date")

@@ -21,6 +21,7 @@ from leds.db.engine import write_transaction
 from leds.errors import BadRequest, Conflict, NotFound
 
 from . import erase as erasure
+from .projector import rtype_of
 from .rules import RULES, RULES_VERSION, add_years
 from .tables import retention_holds, retention_restrictions, retention_reviews, retention_schedule
 
@@ -65,7 +66,7 @@ def schedule_summary(conn: Connection, principal: Principal, *, as_of: str | Non
     horizon = (date.fromisoformat(as_of).toordinal() + days)
     until = date.fromordinal(horizon).isoformat()
     due = _due_on().label("due_on")
-    base = (select(S.rkey, S.force, S.rtype, S.review_group, S.rule, due, R.decision)
+    base = (select(S.rkey, S.force, S.class_key, S.review_group, S.rule, due, R.decision)
             .select_from(retention_schedule.outerjoin(retention_reviews, R.rkey == S.rkey))
             .where(or_(R.decision.is_(None), R.decision != "dispose"), *_scope(principal)))
     sub = base.subquery()
@@ -83,7 +84,7 @@ def schedule_summary(conn: Connection, principal: Principal, *, as_of: str | Non
     total = conn.execute(select(func.count()).select_from(retention_schedule).where(*_scope(principal))).scalar_one()
     awaiting = conn.execute(select(func.count()).select_from(retention_reviews.join(
         retention_schedule, S.rkey == R.rkey)).where(R.decision == "dispose", *_scope(principal))).scalar_one()
-    linked = linked_groups(conn, [r.rkey for r in items if r.rtype == "person"])
+    linked = linked_groups(conn, [r.rkey for r in items if rtype_of(r.class_key) == "person"])
     return {"as_of": as_of, "until": until, "rules_version": RULES_VERSION, "scheduled": total, "due_now": overdue,
             "awaiting_disposal": awaiting, "by_date": list(dates.values()),
             "items": [_item(r, linked.get(r.rkey, {})) for r in items]}
@@ -119,7 +120,7 @@ def _item(r: Any, linked: dict[str, int]) -> dict[str, Any]:
     if serious:
         why += ("; linked to records in " + ", ".join(f"group {g} ({linked[g]})" for g in serious)
                 + ": review with them before disposing of this record")
-    return {"rkey": r.rkey, "force": r.force, "rtype": r.rtype, "review_group": r.review_group, "rule": r.rule,
+    return {"rkey": r.rkey, "force": r.force, "rtype": rtype_of(r.class_key), "review_group": r.review_group, "rule": r.rule,
             "due_on": r.due_on, "last_decision": r.decision, "linked_groups": linked, "why": why}
 
 

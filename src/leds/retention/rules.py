@@ -210,16 +210,18 @@ class Inputs(NamedTuple):
     kind: str | None
     offence_class: str | None
     basis: str  # YYYY-MM-DD
-    age100: str | None
     undetected: bool = False
 
 
 def inputs_of(
     rtype: str, dataset: str | None, issued_at: str, data: dict[str, Any] | None
 ) -> Inputs:
+    """What the classifier reads of a record: an event's kind, offence, status and date; of
+    every other record only its type, dataset and date (``NEEDS_DATA``: the types whose data
+    is read)."""
     data = data or {}
     basis = issued_at[:10]
-    kind = oc = age100 = None
+    kind = oc = None
     undetected = False
     if rtype == "event":
         kind = str(data.get("kind") or "")[:40] or None
@@ -229,11 +231,10 @@ def inputs_of(
         oc = offence_class(data)
         status = str(data.get("status") or data.get("outcome") or "").lower()
         undetected = kind == "crime" and status in UNDETECTED
-    elif rtype == "person":
-        dobs = [d for d in data.get("birth_dates") or () if isinstance(d, str) and len(d) == 10]
-        if dobs:
-            age100 = add_years(min(dobs), 100)
-    return Inputs(rtype, dataset, kind, oc, basis, age100, undetected)
+    return Inputs(rtype, dataset, kind, oc, basis, undetected)
+
+
+NEEDS_DATA = frozenset({"event"})
 
 
 def classify(i: Inputs) -> Rule:

@@ -2,8 +2,9 @@
 
 * ``retention_schedule`` (a projection, rebuilt from the log): each current record's
   review group, the rule that gave it, the date its clock starts and its next review.
-  The classifier's inputs are kept beside the answer (kind, offence class, the date the
-  subject turns 100) so that a change of rule re-schedules without reading the records.
+  The classifier's inputs are kept beside the answer (type, dataset, kind, offence class,
+  undetected, as one ``class_key``) so that a change of rule re-schedules without reading
+  the records.
 * ``retention_reviews``: the latest review decision on a record (retain / restrict /
   dispose), who made it, why and when; every decision is also in the audit trail.
 * ``retention_restrictions``: records hidden from every role without ``view_restricted``
@@ -26,12 +27,11 @@ retention_schedule = Table(
     "retention_schedule", metadata,
     Column("rkey", String(200), primary_key=True),
     Column("force", String(8), nullable=False),
-    Column("rtype", String(16), nullable=False),
-    Column("dataset", String(32)),
-    Column("kind", String(40)),  # an event's kind, else NULL
-    Column("offence_class", String(24)),  # the classifier's reading of the offence, if any
+    # What the classifier reads of the record, in one column (``projector.class_key``):
+    # "rtype|dataset|kind|offence class|undetected", e.g. "event|crime|arrest|serious|0".
+    # One column, not five: ingest binds every column of every row (migration 0022).
+    Column("class_key", String(120), nullable=False),
     Column("basis", String(10), nullable=False),  # the date the clock starts (YYYY-MM-DD)
-    Column("age100", String(10)),  # the date a person record's subject turns 100, if known
     Column("review_group", String(12), nullable=False),  # "1", "2", "3", "undetected", "intelligence", ...
     Column("rule", String(40), nullable=False),  # the id of the rule in leds.retention.rules
     Column("rules_version", String(16), nullable=False),  # the rule table's version that scheduled it
