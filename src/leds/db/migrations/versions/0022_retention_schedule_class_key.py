@@ -35,14 +35,13 @@ def _set_aside() -> None:
         op.execute("ALTER INDEX pk_retention_schedule RENAME TO pk_retention_schedule_old")
 
 
-def upgrade() -> None:
-    _set_aside()
+def _create(*middle: sa.Column) -> None:  # type: ignore[type-arg]
+    """The schedule with the columns of one revision between its key and its answer."""
     op.create_table(
         "retention_schedule",
         sa.Column("rkey", sa.String(200), nullable=False),
         sa.Column("force", sa.String(8), nullable=False),
-        sa.Column("class_key", sa.String(120), nullable=False),
-        sa.Column("basis", sa.String(10), nullable=False),
+        *middle,
         sa.Column("review_group", sa.String(12), nullable=False),
         sa.Column("rule", sa.String(40), nullable=False),
         sa.Column("rules_version", sa.String(16), nullable=False),
@@ -50,6 +49,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("rkey", name=op.f("pk_retention_schedule")),
         sqlite_with_rowid=False,
     )
+
+
+def upgrade() -> None:
+    _set_aside()
+    _create(sa.Column("class_key", sa.String(120), nullable=False), sa.Column("basis", sa.String(10), nullable=False))
     op.execute(
         "INSERT INTO retention_schedule (rkey, force, class_key, basis, review_group, rule, rules_version, "  # noqa: S608
         f"review_on) SELECT rkey, force, {_CLASS}, basis, review_group, rule, rules_version, review_on "
@@ -60,22 +64,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _set_aside()
-    op.create_table(
-        "retention_schedule",
-        sa.Column("rkey", sa.String(200), nullable=False),
-        sa.Column("force", sa.String(8), nullable=False),
+    _create(
         sa.Column("rtype", sa.String(16), nullable=False),
         sa.Column("dataset", sa.String(32), nullable=True),
         sa.Column("kind", sa.String(40), nullable=True),
         sa.Column("offence_class", sa.String(24), nullable=True),
         sa.Column("basis", sa.String(10), nullable=False),
         sa.Column("age100", sa.String(10), nullable=True),
-        sa.Column("review_group", sa.String(12), nullable=False),
-        sa.Column("rule", sa.String(40), nullable=False),
-        sa.Column("rules_version", sa.String(16), nullable=False),
-        sa.Column("review_on", sa.String(10), nullable=False),
-        sa.PrimaryKeyConstraint("rkey", name=op.f("pk_retention_schedule")),
-        sqlite_with_rowid=False,
     )
     bind = op.get_bind()
     rows = bind.exec_driver_sql(
