@@ -206,6 +206,8 @@ def main() -> None:
     ap.add_argument("--bg", type=Path)
     ap.add_argument("--model", type=Path)
     ap.add_argument("--shard", type=int, default=30_000, help="Background vehicles per shard (see false_alarms).")
+    ap.add_argument("--keep-features", type=Path,
+                    help="Keep each background shard's feature rows and roles here (for bench/anpr_boosted.py).")
     a = ap.parse_args()
     if a.stage:
         print(json.dumps(stage(a.stage, a.data, a.home, a.bg, a.model)))
@@ -266,6 +268,10 @@ def false_alarms(a: argparse.Namespace, data: Path, home: Path, summary: dict[st
         for f in ("ingest_s", "seconds", "cpu_s", "rows"):
             totals[f] += res[f]
         totals["peak_mb"] = max(totals["peak_mb"], res["peak_mb"])
+        if a.keep_features:  # for bench/anpr_boosted.py
+            a.keep_features.mkdir(parents=True, exist_ok=True)
+            shutil.copy(shard_home / "features-bg.parquet", a.keep_features / f"shard{k}.parquet")
+            shutil.copy(bg_dir / "background.csv", a.keep_features / f"bg{k}.csv")
         shutil.rmtree(bg_dir)
         shutil.rmtree(shard_home)
         print(f"  shard {k}: {a.shard:,} vehicles, {bg['reads']:,} reads; {len(keys[-1] & set(res['vkeys'])):,} "
