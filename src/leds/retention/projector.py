@@ -21,7 +21,16 @@ from leds.db.schema import records
 from leds.ingest import projectors
 from leds.ingest.accepted import Accepted
 
-from .rules import NEEDS_DATA, RULES_VERSION, Inputs, Rule, add_years, classify, inputs_of
+from .rules import (
+    NEEDS_DATA,
+    RULES_VERSION,
+    Inputs,
+    Rule,
+    add_years,
+    classify,
+    inputs_of,
+    review_date,
+)
 from .tables import retention_schedule
 
 S = retention_schedule.c
@@ -64,10 +73,9 @@ def rule_of(i: Inputs) -> tuple[Rule, str]:
 
 
 def schedule_row(rkey: str, force: str, i: Inputs) -> tuple[Any, ...]:
-    """The schedule row of a record (``COLUMNS``); the review date is ``review_date``, inlined:
-    this runs for every record written."""
-    rule, key = _rules.get((RULES_VERSION, i[0], i[1], i[2], i[3], i[5])) or rule_of(i)
-    return (rkey, force, key, i[4], rule.group, rule.id, RULES_VERSION, add_years(i[4], rule.review_years))
+    """The schedule row of a record (``COLUMNS``)."""
+    rule, key = rule_of(i)
+    return (rkey, force, key, i.basis, rule.group, rule.id, RULES_VERSION, review_date(i, rule))
 
 
 class RetentionProjector:
@@ -97,7 +105,6 @@ class RetentionProjector:
 def schedule_gaps(conn: Connection) -> tuple[int, int]:
     """What the schedule is missing: live records with no schedule row, and rows with no review
     group or date (both 0 on a store whose every record is scheduled)."""
-    S = retention_schedule.c
     unscheduled = conn.execute(select(func.count()).select_from(records).where(
         records.c.deleted.is_(False), ~select(S.rkey).where(S.rkey == records.c.rkey).exists())).scalar_one()
     blank = conn.execute(select(func.count()).select_from(retention_schedule).where(
